@@ -1,0 +1,5 @@
+"""``python -m kpitree``."""
+
+from kpitree.cli.main import entry
+
+entry()

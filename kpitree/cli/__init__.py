@@ -1,0 +1,1 @@
+"""The ``kpitree`` command: one sub-command per analysis, each a thin module."""

@@ -1,0 +1,31 @@
+"""``kpitree eval TREE``: every node's value, as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+
+from kpitree.cli.options import add_format, add_tree, add_values, load_tree, parse_overrides
+from kpitree.present.evaluation import evaluation_csv, evaluation_json, evaluation_table
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "eval",
+        help="evaluate every node",
+        description="Evaluate every node of the tree on its own values, a scenario's, or "
+        "values given with --set. A timed tree gives one value per period.",
+    )
+    add_tree(parser)
+    add_values(parser)
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print."""
+    tree = load_tree(args)
+    evaluation = tree.evaluate(overrides=parse_overrides(args.overrides), scenario=args.scenario)
+    render = {"table": evaluation_table, "json": evaluation_json, "csv": evaluation_csv}
+    print(render[args.format](evaluation), end="")
+    return 0

@@ -1,0 +1,281 @@
+"""The compiled evaluator: every formula lambdified to numpy, vectorised over samples and
+periods.
+
+Values are 2-D arrays ``(samples, periods)`` in which either axis may have length 1 and
+broadcast: an input fixed for every sample stays one row, a constant stays one cell, so a
+Monte Carlo run pays only for what actually varies. A static tree is a tree of one period.
+
+Nodes are evaluated one strongly connected component of the dependency graph at a time (edges
+that read earlier periods included). A component of one node that does not read its own past
+is evaluated for all periods in one vectorised call; a component that feeds back on itself
+through prev()/delay() (an MRR balance, a customer count) steps through the periods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import sympy
+from numpy.typing import ArrayLike
+from sympy.printing.numpy import NumPyPrinter
+
+from kpitree.errors import DataError, EvaluationError, did_you_mean
+from kpitree.formula import TIME, Lag, node_symbol
+
+if TYPE_CHECKING:
+    from kpitree.tree import Tree
+
+
+class _Printer(NumPyPrinter):
+    """numpy's amin/amax of a tuple cannot mix array shapes; nest minimum/maximum instead."""
+
+    def _nested(self, function: str, args: tuple[sympy.Expr, ...]) -> str:
+        name = self._module_format(f"numpy.{function}")
+        code = self._print(args[0])
+        for arg in args[1:]:
+            code = f"{name}({code}, {self._print(arg)})"
+        return code
+
+    def _print_Min(self, expr: sympy.Min) -> str:  # noqa: N802 - sympy's printer protocol
+        return self._nested("minimum", expr.args)
+
+    def _print_Max(self, expr: sympy.Max) -> str:  # noqa: N802 - sympy's printer protocol
+        return self._nested("maximum", expr.args)
+
+
+def compile_expression(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> Callable[..., Any]:
+    """Lambdify ``expr`` of ``symbols`` to a numpy function that broadcasts its arguments."""
+    printer = _Printer(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": False,
+            "user_functions": {},
+        }
+    )
+    return sympy.lambdify(
+        symbols, expr, modules="numpy", printer=printer, dummify=True, docstring_limit=0
+    )
+
+
+@dataclass(frozen=True)
+class _Argument:
+    """What a compiled formula reads: a node this period, a node earlier, or the period."""
+
+    node: str | None = None
+    lag: Lag | None = None
+
+    @property
+    def reads(self) -> str | None:
+        """The node read, in whichever period; ``None`` for the period number."""
+        if self.lag is not None:
+            return self.lag.node
+        return self.node
+
+
+@dataclass(frozen=True)
+class _Formula:
+    node: str
+    function: Callable[..., Any]
+    arguments: tuple[_Argument, ...]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """Nodes evaluated together: all periods at once, or period by period when recurrent."""
+
+    formulas: tuple[_Formula, ...]
+    recurrent: bool
+
+
+class Engine:
+    """Evaluates a tree on arrays of input values.
+
+    Parameters
+    ----------
+    tree : Tree
+        The checked tree; compiled once here.
+    """
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.periods = tree.time.periods if tree.time is not None else 1
+        self.steps = self._plan()
+        self._time = np.arange(1, self.periods + 1, dtype=float)[None, :]
+
+    def run(self, inputs: Mapping[str, ArrayLike], samples: int = 1) -> dict[str, np.ndarray]:
+        """Evaluate every node.
+
+        Parameters
+        ----------
+        inputs : mapping
+            A value for every input. Each broadcasts to ``(samples, periods)``: a number, a
+            ``(periods,)`` list, a ``(samples, 1)`` column (one draw per path) or a full
+            ``(samples, periods)`` array. A static tree has one period.
+        samples : int
+            The number of samples (paths).
+
+        Returns
+        -------
+        dict
+            Every node's values as a read-only ``(samples, periods)`` array.
+
+        Raises
+        ------
+        EvaluationError
+            When a node's value is not finite (division by zero, log of a negative number).
+        """
+        values = self._input_arrays(inputs, samples)
+        with np.errstate(all="ignore"):
+            for step in self.steps:
+                if step.recurrent:
+                    self._run_recurrent(step, values, samples)
+                else:
+                    (formula,) = step.formulas
+                    arguments = [self._vector_argument(a, values) for a in formula.arguments]
+                    result = _as_2d(formula.function(*arguments))
+                    self._check_finite(formula.node, result)
+                    values[formula.node] = result
+        shape = (samples, self.periods)
+        return {name: np.broadcast_to(values[name], shape) for name in self.tree.nodes}
+
+    # -- planning ----------------------------------------------------------------------------
+    def _plan(self) -> list[_Step]:
+        tree = self.tree
+        graph = tree.graph.subgraph(tree.derived)
+        position = {name: index for index, name in enumerate(tree.order())}
+        condensed = nx.condensation(graph)
+        steps = []
+        for component in nx.topological_sort(condensed):
+            members = sorted(condensed.nodes[component]["members"], key=position.__getitem__)
+            recurrent = len(members) > 1 or graph.has_edge(members[0], members[0])
+            formulas = tuple(self._compile(name) for name in members)
+            steps.append(_Step(formulas, recurrent))
+        return steps
+
+    def _compile(self, name: str) -> _Formula:
+        formula = self.tree.formulas[name]
+        arguments = [_Argument(node=dependency) for dependency in sorted(formula.names)]
+        arguments += [_Argument(lag=lag) for lag in formula.lags]
+        symbols = [node_symbol(a.node) if a.node else a.lag.symbol for a in arguments]  # type: ignore[union-attr]
+        if formula.uses_time:
+            arguments.append(_Argument())
+            symbols.append(TIME)
+        return _Formula(name, compile_expression(formula.expr, symbols), tuple(arguments))
+
+    # -- running -----------------------------------------------------------------------------
+    def _input_arrays(self, inputs: Mapping[str, ArrayLike], samples: int) -> dict[str, np.ndarray]:
+        missing = [name for name in self.tree.inputs if name not in inputs]
+        if missing:
+            raise DataError(f"no value given for input(s) {', '.join(missing)}")
+        arrays = {}
+        for name, raw in inputs.items():
+            if name not in self.tree.nodes or not self.tree.nodes[name].is_input:
+                raise DataError(f"'{name}' is not an input{did_you_mean(name, self.tree.inputs)}")
+            array = np.asarray(raw, dtype=float)
+            if array.ndim < 2:
+                array = array.reshape(1, -1) if array.ndim == 1 else array.reshape(1, 1)
+            rows, columns = array.shape
+            if rows not in (1, samples) or columns not in (1, self.periods) or array.ndim != 2:
+                raise DataError(
+                    f"input '{name}': values of shape {np.shape(raw)} do not fit "
+                    f"{samples} samples x {self.periods} periods"
+                )
+            arrays[name] = array
+        return arrays
+
+    def _vector_argument(self, argument: _Argument, values: dict[str, np.ndarray]) -> np.ndarray:
+        if argument.node is not None:
+            return values[argument.node]
+        if argument.lag is not None:
+            return self._shifted(argument.lag, values[argument.lag.node])
+        return self._time
+
+    def _shifted(self, lag: Lag, history: np.ndarray) -> np.ndarray:
+        """``history`` read ``lag.periods`` back, the fill value before period 1."""
+        history = np.broadcast_to(history, (history.shape[0], self.periods))
+        shifted = np.empty_like(history)
+        k = min(lag.periods, self.periods)
+        shifted[:, :k] = self._fill(lag)
+        shifted[:, k:] = history[:, : self.periods - k]
+        return shifted
+
+    def _fill(self, lag: Lag) -> float:
+        if lag.default is not None:
+            return lag.default
+        initial = self.tree.nodes[lag.node].initial
+        return float(initial) if initial is not None else float("nan")
+
+    def _run_recurrent(self, step: _Step, values: dict[str, np.ndarray], samples: int) -> None:
+        members = {formula.node for formula in step.formulas}
+        external = [
+            self._vector_argument(a, values)
+            for formula in step.formulas
+            for a in formula.arguments
+            if a.reads not in members
+        ]
+        rows = max((array.shape[0] for array in external), default=1)
+        for formula in step.formulas:
+            values[formula.node] = np.empty((rows, self.periods))
+        columns = {
+            formula.node: [
+                a if a.reads in members else self._vector_argument(a, values)
+                for a in formula.arguments
+            ]
+            for formula in step.formulas
+        }
+        for period in range(self.periods):
+            for formula in step.formulas:
+                arguments = [
+                    self._column(argument, period, values) for argument in columns[formula.node]
+                ]
+                result = np.asarray(formula.function(*arguments), dtype=float)
+                if not np.isfinite(result).all():
+                    self._check_finite(formula.node, result.reshape(-1, 1), period)
+                values[formula.node][:, period] = result
+
+    def _column(
+        self, argument: _Argument | np.ndarray, period: int, values: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        if isinstance(argument, np.ndarray):
+            return argument[:, period if argument.shape[1] > 1 else 0]
+        if argument.node is not None:
+            return values[argument.node][:, period]
+        lag = argument.lag
+        if lag is None:
+            return np.float64(period + 1)
+        earlier = period - lag.periods
+        if earlier < 0:
+            return np.float64(self._fill(lag))
+        return values[lag.node][:, earlier]
+
+    def _check_finite(self, node: str, result: np.ndarray, period: int | None = None) -> None:
+        bad = ~np.isfinite(result)
+        if not bad.any():
+            return
+        rows, columns = np.nonzero(bad)
+        column = period if period is not None else int(columns[0])
+        found = result[rows[0], columns[0]]
+        where = ""
+        if self.tree.periods is not None:
+            where = f" at period {self.tree.periods[column]}"
+        if result.shape[0] > 1:
+            where += f" in {len(set(rows.tolist()))} of {result.shape[0]} samples"
+        what = (
+            "division by zero or an undefined result" if np.isnan(found) else "an infinite result"
+        )
+        raise EvaluationError(
+            f"node '{node}': {what} ({found}){where}; formula: {self.tree.nodes[node].formula}",
+            self.tree.nodes[node].location,
+        )
+
+
+def _as_2d(result: Any) -> np.ndarray:
+    array = np.asarray(result, dtype=float)
+    if array.ndim == 2:
+        return array
+    return array.reshape(1, -1) if array.ndim == 1 else array.reshape(1, 1)

@@ -1,0 +1,84 @@
+"""A node of a KPI tree: an input with a value, or a KPI derived by a formula."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kpitree.distribution import Distribution
+from kpitree.errors import Location
+
+Value = float | tuple[float, ...]
+"""An input's value: one number, or one number per period in a timed tree."""
+
+INDICATORS = ("leading", "coincident", "lagging")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A threshold that raises an alert: fires when the value is below ``below`` or above
+    ``above``."""
+
+    below: float | None = None
+    above: float | None = None
+
+    def fires(self, value: float) -> bool:
+        """True when ``value`` crosses the threshold."""
+        return (self.below is not None and value < self.below) or (
+            self.above is not None and value > self.above
+        )
+
+    def describe(self) -> str:
+        """``below 0.15`` or ``above 0.05``, as written in the tree file."""
+        parts = []
+        if self.below is not None:
+            parts.append(f"below {self.below:g}")
+        if self.above is not None:
+            parts.append(f"above {self.above:g}")
+        return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the tree, as declared (checked against the other nodes by ``Tree``).
+
+    Exactly one of ``formula`` (a derived KPI) and ``value`` (an input) is set.
+    """
+
+    name: str
+    formula: str | None = None
+    value: Value | None = None
+    initial: float | None = None
+    label: str | None = None
+    description: str | None = None
+    unit: str | None = None
+    owner: str | None = None
+    target: float | None = None
+    bounds: tuple[float | None, float | None] = (None, None)
+    benchmark: tuple[float | None, float | None] | None = None
+    alert: Alert | None = None
+    indicator: str | None = None
+    effort: float | None = None
+    distribution: Distribution | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def is_input(self) -> bool:
+        """True for an input (a value), False for a derived KPI (a formula)."""
+        return self.formula is None
+
+    @property
+    def title(self) -> str:
+        """The label if there is one, else the name."""
+        return self.label or self.name
+
+    def within_bounds(self, value: float) -> bool:
+        """True when ``value`` lies inside ``bounds`` (ends included)."""
+        low, high = self.bounds
+        return (low is None or value >= low) and (high is None or value <= high)
+
+    def describe_bounds(self) -> str:
+        """``[0, 1]``, with ``-inf``/``inf`` for an open end."""
+        low, high = self.bounds
+        return (
+            f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+        )

@@ -1,0 +1,1 @@
+"""Presentation: numbers, tables and exports for people and programs. Never computes."""

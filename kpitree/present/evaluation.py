@@ -1,0 +1,48 @@
+"""An :class:`~kpitree.evaluation.Evaluation` as a terminal table, JSON or CSV."""
+
+from __future__ import annotations
+
+from kpitree.evaluation import Evaluation
+from kpitree.present.export import to_csv, to_json
+from kpitree.present.numbers import format_number
+from kpitree.present.table import render_table
+
+
+def evaluation_table(evaluation: Evaluation) -> str:
+    """Nodes as rows (KGI marked with ``*``), periods as columns, with unit and owner."""
+    tree = evaluation.tree
+    periods = evaluation.periods or ["value"]
+    header = ["node", "unit", "owner", *periods]
+    rows = []
+    for name, node in tree.nodes.items():
+        values = evaluation.values[name].reshape(-1)
+        marker = "* " if name == tree.kgi else "  "
+        rows.append(
+            [marker + name, node.unit or "", node.owner or "",
+             *(format_number(float(v), node.unit) for v in values)]
+        )  # fmt: skip
+    scenario = f", scenario '{evaluation.scenario}'" if evaluation.scenario else ""
+    title = f"{tree.name}{scenario}: KGI {tree.kgi} = {_kgi_text(evaluation)}"
+    return render_table(header, rows, title=title, align="lll" + "r" * len(periods)) + "\n"
+
+
+def _kgi_text(evaluation: Evaluation) -> str:
+    node = evaluation.tree.nodes[evaluation.kgi]
+    text = format_number(evaluation.kgi_value, node.unit)
+    if evaluation.periods:
+        text += f" at {evaluation.periods[-1]}"
+    if node.target is not None:
+        share = evaluation.kgi_value / node.target if node.target else float("nan")
+        text += f" (target {format_number(node.target, node.unit)}, {share:.1%} of it)"
+    return text
+
+
+def evaluation_json(evaluation: Evaluation) -> str:
+    """``{"tree", "kgi", "periods", "values"}``."""
+    return to_json(evaluation.to_dict()) + "\n"
+
+
+def evaluation_csv(evaluation: Evaluation) -> str:
+    """One row per period (one row for a static tree), one column per node."""
+    frame = evaluation.to_frame()
+    return to_csv(frame, index=evaluation.periods is not None)

@@ -1,0 +1,294 @@
+"""Turn a tree file's YAML into a checked :class:`~kpitree.tree.Tree`.
+
+This module knows the keys of format version 1 and their types; it reports every problem as
+``FILE:LINE: message``. Checks that involve several nodes live in :class:`~kpitree.tree.Tree`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kpitree.distribution import Distribution, DistributionError
+from kpitree.errors import Location, SpecError, did_you_mean
+from kpitree.formula import FUNCTIONS
+from kpitree.node import INDICATORS, Alert, Node
+from kpitree.spec.yamlfile import Document, read_yaml
+from kpitree.timeaxis import TimeAxis, TimeAxisError
+from kpitree.tree import Correlation, Tree
+
+TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenarios", "correlations")
+NODE_KEYS = (
+    "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
+    "benchmark", "alert", "indicator", "effort", "distribution",
+)  # fmt: skip
+TIME_KEYS = ("periods", "unit", "start")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def load(path: str | Path) -> Tree:
+    """Read and check the tree file at ``path``.
+
+    Raises
+    ------
+    SpecError
+        When the file cannot be read or is not a valid tree (``FILE:LINE: message``); other
+        :class:`~kpitree.errors.KpiTreeError` subclasses for formulas, cycles and values.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise SpecError(
+            f"cannot read the tree file: {error.strerror}", Location(str(path))
+        ) from None
+    except UnicodeDecodeError:
+        raise SpecError("the tree file is not UTF-8 text", Location(str(path))) from None
+    return loads(text, source=str(path))
+
+
+def loads(text: str, source: str = "<tree>") -> Tree:
+    """Read and check a tree from YAML ``text``; ``source`` names it in messages."""
+    return _TreeReader(read_yaml(text, source)).tree()
+
+
+class _TreeReader:
+    def __init__(self, document: Document) -> None:
+        self.doc = document
+
+    def tree(self) -> Tree:
+        data = self.doc.data
+        if not isinstance(data, dict):
+            raise SpecError("a tree file is a mapping with name, kgi and nodes", self.doc.where())
+        self.check_keys(data, TREE_KEYS, (), "tree")
+        for key in ("name", "kgi", "nodes"):
+            if key not in data:
+                raise SpecError(f"missing key '{key}'", Location(self.doc.file, 1))
+        if "version" in data and data["version"] != 1:
+            raise SpecError(
+                f"unsupported version {data['version']!r} (this kpitree reads version 1)",
+                self.doc.where("version"),
+            )
+        nodes_data = data["nodes"]
+        if not isinstance(nodes_data, dict) or not nodes_data:
+            raise SpecError(
+                "'nodes' must be a mapping of node names to nodes", self.doc.where("nodes")
+            )
+        time = self.time(data["time"]) if data.get("time") is not None else None
+        nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
+        locations = {"kgi": self.doc.where("kgi")}
+        scenarios = self.scenarios(data.get("scenarios"), locations)
+        return Tree(
+            self.text(data["name"], ("name",)),
+            self.text(data["kgi"], ("kgi",)),
+            nodes,
+            time=time,
+            scenarios=scenarios,
+            correlations=self.correlations(data.get("correlations")),
+            description=self.text(data.get("description"), ("description",)),
+            source=self.doc.file,
+            locations=locations,
+        )
+
+    # -- pieces ------------------------------------------------------------------------------
+    def check_keys(
+        self, raw: Mapping[str, Any], allowed: tuple[str, ...], path: tuple, what: str
+    ) -> None:
+        for key in raw:
+            if key not in allowed:
+                raise SpecError(
+                    f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}"
+                    f" (allowed: {', '.join(allowed)})",
+                    self.doc.where(*path, key),
+                )
+
+    def time(self, raw: Any) -> TimeAxis:
+        if not isinstance(raw, dict):
+            raise SpecError(
+                "'time' must be a mapping like {periods: 12, unit: month}", self.doc.where("time")
+            )
+        self.check_keys(raw, TIME_KEYS, ("time",), "time")
+        if "periods" not in raw:
+            raise SpecError("'time' needs 'periods'", self.doc.where("time"))
+        start = raw.get("start")
+        if isinstance(start, dt.date):
+            start = start.isoformat()
+        try:
+            return TimeAxis(
+                raw["periods"], raw.get("unit", "month"), None if start is None else str(start)
+            )
+        except TimeAxisError as error:
+            raise SpecError(f"time: {error}", self.doc.where("time")) from None
+
+    def node(self, name: str, raw: Any, time: TimeAxis | None) -> Node:
+        path = ("nodes", name)
+        where = self.doc.where(*path)
+        if not _NAME.fullmatch(name) or name == "t" or name in FUNCTIONS:
+            reason = (
+                "is reserved"
+                if _NAME.fullmatch(name)
+                else "is not a valid name (letters, digits, _)"
+            )
+            raise SpecError(f"node name '{name}' {reason}", where)
+        if not isinstance(raw, dict):
+            raise SpecError(f"node '{name}' must be a mapping with 'value' or 'formula'", where)
+        self.check_keys(raw, NODE_KEYS, path, f"node '{name}'")
+        if ("value" in raw) == ("formula" in raw):
+            found = "both" if "value" in raw else "neither"
+            raise SpecError(
+                f"node '{name}' needs exactly one of 'value' or 'formula', found {found}", where
+            )
+        formula = raw.get("formula")
+        if formula is not None and not isinstance(formula, str):
+            formula = self.number(formula, (*path, "formula"), name, "formula")
+            formula = repr(formula)
+        value: Any = None
+        if "value" in raw:
+            value = raw["value"]
+            if isinstance(value, list):
+                value = tuple(
+                    self.number(v, (*path, "value", i), name, "value") for i, v in enumerate(value)
+                )
+            else:
+                value = self.number(value, (*path, "value"), name, "value")
+        fields: dict[str, Any] = {
+            key: self.text(raw.get(key), (*path, key))
+            for key in ("label", "description", "unit", "owner")
+        }
+        for key in ("initial", "target", "effort"):
+            if raw.get(key) is not None:
+                fields[key] = self.number(raw[key], (*path, key), name, key)
+        if fields.get("effort") is not None and fields["effort"] <= 0:
+            raise SpecError(
+                f"node '{name}': effort must be positive, found {fields['effort']:g}",
+                self.doc.where(*path, "effort"),
+            )
+        if raw.get("bounds") is not None:
+            fields["bounds"] = self.pair(raw["bounds"], (*path, "bounds"), name, "bounds")
+        if raw.get("benchmark") is not None:
+            benchmark = raw["benchmark"]
+            if isinstance(benchmark, list):
+                fields["benchmark"] = self.pair(benchmark, (*path, "benchmark"), name, "benchmark")
+            else:
+                number = self.number(benchmark, (*path, "benchmark"), name, "benchmark")
+                fields["benchmark"] = (number, number)
+        if raw.get("alert") is not None:
+            fields["alert"] = self.alert(raw["alert"], (*path, "alert"), name)
+        if raw.get("indicator") is not None:
+            if raw["indicator"] not in INDICATORS:
+                raise SpecError(
+                    f"node '{name}': indicator must be one of {', '.join(INDICATORS)}, "
+                    f"found {raw['indicator']!r}",
+                    self.doc.where(*path, "indicator"),
+                )
+            fields["indicator"] = raw["indicator"]
+        if raw.get("distribution") is not None:
+            fields["distribution"] = self.distribution(
+                raw["distribution"], (*path, "distribution"), name
+            )
+        return Node(name, formula=formula, value=value, location=where, **fields)
+
+    def scenarios(self, raw: Any, locations: dict[str, Location]) -> dict[str, dict[str, Any]]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise SpecError(
+                "'scenarios' must map scenario names to {input: value}", self.doc.where("scenarios")
+            )
+        scenarios = {}
+        for scenario, values in raw.items():
+            if not isinstance(values, dict):
+                raise SpecError(
+                    f"scenario '{scenario}' must map input names to values",
+                    self.doc.where("scenarios", scenario),
+                )
+            locations[f"scenarios.{scenario}"] = self.doc.where("scenarios", scenario)
+            scenarios[str(scenario)] = values
+        return scenarios
+
+    def correlations(self, raw: Any) -> list[Correlation]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise SpecError(
+                "'correlations' must be a list of [input, input, rho]",
+                self.doc.where("correlations"),
+            )
+        result = []
+        for index, item in enumerate(raw):
+            where = self.doc.where("correlations", index)
+            if (
+                not isinstance(item, list)
+                or len(item) != 3
+                or not all(isinstance(name, str) for name in item[:2])
+            ):
+                raise SpecError(f"a correlation is [input, input, rho], found {item!r}", where)
+            rho = self.number(item[2], ("correlations", index), "correlation", "rho")
+            result.append(Correlation(item[0], item[1], rho, where))
+        return result
+
+    # -- scalars -----------------------------------------------------------------------------
+    def text(self, raw: Any, path: tuple) -> str | None:
+        if raw is None:
+            return None
+        if isinstance(raw, dict | list):
+            raise SpecError(
+                f"'{path[-1]}' must be text, found {type(raw).__name__}", self.doc.where(*path)
+            )
+        return str(raw)
+
+    def number(self, raw: Any, path: tuple, node: str, key: str) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise SpecError(
+                f"node '{node}': {key} must be a number, found {raw!r}", self.doc.where(*path)
+            )
+        if not math.isfinite(raw):
+            raise SpecError(
+                f"node '{node}': {key} must be finite, found {raw}", self.doc.where(*path)
+            )
+        return float(raw)
+
+    def pair(self, raw: Any, path: tuple, node: str, key: str) -> tuple[float | None, float | None]:
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise SpecError(
+                f"node '{node}': {key} must be [low, high], found {raw!r}", self.doc.where(*path)
+            )
+        low, high = (
+            None if v is None else self.number(v, (*path, i), node, key) for i, v in enumerate(raw)
+        )
+        if low is not None and high is not None and low > high:
+            raise SpecError(
+                f"node '{node}': {key} [{low:g}, {high:g}] has low above high",
+                self.doc.where(*path),
+            )
+        return low, high
+
+    def alert(self, raw: Any, path: tuple, node: str) -> Alert:
+        if not isinstance(raw, dict) or not raw or set(raw) - {"below", "above"}:
+            raise SpecError(
+                f"node '{node}': alert must be {{below: x}} and/or {{above: x}}, found {raw!r}",
+                self.doc.where(*path),
+            )
+        return Alert(
+            below=self.number(raw["below"], (*path, "below"), node, "alert below")
+            if "below" in raw
+            else None,
+            above=self.number(raw["above"], (*path, "above"), node, "alert above")
+            if "above" in raw
+            else None,
+        )
+
+    def distribution(self, raw: Any, path: tuple, node: str) -> Distribution:
+        if not isinstance(raw, dict):
+            raise SpecError(
+                f"node '{node}': distribution must be a mapping like "
+                "{dist: beta, mean: 0.2, sd: 0.05}",
+                self.doc.where(*path),
+            )
+        try:
+            return Distribution.from_mapping(raw)
+        except DistributionError as error:
+            raise SpecError(f"node '{node}': {error}", self.doc.where(*path)) from None

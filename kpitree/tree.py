@@ -1,0 +1,415 @@
+"""The KPI tree: checked nodes, their formulas as sympy expressions, and the graph between them.
+
+``Tree`` is format-neutral: it is built from :class:`~kpitree.node.Node` objects (the YAML reader
+in :mod:`kpitree.spec` is one way to make them) and checks everything that involves more than
+one node: names, cycles, prev() and its ``initial``, bounds, scenarios and correlations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import sympy
+
+from kpitree.errors import (
+    CycleError,
+    DataError,
+    FormulaError,
+    KpiTreeError,
+    Location,
+    SpecError,
+    UnknownNodeError,
+    did_you_mean,
+)
+from kpitree.formula import Formula, node_symbol, parse_formula
+from kpitree.node import Node, Value
+from kpitree.timeaxis import TimeAxis
+
+if TYPE_CHECKING:
+    from kpitree.engine import Engine
+    from kpitree.evaluation import Evaluation
+
+Overrides = Mapping[str, Value | Sequence[float]]
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """Rank correlation ``rho`` between two uncertain inputs."""
+
+    first: str
+    second: str
+    rho: float
+    location: Location | None = None
+
+
+class Tree:
+    """A checked KPI tree.
+
+    Parameters
+    ----------
+    name : str
+        The tree's name.
+    kgi : str
+        The name of the goal node.
+    nodes : Sequence[Node]
+        Every node, in the order they should be shown.
+    time : TimeAxis, optional
+        Makes the tree timed: values per period, prev() and delay() allowed.
+    scenarios : Mapping[str, Mapping[str, Value]], optional
+        Named sets of input values that replace the nodes' own.
+    correlations : Sequence[Correlation], optional
+        Rank correlations between inputs that have a distribution.
+    description : str, optional
+    source : str, optional
+        The file the tree was read from, for messages.
+    locations : Mapping[str, Location], optional
+        Where each scenario (``"scenarios.NAME"``) and the kgi (``"kgi"``) were given.
+
+    Raises
+    ------
+    KpiTreeError
+        A subclass naming the node and, when read from a file, its line.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kgi: str,
+        nodes: Sequence[Node],
+        *,
+        time: TimeAxis | None = None,
+        scenarios: Mapping[str, Mapping[str, Value]] | None = None,
+        correlations: Sequence[Correlation] = (),
+        description: str | None = None,
+        source: str | None = None,
+        locations: Mapping[str, Location] | None = None,
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.time = time
+        self.source = source
+        self._locations = dict(locations or {})
+        self.nodes: dict[str, Node] = {}
+        for node in nodes:
+            if node.name in self.nodes:
+                raise SpecError(f"node '{node.name}' is defined twice", node.location)
+            self.nodes[node.name] = node
+        if kgi not in self.nodes:
+            raise UnknownNodeError(
+                f"kgi '{kgi}' is not a node{did_you_mean(kgi, self.nodes)}",
+                self._locations.get("kgi"),
+            )
+        self.kgi = kgi
+        self.formulas: dict[str, Formula] = {
+            node.name: self._parse(node) for node in self.nodes.values() if not node.is_input
+        }
+        self.graph = self._build_graph()
+        self._check_cycles()
+        for node in self.nodes.values():
+            if node.is_input:
+                self._check_value(node.name, node.value, node.location)
+        self.scenarios: dict[str, dict[str, Value]] = {
+            scenario: self._check_values(values, self._locations.get(f"scenarios.{scenario}"))
+            for scenario, values in (scenarios or {}).items()
+        }
+        self.correlations = tuple(correlations)
+        self._check_correlations()
+
+    # -- structure -------------------------------------------------------------------------
+    @property
+    def is_timed(self) -> bool:
+        """True when the tree has a time axis."""
+        return self.time is not None
+
+    @property
+    def periods(self) -> tuple[str, ...] | None:
+        """The period labels of a timed tree, ``None`` for a static one."""
+        return self.time.labels if self.time is not None else None
+
+    @property
+    def inputs(self) -> list[str]:
+        """Names of the input nodes, in file order."""
+        return [name for name, node in self.nodes.items() if node.is_input]
+
+    @property
+    def derived(self) -> list[str]:
+        """Names of the derived nodes, in file order."""
+        return [name for name, node in self.nodes.items() if not node.is_input]
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``.
+
+        Raises
+        ------
+        UnknownNodeError
+            With the closest name when there is no such node.
+        """
+        if name not in self.nodes:
+            raise UnknownNodeError(
+                f"no node '{name}' in tree '{self.name}'{did_you_mean(name, self.nodes)}"
+            )
+        return self.nodes[name]
+
+    def symbol(self, name: str) -> sympy.Symbol:
+        """The sympy symbol of node ``name`` (as used in :attr:`formulas`)."""
+        self.node(name)
+        return node_symbol(name)
+
+    def order(self) -> list[str]:
+        """All nodes in an order where every node comes after what it reads in the same
+        period (file order breaks ties)."""
+        position = {name: index for index, name in enumerate(self.nodes)}
+        same_period = nx.DiGraph()
+        same_period.add_nodes_from(self.nodes)
+        same_period.add_edges_from((u, v) for u, v, lag in self.graph.edges(data="lag") if lag == 0)
+        return list(nx.lexicographical_topological_sort(same_period, key=position.__getitem__))
+
+    def upstream(self, name: str) -> set[str]:
+        """Every node that ``name`` depends on, in any period (not including itself unless it
+        reads its own past)."""
+        self.node(name)
+        return nx.ancestors(self.graph, name)
+
+    def inputs_of(self, name: str) -> list[str]:
+        """The inputs that node ``name`` depends on, in file order."""
+        ancestors = self.upstream(name) | {name}
+        return [node for node in self.inputs if node in ancestors]
+
+    def expression(self, name: str) -> sympy.Expr:
+        """Node ``name`` as one sympy expression of the inputs (same-period reads substituted;
+        in a timed tree, reads of earlier periods stay as lag symbols)."""
+        expressions: dict[str, sympy.Expr] = {}
+        for node in self.order():
+            if self.nodes[node].is_input:
+                expressions[node] = node_symbol(node)
+            else:
+                formula = self.formulas[node]
+                expressions[node] = formula.expr.xreplace(
+                    {node_symbol(dep): expressions[dep] for dep in formula.names}
+                )
+            if node == name:
+                return expressions[node]
+        raise UnknownNodeError(f"no node '{name}'{did_you_mean(name, self.nodes)}")
+
+    # -- values ----------------------------------------------------------------------------
+    def input_values(
+        self, overrides: Overrides | None = None, scenario: str | None = None
+    ) -> dict[str, Value]:
+        """The value of every input: the node's own, then the scenario's, then ``overrides``.
+
+        Raises
+        ------
+        DataError
+            For an unknown scenario, a name that is not an input, a value of the wrong shape
+            or outside the input's bounds.
+        """
+        values: dict[str, Value] = {
+            name: node.value for name, node in self.nodes.items() if node.is_input
+        }  # type: ignore[misc]
+        if scenario is not None:
+            if scenario not in self.scenarios:
+                known = ", ".join(self.scenarios) or "none"
+                raise DataError(
+                    f"no scenario '{scenario}'{did_you_mean(scenario, self.scenarios)}"
+                    f" (scenarios: {known})"
+                )
+            values.update(self.scenarios[scenario])
+        if overrides:
+            values.update(self._check_values(overrides, None))
+        return values
+
+    def evaluate(
+        self, overrides: Overrides | None = None, scenario: str | None = None
+    ) -> Evaluation:
+        """Evaluate every node.
+
+        Parameters
+        ----------
+        overrides : mapping, optional
+            Input values that replace the tree's (a number, or one per period).
+        scenario : str, optional
+            A scenario of the tree whose values replace the inputs' own.
+
+        Returns
+        -------
+        Evaluation
+            Per-node values; ``.to_frame()`` gives a table.
+        """
+        from kpitree.evaluation import evaluate
+
+        return evaluate(self, overrides=overrides, scenario=scenario)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The compiled, vectorised evaluator of this tree (built on first use)."""
+        from kpitree.engine import Engine
+
+        return Engine(self)
+
+    # -- checks ----------------------------------------------------------------------------
+    def _parse(self, node: Node) -> Formula:
+        try:
+            formula = parse_formula(node.formula or "")
+        except FormulaError as error:
+            raise FormulaError(
+                f"node '{node.name}': formula '{node.formula}': {error.message}", node.location
+            ) from None
+        for dependency in sorted(formula.names | {lag.node for lag in formula.lags}):
+            if dependency not in self.nodes:
+                raise UnknownNodeError(
+                    f"node '{node.name}': formula reads '{dependency}', which is not a node"
+                    f"{did_you_mean(dependency, self.nodes)}",
+                    node.location,
+                )
+        if not self.is_timed and (formula.lags or formula.uses_time):
+            what = "t" if formula.uses_time and not formula.lags else "prev()/delay()"
+            raise FormulaError(
+                f"node '{node.name}': {what} needs a timed tree (add time: {{periods: N}})",
+                node.location,
+            )
+        for lag in formula.lags:
+            if lag.default is None and self.nodes[lag.node].initial is None:
+                raise SpecError(
+                    f"node '{node.name}': prev({lag.node}) needs an 'initial' value on node "
+                    f"'{lag.node}' (its value before period 1)",
+                    self.nodes[lag.node].location or node.location,
+                )
+        return formula
+
+    def _build_graph(self) -> nx.DiGraph:
+        graph = nx.DiGraph()
+        for name, node in self.nodes.items():
+            graph.add_node(name, node=node)
+        for name, formula in self.formulas.items():
+            for dependency in formula.names:
+                graph.add_edge(dependency, name, lag=0)
+            for lag in formula.lags:
+                if not graph.has_edge(lag.node, name):
+                    graph.add_edge(lag.node, name, lag=lag.periods)
+        return graph
+
+    def _check_cycles(self) -> None:
+        same_period = nx.DiGraph((u, v) for u, v, lag in self.graph.edges(data="lag") if lag == 0)
+        try:
+            cycle = nx.find_cycle(same_period)
+        except nx.NetworkXNoCycle:
+            return
+        path = [edge[0] for edge in cycle] + [cycle[0][0]]
+        first = self.nodes[path[0]]
+        hint = " (use prev() to read the previous period)" if self.is_timed else ""
+        raise CycleError(f"cycle: {' -> '.join(path)}{hint}", first.location)
+
+    def _check_values(self, values: Overrides, location: Location | None) -> dict[str, Value]:
+        checked: dict[str, Value] = {}
+        for name, value in values.items():
+            if name not in self.nodes:
+                raise DataError(
+                    f"'{name}' is not a node{did_you_mean(name, self.inputs)}", location
+                )
+            if not self.nodes[name].is_input:
+                raise DataError(
+                    f"node '{name}' is derived (has a formula); only inputs take values", location
+                )
+            checked[name] = self._check_value(name, value, location)
+        return checked
+
+    def _check_value(self, name: str, value: Any, location: Location | None) -> Value:
+        node = self.nodes[name]
+        where = location or node.location
+        checked: Value
+        if isinstance(value, list | tuple | np.ndarray):
+            periods = self.time.periods if self.time is not None else None
+            if periods is None:
+                raise DataError(
+                    f"node '{name}': a list of values needs a timed tree, "
+                    f"found {len(value)} values",
+                    where,
+                )
+            if len(value) != periods:
+                raise DataError(
+                    f"node '{name}': expected {periods} values (one per period), "
+                    f"found {len(value)}",
+                    where,
+                )
+            checked = tuple(_number(name, item, where) for item in value)
+            numbers = checked
+        else:
+            checked = _number(name, value, where)
+            numbers = (checked,)
+        for number in numbers:
+            if not node.within_bounds(number):
+                raise DataError(
+                    f"node '{name}': value {number:g} is outside bounds {node.describe_bounds()}",
+                    where,
+                )
+        return checked
+
+    def _check_correlations(self) -> None:
+        if not self.correlations:
+            return
+        for correlation in self.correlations:
+            for name in (correlation.first, correlation.second):
+                if name not in self.nodes:
+                    raise SpecError(
+                        f"correlation names '{name}', which is not a node"
+                        f"{did_you_mean(name, self.nodes)}",
+                        correlation.location,
+                    )
+                if self.nodes[name].distribution is None:
+                    raise SpecError(
+                        f"correlation names '{name}', which has no distribution",
+                        correlation.location,
+                    )
+            if correlation.first == correlation.second:
+                raise SpecError(
+                    f"correlation of '{correlation.first}' with itself", correlation.location
+                )
+            if not -1 <= correlation.rho <= 1:
+                raise SpecError(
+                    f"correlation {correlation.rho:g} between '{correlation.first}' and "
+                    f"'{correlation.second}' is outside [-1, 1]",
+                    correlation.location,
+                )
+        names, matrix = self.correlation_matrix()
+        smallest = float(np.linalg.eigvalsh(matrix).min())
+        if smallest < -1e-10:
+            raise SpecError(
+                f"the correlations between {', '.join(names)} are not consistent (the matrix is "
+                f"not positive semi-definite: smallest eigenvalue {smallest:.3g})",
+                self.correlations[0].location,
+            )
+
+    def correlation_matrix(self) -> tuple[list[str], np.ndarray]:
+        """The inputs named in correlations and their correlation matrix (identity elsewhere)."""
+        names: list[str] = []
+        for correlation in self.correlations:
+            for name in (correlation.first, correlation.second):
+                if name not in names:
+                    names.append(name)
+        matrix = np.eye(len(names))
+        for correlation in self.correlations:
+            i, j = names.index(correlation.first), names.index(correlation.second)
+            matrix[i, j] = matrix[j, i] = correlation.rho
+        return names, matrix
+
+    def __repr__(self) -> str:
+        timed = f", {self.time.periods} {self.time.unit}s" if self.time else ""
+        return f"Tree({self.name!r}, kgi={self.kgi!r}, {len(self.nodes)} nodes{timed})"
+
+
+def _number(name: str, value: Any, where: Location | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise DataError(f"node '{name}': value must be a number, found {value!r}", where)
+    number = float(value)
+    if not math.isfinite(number):
+        raise DataError(f"node '{name}': value must be finite, found {number}", where)
+    return number
+
+
+__all__ = ["Correlation", "KpiTreeError", "Tree"]

@@ -1,0 +1,204 @@
+"""Every kind of bad input gives one clear FILE:LINE message and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import kpitree
+from kpitree.errors import CycleError, DataError, EvaluationError, FormulaError, SpecError
+
+GOOD_HEAD = """\
+name: t
+kgi: arr
+nodes:
+"""
+
+
+def run_bad(cli, path: Path, *extra: str) -> str:
+    status, out, err = cli("eval", path, *extra)
+    assert status == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return err.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("name: t\nkgi: a\nnodes: [1\n", 4, "YAML syntax error"),
+        (
+            GOOD_HEAD + "  arr: {value: 1}\n  arr: {value: 2}\n",
+            5,
+            "duplicate key 'arr' (first given at line 4)",
+        ),
+        (
+            GOOD_HEAD + "  arr: {value: 1, ownr: sales}\n",
+            4,
+            "unknown key 'ownr' in node 'arr' (did you mean 'owner'?)",
+        ),
+        (
+            "name: t\nkgi: arr\nnodez: {}\n",
+            3,
+            "unknown key 'nodez' in tree (did you mean 'nodes'?)",
+        ),
+        (
+            GOOD_HEAD + "  arr: {value: 1, formula: a}\n",
+            4,
+            "node 'arr' needs exactly one of 'value' or 'formula', found both",
+        ),
+        (GOOD_HEAD + "  arr: {owner: x}\n", 4, "found neither"),
+        (
+            GOOD_HEAD + "  mrr: {value: 1}\n  arr:\n    formula: mr * 12\n",
+            5,
+            "formula reads 'mr', which is not a node (did you mean 'mrr'?)",
+        ),
+        (
+            GOOD_HEAD + "  a: {formula: arr + 1}\n  b: {formula: a * 2}\n  arr: {formula: b / 3}\n",
+            4,
+            "cycle: a -> b -> arr -> a",
+        ),
+        (
+            "name: t\nkgi: arr\ntime: {periods: 2}\nnodes:\n  arr: {formula: prev(mrr) + 1}\n  mrr: {value: 3}\n",
+            6,
+            "prev(mrr) needs an 'initial' value on node 'mrr'",
+        ),
+        (
+            GOOD_HEAD + "  arr: {value: 1.4, bounds: [0, 1]}\n",
+            4,
+            "node 'arr': value 1.4 is outside bounds [0, 1]",
+        ),
+        (
+            GOOD_HEAD + "  arr: {value: 0.3, distribution: {dist: beta, mean: 0.5, sd: 0.6}}\n",
+            4,
+            "beta with mean 0.5 and sd 0.6 does not exist",
+        ),
+        (
+            GOOD_HEAD + "  arr: {value: 1, distribution: {dist: normal, mean: 1, sd: -2}}\n",
+            4,
+            "normal sd must be positive, found -2",
+        ),
+        (
+            GOOD_HEAD + "  arr: {value: 1, distribution: {dist: gauss, mean: 1}}\n",
+            4,
+            "unknown distribution 'gauss'",
+        ),
+        (
+            "name: t\nkgi: ar\nnodes:\n  arr: {value: 1}\n",
+            2,
+            "kgi 'ar' is not a node (did you mean 'arr'?)",
+        ),
+        (
+            "name: t\nkgi: arr\ntime: {periods: 3}\nnodes:\n  arr: {value: [1, 2]}\n",
+            5,
+            "node 'arr': expected 3 values (one per period), found 2",
+        ),
+        (
+            GOOD_HEAD + "  arr: {formula: \"__import__('os').system('touch pwned')\"}\n",
+            4,
+            "node 'arr': formula",
+        ),
+        (
+            "name: t\nkgi: arr\nnodes:\n  arr: !!python/object/apply:os.system ['touch pwned']\n",
+            4,
+            "YAML tag",
+        ),
+        (GOOD_HEAD + "  arr: {formula: t * 2}\n", 4, "t needs a timed tree"),
+        (GOOD_HEAD + "  arr: {value: 1, bounds: [2, 1]}\n", 4, "bounds [2, 1] has low above high"),
+        (GOOD_HEAD + "  arr: {value: one}\n", 4, "value must be a number, found 'one'"),
+        (
+            "name: t\nkgi: arr\ntime: {periods: 2, unit: fortnight}\nnodes:\n  arr: {value: 1}\n",
+            3,
+            "unit must be one of",
+        ),
+        (
+            "name: t\nkgi: arr\nnodes:\n  arr: {value: 1}\nscenarios:\n  up: {ar: 2}\n",
+            6,
+            "'ar' is not a node (did you mean 'arr'?)",
+        ),
+        (GOOD_HEAD + "  t: {value: 1}\n  arr: {formula: 2}\n", 4, "node name 't' is reserved"),
+    ],
+)
+def test_bad_tree_file_is_one_clear_message(cli, write_tree, tmp_path, text, line, message) -> None:
+    """Bad input exits 2 with FILE:LINE: message naming what is wrong, and runs nothing."""
+    path = write_tree(text)
+    err = run_bad(cli, path)
+    assert err.startswith(f"{path}:{line}: "), err
+    assert message in err
+    assert not (tmp_path / "pwned").exists()
+    assert not Path("pwned").exists()
+
+
+def test_division_by_zero_names_the_node_and_period(cli, write_tree) -> None:
+    """A non-finite value at evaluation names the node, the period and the formula."""
+    path = write_tree(
+        """
+        name: t
+        kgi: cac
+        time: {periods: 3, start: 2027-01}
+        nodes:
+          cost: {value: 100}
+          won: {value: [2, 0, 1]}
+          cac: {formula: cost / won}
+        """
+    )
+    err = run_bad(cli, path)
+    assert err.startswith(f"{path}:7: node 'cac': an infinite result (inf) at period 2027-02")
+
+
+def test_missing_file_is_a_clear_error(cli, tmp_path) -> None:
+    """A tree file that does not exist exits 2 with its path and the reason."""
+    status, _, err = cli("validate", tmp_path / "nope.yaml")
+    assert status == 2
+    assert (
+        err.strip()
+        == f"{tmp_path / 'nope.yaml'}: cannot read the tree file: No such file or directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--set", "win=0.3"), "'win' is not a node (did you mean 'win_rate'?)"),
+        (("--set", "win_rate=abc"), "--set win_rate: 'abc' is not a number"),
+        (("--set", "win_rate=1.5"), "node 'win_rate': value 1.5 is outside bounds [0, 1]"),
+        (("--set", "won=3"), "node 'won' is derived"),
+        (("--scenario", "optimistc"), "no scenario 'optimistc' (did you mean 'optimistic'?)"),
+    ],
+)
+def test_bad_command_line_values(cli, write_tree, extra, message) -> None:
+    """Overrides and scenarios that do not fit the tree exit 2 with the reason."""
+    path = write_tree(
+        """
+        name: t
+        kgi: won
+        nodes:
+          sql: {value: 100}
+          win_rate: {value: 0.2, bounds: [0, 1]}
+          won: {formula: sql * win_rate}
+        scenarios:
+          optimistic: {win_rate: 0.3}
+        """
+    )
+    err = run_bad(cli, path, *extra)
+    assert message in err
+
+
+def test_errors_are_typed_for_api_users(write_tree) -> None:
+    """Through the Python API each problem raises its own KpiTreeError subclass."""
+    cases = [
+        ("name: t\nkgi: a\nnodes:\n  a: {formula: 'b +'}\n  b: {value: 1}\n", FormulaError),
+        ("name: t\nkgi: a\nnodes:\n  a: {formula: b}\n  b: {formula: a}\n", CycleError),
+        ("name: t\nkgi: a\nnodes:\n  a: {valu: 1}\n", SpecError),
+    ]
+    for text, error in cases:
+        with pytest.raises(error):
+            kpitree.loads(text)
+    tree = kpitree.loads("name: t\nkgi: a\nnodes:\n  a: {formula: 1 / b}\n  b: {value: 0}\n")
+    with pytest.raises(EvaluationError, match="node 'a'"):
+        tree.evaluate()
+    with pytest.raises(DataError, match="not a node"):
+        tree.evaluate(overrides={"c": 1})
+    assert isinstance(SpecError("x"), ValueError)

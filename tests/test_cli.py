@@ -1,0 +1,106 @@
+"""The command line: validate and eval in every format, help, and the installed entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import TREES
+
+COMMANDS = ["validate", "eval"]
+
+
+def test_validate_prints_a_one_line_summary(cli) -> None:
+    """validate exits 0 with one line naming the tree, kgi and node counts."""
+    status, out, err = cli("validate", TREES / "saas_arr.yaml")
+    assert status == 0
+    assert err == ""
+    assert out.count("\n") == 1
+    assert "ok: tree 'saas_arr', kgi 'arr', 30 nodes" in out
+
+
+def test_eval_json_has_the_documented_shape(cli) -> None:
+    """eval --format json gives tree, kgi, periods and a list per node for a timed tree."""
+    status, out, _ = cli("eval", TREES / "saas_arr.yaml", "--format", "json")
+    assert status == 0
+    data = json.loads(out)
+    assert set(data) == {"tree", "kgi", "periods", "values"}
+    assert data["periods"][0] == "2027-01"
+    assert data["periods"][-1] == "2027-12"
+    assert len(data["values"]["arr"]) == 12
+    assert data["values"]["arr"][0] == pytest.approx(927_000_000)
+
+
+def test_eval_json_static_tree_has_numbers(cli) -> None:
+    """A static tree's JSON has periods null and one number per node."""
+    _, out, _ = cli("eval", TREES / "unit_economics.yaml", "--format", "json")
+    data = json.loads(out)
+    assert data["periods"] is None
+    assert data["values"]["ltv_to_cac"] == pytest.approx(4.0)
+
+
+def test_eval_csv_one_row_per_period(cli) -> None:
+    """CSV has a period column and one column per node, one row per period."""
+    _, out, _ = cli("eval", TREES / "saas_arr.yaml", "--format", "csv", "--set", "win_rate=30%")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 12
+    assert rows[0]["period"] == "2027-01"
+    assert float(rows[0]["win_rate"]) == pytest.approx(0.3)
+    _, out, _ = cli("eval", TREES / "nrr.yaml", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 1
+    assert float(rows[0]["nrr"]) == pytest.approx(1.08)
+
+
+def test_eval_table_is_aligned_with_separators(cli) -> None:
+    """The table marks the KGI, groups thousands and states the target share."""
+    status, out, _ = cli("eval", TREES / "saas_arr.yaml")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("saas_arr: KGI arr = 1,308,900,607 at 2027-12 (target 1,400,000,000")
+    arr_line = next(line for line in lines if line.startswith("* arr"))
+    assert "927,000,000" in arr_line
+    assert len({len(line) for line in lines[1:3]}) == 1  # header and rule line up
+
+
+def test_eval_list_override_and_scenario(cli) -> None:
+    """--set takes a per-period list; --scenario applies the tree's scenario."""
+    visits = "[" + ", ".join(["20_000"] * 12) + "]"
+    status, out, _ = cli(
+        "eval", TREES / "saas_arr.yaml", "--set", f"visits={visits}", "--format", "json"
+    )
+    assert status == 0
+    assert json.loads(out)["values"]["visits"] == [20000.0] * 12
+    status, out, _ = cli(
+        "eval", TREES / "saas_arr.yaml", "--scenario", "optimistic", "--format", "json"
+    )
+    assert status == 0
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(cli, command) -> None:
+    """Each sub-command's --help exits 0 and explains its options."""
+    status, out, _ = cli(command, "--help")
+    assert status == 0
+    assert "TREE" in out
+
+
+def test_usage_error_exits_2(cli) -> None:
+    """An unknown option is a usage error with exit status 2."""
+    status, _, err = cli("eval", "--no-such-option")
+    assert status == 2
+    assert "usage:" in err
+
+
+def test_module_entry_point_runs() -> None:
+    """python -m kpitree runs the same command line in a fresh process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kpitree", "eval", str(TREES / "sales_velocity.yaml"), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["values"]["sales_velocity"] == pytest.approx(36_000_000)
