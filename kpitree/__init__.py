@@ -8,6 +8,7 @@ evaluate it, find the bottleneck, set targets backward and forecast under uncert
 >>> tree.evaluate().kgi_value  # doctest: +SKIP
 """
 
+from kpitree.actuals import Actuals, read_actuals
 from kpitree.errors import KpiTreeError
 from kpitree.evaluation import Evaluation
 from kpitree.node import Alert, Node
@@ -16,6 +17,7 @@ from kpitree.timeaxis import TimeAxis
 from kpitree.tree import Correlation, Tree
 
 __all__ = [
+    "Actuals",
     "Alert",
     "Correlation",
     "Evaluation",
@@ -25,5 +27,6 @@ __all__ = [
     "Tree",
     "load",
     "loads",
+    "read_actuals",
 ]
 __version__ = "0.1.0"

@@ -32,6 +32,9 @@ from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
 
 if TYPE_CHECKING:
+    from kpitree.actuals import Actuals
+    from kpitree.analysis.attribution import Attribution
+    from kpitree.analysis.compare import Comparison
     from kpitree.engine import Engine
     from kpitree.evaluation import Evaluation
 
@@ -244,6 +247,41 @@ class Tree:
         from kpitree.evaluation import evaluate
 
         return evaluate(self, overrides=overrides, scenario=scenario)
+
+    def compare(
+        self,
+        actuals: Actuals,
+        plan: str | None = None,
+        period: str | int | None = None,
+        tolerance: float = 0.05,
+    ) -> Comparison:
+        """Actuals against plan for every node (see :func:`kpitree.analysis.compare.compare`)."""
+        from kpitree.analysis.compare import compare
+
+        return compare(self, actuals, plan=plan, period=period, tolerance=tolerance)
+
+    def attribute(
+        self,
+        actuals: Actuals | None = None,
+        *,
+        plan: str | None = None,
+        to: str | None = None,
+        period: str | int | None = None,
+        node: str | None = None,
+        method: str = "auto",
+    ) -> Attribution:
+        """Split the KGI's change into one contribution per input: plan (the tree's values or
+        scenario ``plan``) to ``actuals``, or to scenario ``to`` when no actuals are given
+        (see :mod:`kpitree.analysis.attribution`)."""
+        from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
+
+        if actuals is not None:
+            if to is not None:
+                raise DataError("give actuals or a scenario to compare with, not both")
+            return attribute_actuals(
+                self, actuals, plan=plan, period=period, node=node, method=method
+            )
+        return attribute_scenarios(self, plan, to, period=period, node=node, method=method)
 
     @cached_property
     def engine(self) -> Engine:

@@ -1,0 +1,296 @@
+"""Actual values from a spreadsheet export (CSV), checked against a tree.
+
+A file has a ``period`` column and one column per input; each row is one period. Cells are read
+the way a person means them: ``1,200`` is 1200, ``12%`` is 0.12, surrounding spaces and quotes
+do not matter, a byte-order mark is skipped and a blank cell keeps the plan value. Anything else
+is an error naming the file, the line and the column.
+
+Only inputs take actuals: a column naming a derived node (a KPI with a formula) is an error,
+because the tree computes that node from its inputs and an actual given for it could disagree
+with them. Export the inputs it is computed from instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kpitree.errors import DataError, Location, did_you_mean
+
+if TYPE_CHECKING:
+    from kpitree.node import Node, Value
+    from kpitree.tree import Tree
+
+PERIOD_COLUMN = "period"
+
+# A plain decimal number, or one with a comma every three digits: "1200", "1,200.5", "-3e4".
+_PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+
+
+@dataclass(frozen=True)
+class Actuals:
+    """Actual input values per period, read from a file and checked against a tree.
+
+    Attributes
+    ----------
+    tree : str
+        The name of the tree the actuals were checked against.
+    source : str
+        The file read (for messages).
+    periods : tuple[int, ...]
+        0-based indices of the periods that have a row, in time order (``(0,)`` for a static
+        tree).
+    values : dict[str, dict[int, float]]
+        Per input with a column: period index -> actual value (blank cells are absent).
+    labels : tuple[str, ...] or None
+        The tree's period labels, ``None`` for a static tree.
+    """
+
+    tree: str
+    source: str
+    periods: tuple[int, ...]
+    values: dict[str, dict[int, float]]
+    labels: tuple[str, ...] | None = None
+
+    @property
+    def period_labels(self) -> list[str] | None:
+        """Labels of the periods with a row, ``None`` for a static tree."""
+        if self.labels is None:
+            return None
+        return [self.labels[index] for index in self.periods]
+
+    @property
+    def last(self) -> int:
+        """The index of the last period with a row."""
+        return self.periods[-1]
+
+    def apply(self, plan: Mapping[str, Value], through: int | None = None) -> dict[str, Value]:
+        """``plan`` input values with the actuals put in place (periods up to ``through``).
+
+        Parameters
+        ----------
+        plan : mapping
+            Every input's plan value (a number, or one per period for a timed tree).
+        through : int, optional
+            The last 0-based period whose actuals are used (default: all).
+        """
+        inputs = dict(plan)
+        for name, by_period in self.values.items():
+            used = {p: v for p, v in by_period.items() if through is None or p <= through}
+            if not used:
+                continue
+            if self.labels is None:
+                inputs[name] = used[0]
+                continue
+            series = plan[name]
+            if not isinstance(series, tuple):
+                series = (float(series),) * len(self.labels)
+            inputs[name] = tuple(used.get(index, value) for index, value in enumerate(series))
+        return inputs
+
+
+def parse_cell(text: str) -> float | None:
+    """A spreadsheet cell as a number: ``None`` when blank.
+
+    ``" 1,200 "`` -> 1200.0, ``"12%"`` -> 0.12, ``"-3.5e3"`` -> -3500.0. Commas are read only
+    as thousands separators in groups of three (``"1,5"`` is not a number: it could mean 1.5 or
+    15).
+
+    Raises
+    ------
+    ValueError
+        When the text is not a finite number written one of these ways.
+    """
+    clean = text.strip().replace("\u00a0", "")
+    if not clean:
+        return None
+    scale = 1.0
+    if clean.endswith("%"):
+        clean, scale = clean[:-1].rstrip(), 0.01
+    if _GROUPED.fullmatch(clean):
+        clean = clean.replace(",", "")
+    elif not _PLAIN.fullmatch(clean):
+        raise ValueError(text)
+    number = float(clean) * scale
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+def read_actuals(path: str | Path, tree: Tree) -> Actuals:
+    """Read actual input values from a CSV file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file: a ``period`` column (a label of the tree's time axis such as ``2027-01``,
+        its number, or a date such as ``2027-01-31`` or ``2027/01/31``, read as the period
+        containing it) and one column per input, any subset. A static tree takes one row and
+        no period column is needed.
+    tree : Tree
+        The tree the actuals belong to.
+
+    Returns
+    -------
+    Actuals
+
+    Raises
+    ------
+    DataError
+        With ``file:line``: a cell that is not a number, a column that is not an input, a
+        period that is not the tree's or given twice, a value outside the input's bounds.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"actuals file '{source}' does not exist") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"actuals file '{source}' is not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        raise DataError(f"cannot read actuals file '{source}': {error.strerror}") from None
+    reader = csv.reader(text.splitlines(), skipinitialspace=True)
+    header = next(reader, None)
+    if header is None or not any(cell.strip() for cell in header):
+        raise DataError("the actuals file is empty: expected a header row", Location(source, 1))
+    columns = _columns(header, tree, Location(source, 1))
+    period_column = columns.pop(PERIOD_COLUMN, None)
+    if tree.time is not None and period_column is None:
+        raise DataError(
+            f"no '{PERIOD_COLUMN}' column: tree '{tree.name}' is timed, so every row needs its "
+            f"period (e.g. {tree.time.labels[0]})",
+            Location(source, 1),
+        )
+    values: dict[str, dict[int, float]] = {name: {} for name in columns}
+    seen: dict[int, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines at the end of an export
+        where = Location(source, line)
+        if len(row) > len(header):
+            raise DataError(
+                f"expected {len(header)} cells (as in the header), found {len(row)}", where
+            )
+        row = row + [""] * (len(header) - len(row))
+        period = 0 if tree.time is None else _period(row[period_column], tree, where)  # type: ignore[index]
+        if period in seen:
+            what = "the static tree takes one row" if tree.time is None else "period given twice"
+            raise DataError(f"{what} (first at line {seen[period]})", where)
+        seen[period] = line
+        for name, index in columns.items():
+            value = _value(row[index], tree.nodes[name], where)
+            if value is not None:
+                values[name][period] = value
+    if not seen:
+        raise DataError("the actuals file has a header but no rows", Location(source, 1))
+    return Actuals(
+        tree=tree.name,
+        source=source,
+        periods=tuple(sorted(seen)),
+        values={name: by_period for name, by_period in values.items() if by_period},
+        labels=tree.periods,
+    )
+
+
+def _columns(header: list[str], tree: Tree, where: Location) -> dict[str, int]:
+    """Column name -> position, the period column under ``PERIOD_COLUMN``."""
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = raw.strip()
+        if not name:
+            raise DataError(f"column {index + 1} has no name", where)
+        key = PERIOD_COLUMN if name.lower() == PERIOD_COLUMN else name
+        if key in columns:
+            raise DataError(f"column '{name}' is given twice", where)
+        if key != PERIOD_COLUMN:
+            if name not in tree.nodes:
+                candidates = [*tree.inputs, PERIOD_COLUMN]
+                raise DataError(
+                    f"column '{name}' names no node of tree '{tree.name}'"
+                    f"{did_you_mean(name, candidates)}",
+                    where,
+                )
+            if not tree.nodes[name].is_input:
+                inputs = ", ".join(tree.inputs_of(name))
+                raise DataError(
+                    f"column '{name}' is a derived node (formula: {tree.nodes[name].formula}); "
+                    f"actuals are given for inputs only, here: {inputs}",
+                    where,
+                )
+        columns[key] = index
+    return columns
+
+
+def _value(text: str, node: Node, where: Location) -> float | None:
+    try:
+        value = parse_cell(text)
+    except ValueError:
+        raise DataError(
+            f"column '{node.name}': '{text.strip()}' is not a number (expected e.g. 1200, "
+            f"1,200, 0.12 or 12%)",
+            where,
+        ) from None
+    if value is not None and not node.within_bounds(value):
+        raise DataError(
+            f"column '{node.name}': actual {value:g} is outside bounds {node.describe_bounds()}",
+            where,
+        )
+    return value
+
+
+def _period(text: str, tree: Tree, where: Location) -> int:
+    """The 0-based period a cell names: a label, a number, or a date inside the period."""
+    time = tree.time
+    if time is None:  # a static tree has one row and no periods to name
+        return 0
+    clean = text.strip()
+    if not clean:
+        raise DataError(f"column '{PERIOD_COLUMN}': the period is blank", where)
+    index = time.index_of(clean)
+    if index is None:
+        index = _period_of_date(clean, tree, where)
+    if index is None:
+        labels = time.labels
+        raise DataError(
+            f"column '{PERIOD_COLUMN}': '{clean}' is not a period of tree '{tree.name}' "
+            f"(periods {labels[0]} .. {labels[-1]})",
+            where,
+        )
+    return index
+
+
+def _period_of_date(text: str, tree: Tree, where: Location) -> int | None:
+    match = _DATE.fullmatch(text)
+    time = tree.time
+    if match is None or time is None:
+        return None
+    try:
+        date = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise DataError(f"column '{PERIOD_COLUMN}': '{text}' is not a valid date", where) from None
+    if time.start is None:
+        raise DataError(
+            f"column '{PERIOD_COLUMN}': a date ('{text}') needs a tree whose time has a start; "
+            f"give the period number instead",
+            where,
+        )
+    label = {
+        "month": f"{date.year:04d}-{date.month:02d}",
+        "quarter": f"{date.year:04d}-Q{(date.month - 1) // 3 + 1}",
+        "year": f"{date.year:04d}",
+        "day": date.isoformat(),
+    }.get(time.unit)
+    if label is not None:
+        return time.index_of(label)
+    first = dt.date.fromisoformat(time.labels[0])
+    week = (date - first).days // 7
+    return week if 0 <= week < time.periods else None

@@ -1,0 +1,248 @@
+"""Actuals against plan: every node's plan and actual value per period, and whether it is on
+track; the alerts that fire on actuals.
+
+*Plan* is the tree evaluated on its own input values (or a scenario's). *Actual* is the tree
+evaluated on the same inputs with the actuals put in place: an input without an actual in a
+period keeps its plan value there, so a derived node's actual is what the tree makes of the
+actual inputs. Only periods with a row of actuals are reported.
+
+On track: each node has a *good direction*, the direction in which it helps the goal.
+
+- A node with an ``alert: {below: x}`` is better higher, ``{above: x}`` better lower.
+- The KGI is better higher.
+- Otherwise the direction is read from the tree at the plan values: every input is raised a
+  little (one batch row each); a node is better higher when every input that moves it moves
+  the KGI (at the last period) the same way, better lower when every one moves the KGI the
+  other way, and has no direction when the inputs disagree (e.g. CAC: a bigger budget raises
+  both CAC and ARR, a higher cost per lead raises CAC and lowers ARR) or none reaches the KGI.
+
+A node is ``off track`` when an alert fires on its actual, or when its actual is worse than
+plan in its good direction by more than ``tolerance`` (relative to ``|plan|``); ``ahead`` when
+better by more than ``tolerance``; ``on track`` otherwise; ``-`` without a direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kpitree.analysis.alerts import AlertHit, check_alerts
+from kpitree.analysis.batch import evaluate_rows, resolve_period
+from kpitree.errors import DataError
+
+if TYPE_CHECKING:
+    from kpitree.actuals import Actuals
+    from kpitree.tree import Tree
+
+ON_TRACK, OFF_TRACK, AHEAD, UNKNOWN = "on track", "off track", "ahead", "-"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Plan and actual of every node, per reported period.
+
+    Attributes
+    ----------
+    tree : Tree
+    periods : tuple[str, ...] or None
+        Labels of the reported periods (``None`` for a static tree).
+    plan, actual : dict[str, numpy.ndarray]
+        Per node, one value per reported period.
+    direction : dict[str, int]
+        Per node: +1 better higher, -1 better lower, 0 no direction.
+    status : dict[str, tuple[str, ...]]
+        Per node and period: ``on track``, ``off track``, ``ahead`` or ``-``.
+    tolerance : float
+    scenario : str or None
+        The scenario used as the plan.
+    """
+
+    tree: Tree
+    periods: tuple[str, ...] | None
+    plan: dict[str, np.ndarray]
+    actual: dict[str, np.ndarray]
+    direction: dict[str, int]
+    status: dict[str, tuple[str, ...]]
+    tolerance: float
+    scenario: str | None = None
+
+    def difference(self, name: str) -> np.ndarray:
+        """Actual minus plan, per reported period."""
+        return self.actual[name] - self.plan[name]
+
+    def relative(self, name: str) -> np.ndarray:
+        """(actual - plan) / |plan| per reported period, NaN where the plan is 0."""
+        plan = self.plan[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(plan != 0, self.difference(name) / np.abs(plan), np.nan)
+
+    @property
+    def off_track(self) -> list[tuple[str, str | None]]:
+        """(node, period) pairs that are off track."""
+        labels = self.periods or (None,)
+        return [
+            (name, labels[index])
+            for name, statuses in self.status.items()
+            for index, status in enumerate(statuses)
+            if status == OFF_TRACK
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per period and node: plan, actual, difference, relative, status."""
+        rows = []
+        labels = self.periods or (None,)
+        for index, period in enumerate(labels):
+            for name in self.tree.nodes:
+                rows.append(
+                    {
+                        "period": period,
+                        "node": name,
+                        "plan": float(self.plan[name][index]),
+                        "actual": float(self.actual[name][index]),
+                        "difference": float(self.difference(name)[index]),
+                        "relative": float(self.relative(name)[index]),
+                        "status": self.status[name][index],
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "rows"}``, JSON-ready."""
+        return {
+            "tree": self.tree.name,
+            "kgi": self.tree.kgi,
+            "plan_scenario": self.scenario,
+            "tolerance": self.tolerance,
+            "periods": list(self.periods) if self.periods is not None else None,
+            "rows": self.to_frame().to_dict(orient="records"),
+        }
+
+
+def actual_inputs(tree: Tree, actuals: Actuals, plan: str | None = None) -> dict[str, Any]:
+    """Every input's value with the actuals in place of the plan's (``plan``: a scenario)."""
+    if actuals.tree != tree.name:
+        raise DataError(f"the actuals were read for tree '{actuals.tree}', not '{tree.name}'")
+    return actuals.apply(tree.input_values(scenario=plan))
+
+
+def compare(
+    tree: Tree,
+    actuals: Actuals,
+    plan: str | None = None,
+    period: str | int | None = None,
+    tolerance: float = 0.05,
+) -> Comparison:
+    """Compare actuals with the plan for every node.
+
+    Parameters
+    ----------
+    tree : Tree
+    actuals : Actuals
+        From :func:`kpitree.read_actuals`.
+    plan : str, optional
+        A scenario to use as the plan (default: the tree's own values).
+    period : str or int, optional
+        Report the periods with actuals up to this one (default: all of them).
+    tolerance : float
+        How far (relative to the plan) a node may be worse than plan and still be on track.
+
+    Returns
+    -------
+    Comparison
+    """
+    if not tolerance >= 0:
+        raise DataError(f"tolerance must be 0 or more, found {tolerance:g}")
+    plan_inputs = tree.input_values(scenario=plan)
+    rows = evaluate_rows(
+        tree, {}, 2, base=_stack(tree, plan_inputs, actual_inputs(tree, actuals, plan))
+    )
+    last = resolve_period(tree, period) if period is not None else actuals.last
+    reported = [index for index in actuals.periods if index <= last]
+    if not reported:
+        raise DataError(
+            f"no actuals up to period {period} (the first period with actuals is "
+            f"{(actuals.period_labels or ['?'])[0]})"
+        )
+    plan_values = {name: values[0, reported] for name, values in rows.items()}
+    actual_values = {name: values[1, reported] for name, values in rows.items()}
+    direction = good_directions(tree, plan_inputs)
+    status = {
+        name: tuple(
+            _status(tree, name, p, a, direction[name], tolerance)
+            for p, a in zip(plan_values[name], actual_values[name], strict=True)
+        )
+        for name in tree.nodes
+    }
+    labels = tuple(tree.periods[i] for i in reported) if tree.periods is not None else None
+    return Comparison(tree, labels, plan_values, actual_values, direction, status, tolerance, plan)
+
+
+def check_actuals(tree: Tree, actuals: Actuals, plan: str | None = None) -> list[AlertHit]:
+    """Every alert that fires on the actual values, in the periods that have actuals.
+
+    Periods after the last row of actuals hold plan values, not actuals: they are not checked.
+    """
+    evaluation = tree.evaluate(overrides=actual_inputs(tree, actuals, plan))
+    reported = set(actuals.period_labels or [None])
+    return [hit for hit in check_alerts(evaluation) if hit.period in reported]
+
+
+def good_directions(tree: Tree, inputs: dict[str, Any]) -> dict[str, int]:
+    """Per node: +1 when higher helps the KGI, -1 when lower does, 0 when it cannot be told
+    (see the module's description)."""
+    names = tree.inputs
+    samples = len(names) + 1
+    changes = {}
+    for row, name in enumerate(names, start=1):
+        value = np.broadcast_to(np.asarray(inputs[name], dtype=float), (tree.engine.periods,))
+        column = np.broadcast_to(value, (samples, value.shape[0])).copy()
+        # A small relative step; inputs at 0 get a small absolute one.
+        column[row] = value + np.where(value != 0, 1e-4 * np.abs(value), 1e-4)
+        changes[name] = column
+    rows = evaluate_rows(tree, changes, samples, base=inputs)
+    with np.errstate(invalid="ignore"):
+        kgi_moves = np.sign(rows[tree.kgi][1:, -1] - rows[tree.kgi][0, -1])
+    directions: dict[str, int] = {}
+    for name, node in tree.nodes.items():
+        if node.alert is not None and (node.alert.below is None) != (node.alert.above is None):
+            directions[name] = 1 if node.alert.below is not None else -1
+            continue
+        if name == tree.kgi:
+            directions[name] = 1
+            continue
+        moves = np.sign((rows[name][1:] - rows[name][0]).sum(axis=1))
+        agree = {int(m * k) for m, k in zip(moves, kgi_moves, strict=True) if m != 0 and k != 0}
+        directions[name] = agree.pop() if len(agree) == 1 else 0
+    return directions
+
+
+def _status(tree: Tree, name: str, plan: float, actual: float, direction: int, tol: float) -> str:
+    alert = tree.nodes[name].alert
+    if alert is not None and alert.fires(float(actual)):
+        return OFF_TRACK
+    if direction == 0:
+        return UNKNOWN
+    gain = direction * (actual - plan)
+    scale = abs(plan) if plan != 0 else 1.0
+    if gain < -tol * scale:
+        return OFF_TRACK
+    if gain > tol * scale:
+        return AHEAD
+    return ON_TRACK
+
+
+def _stack(tree: Tree, first: dict[str, Any], second: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Two input sets as the two rows of one batch."""
+    periods = tree.engine.periods
+    return {
+        name: np.stack(
+            [
+                np.broadcast_to(np.asarray(v, dtype=float), (periods,))
+                for v in (first[name], second[name])
+            ]
+        )
+        for name in tree.inputs
+    }

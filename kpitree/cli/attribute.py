@@ -1,0 +1,65 @@
+"""``kpitree attribute TREE``: the KGI's change between two states, split per input."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+from kpitree.actuals import read_actuals
+from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
+from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, write_output
+from kpitree.present.attribution import attribution_json, attribution_table
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "attribute",
+        help="split the KGI's change into one contribution per input",
+        description="Split the change of the KGI between two states into one contribution per "
+        "input that add up exactly to the change (Shapley values; Owen values by owner beyond "
+        "20 changed inputs). States: plan vs actuals (--actuals, at --period, default the last "
+        "period with actuals) or two scenarios (--from, --to; either omitted is the tree's own "
+        "values).",
+    )
+    add_tree(parser)
+    parser.add_argument("--actuals", metavar="FILE", help="CSV of actuals: explain actual - plan")
+    parser.add_argument(
+        "--plan", metavar="SCENARIO", help="with --actuals: a scenario to use as the plan"
+    )
+    parser.add_argument("--from", dest="start", metavar="SCENARIO", help="the base scenario")
+    parser.add_argument("--to", dest="end", metavar="SCENARIO", help="the new scenario")
+    parser.add_argument(
+        "--period", metavar="LABEL", help="the period at which the KGI is explained"
+    )
+    parser.add_argument("--node", metavar="NAME", help="explain this node instead of the KGI")
+    parser.add_argument("--plot", metavar="FILE.png", help="also write a waterfall chart")
+    add_format(parser, ("table", "json"))
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Attribute, print, and plot when asked."""
+    if args.actuals is not None and (args.start or args.end):
+        raise UsageError("give either --actuals or --from/--to, not both")
+    if args.actuals is None and not (args.start or args.end):
+        raise UsageError("give --actuals FILE, or --from SCENARIO and/or --to SCENARIO")
+    if args.plan is not None and args.actuals is None:
+        raise UsageError("--plan goes with --actuals (use --from for a base scenario)")
+    if args.plot is not None and not args.plot.lower().endswith(".png"):
+        raise UsageError(f"--plot writes a PNG file, found '{args.plot}'")
+    tree = load_tree(args)
+    if args.actuals is not None:
+        actuals = read_actuals(args.actuals, tree)
+        result = attribute_actuals(
+            tree, actuals, plan=args.plan, period=args.period, node=args.node
+        )
+    else:
+        result = attribute_scenarios(tree, args.start, args.end, period=args.period, node=args.node)
+    if args.plot is not None:
+        buffer = io.BytesIO()
+        result.plot().figure.savefig(buffer, format="png", dpi=120)
+        write_output(args.plot, buffer.getvalue())
+    render = {"table": attribution_table, "json": attribution_json}
+    print(render[args.format](result), end="")
+    return 0

@@ -1,0 +1,60 @@
+"""``kpitree compare TREE --actuals FILE``: actual vs plan of every node, per period."""
+
+from __future__ import annotations
+
+import argparse
+
+from kpitree.actuals import read_actuals
+from kpitree.analysis.compare import compare
+from kpitree.cli.options import add_format, add_tree, load_tree, parse_number
+from kpitree.present.compare import comparison_csv, comparison_json, comparison_table
+
+
+def add_actuals(parser: argparse.ArgumentParser) -> None:
+    """``--actuals FILE`` and ``--plan SCENARIO``, shared with check and attribute."""
+    parser.add_argument(
+        "--actuals",
+        metavar="FILE",
+        required=True,
+        help="CSV export: a 'period' column and one column per input (1,200 and 12%% are read "
+        "as numbers; a blank cell keeps the plan value)",
+    )
+    parser.add_argument(
+        "--plan", metavar="SCENARIO", help="a scenario to use as the plan (default: the tree's)"
+    )
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "compare",
+        help="actuals against plan for every node",
+        description="Evaluate the tree on actuals (plan values where there is no actual) and on "
+        "plan, and show every node's plan, actual, difference and status for each period with "
+        "actuals. Off track: an alert fires, or the node is worse than plan by more than the "
+        "tolerance in the direction that helps the KGI.",
+    )
+    add_tree(parser)
+    add_actuals(parser)
+    parser.add_argument(
+        "--period", metavar="LABEL", help="report the periods with actuals up to this one"
+    )
+    parser.add_argument(
+        "--tolerance",
+        metavar="FRACTION",
+        default="5%",
+        help="how far below plan a node may be and still be on track (default: 5%%)",
+    )
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare and print."""
+    tree = load_tree(args)
+    actuals = read_actuals(args.actuals, tree)
+    tolerance = parse_number(args.tolerance, "--tolerance")
+    result = compare(tree, actuals, plan=args.plan, period=args.period, tolerance=tolerance)
+    render = {"table": comparison_table, "json": comparison_json, "csv": comparison_csv}
+    print(render[args.format](result), end="")
+    return 0

@@ -1,0 +1,1 @@
+"""Plots: each ``plot_x(result, ax=None) -> Axes`` draws a result; plots never compute."""
