@@ -32,6 +32,7 @@ from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
 
 if TYPE_CHECKING:
+    from kpitree.analysis.solution import Solution
     from kpitree.engine import Engine
     from kpitree.evaluation import Evaluation
 
@@ -244,6 +245,13 @@ class Tree:
         from kpitree.evaluation import evaluate
 
         return evaluate(self, overrides=overrides, scenario=scenario)
+
+    def solve(self, levers: Sequence[str], **options: Any) -> Solution:
+        """The lever values at which the KGI (or ``node``) reaches its target; see
+        :func:`kpitree.analysis.solve.solve` for the options (target, mode, weights, node)."""
+        from kpitree.analysis.solve import solve
+
+        return solve(self, levers, **options)
 
     @cached_property
     def engine(self) -> Engine:
