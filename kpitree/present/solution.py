@@ -108,7 +108,7 @@ def _per_period(solution: Solution) -> str:
 
 def _with_unit(value: float, unit: str | None) -> str:
     text = format_number(value, unit)
-    return f"{text} {unit}" if unit and unit not in PERCENT_UNITS else text
+    return f"{text} {unit}" if unit and unit not in (*PERCENT_UNITS, "ratio") else text
 
 
 def _value(value: float | tuple[float, ...], unit: str | None) -> str:
