@@ -261,6 +261,7 @@ def _slsqp(
         options={"ftol": 1e-12, "maxiter": 200},
     )
     z = np.clip(np.asarray(result.x, dtype=float), 0.0, reach)
+    z[z < 1e-12] = 0.0  # SLSQP leaves rounding dust on levers it does not move
     if not (result.success and efforts @ z <= efforts @ start + 1e-12):
         z = start  # SLSQP failed or did worse: keep the feasible start
     return _polish(evaluate, z, reach, target), True
