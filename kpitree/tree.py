@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from kpitree.actuals import Actuals
     from kpitree.analysis.attribution import Attribution
     from kpitree.analysis.compare import Comparison
+    from kpitree.analysis.solution import Solution
     from kpitree.engine import Engine
     from kpitree.evaluation import Evaluation
 
@@ -282,6 +283,13 @@ class Tree:
                 self, actuals, plan=plan, period=period, node=node, method=method
             )
         return attribute_scenarios(self, plan, to, period=period, node=node, method=method)
+
+    def solve(self, levers: Sequence[str], **options: Any) -> Solution:
+        """The lever values at which the KGI (or ``node``) reaches its target; see
+        :func:`kpitree.analysis.solve.solve` for the options (target, mode, weights, node)."""
+        from kpitree.analysis.solve import solve
+
+        return solve(self, levers, **options)
 
     @cached_property
     def engine(self) -> Engine:

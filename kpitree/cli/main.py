@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from kpitree import __version__
-from kpitree.cli import attribute, check, compare, evaluate, validate
+from kpitree.cli import attribute, check, compare, evaluate, solve, validate
 from kpitree.errors import KpiTreeError
 
-COMMANDS = (validate, evaluate, compare, attribute, check)
+COMMANDS = (validate, evaluate, solve, compare, attribute, check)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,284 @@
+"""Several levers at once: how the move towards a target is shared between them.
+
+Every lever moves in the direction that helps (the sign of its effect on the node, so churn
+goes down when the goal goes up), within its bounds.
+
+- ``uniform``: every lever changes by the same relative amount ``u`` (``new = old x (1 + u)``,
+  ``1 - u`` for a lever that works against the goal); ``u`` is solved on one line.
+- ``weighted``: lever ``i`` changes by ``w_i x u``.
+- ``min-effort``: the least total ``sum(effort_i x |ln(new_i / old_i)|)``. The log ratio is the
+  relative change for small moves, and makes the problem exact for a product of levers (the
+  funnel ``leads x r1 x r2 x r3``): there the node's log is linear in the levers' logs, so the
+  problem is a linear program (scipy linprog). Elsewhere (timed trees, sums) SLSQP solves the
+  same problem with the equality ``node = target``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy
+from scipy.optimize import linprog, minimize
+
+from kpitree.analysis.bracket import solve_line
+from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
+from kpitree.errors import SolveError
+from kpitree.node import Value
+from kpitree.tree import Tree
+
+MODES = ("uniform", "weighted", "min-effort")
+# Rows of log moves (S, levers) -> the node per row (S,).
+RowFunction = Callable[[np.ndarray], np.ndarray]
+# An open bound in min-effort is searched up to this factor on the current value.
+OPEN_FACTOR = 1e9
+
+
+def solve_levers(
+    tree: Tree,
+    levers: Sequence[Lever],
+    *,
+    node: str,
+    target: float,
+    base: Mapping[str, Value],
+    mode: str,
+    weights: Mapping[str, float],
+) -> LeverPlan:
+    """Move several levers so that ``node`` reaches ``target``, as ``mode`` says."""
+    names = [lever.name for lever in levers]
+    for name, weight in weights.items():
+        if name not in names:
+            raise SolveError(
+                f"weight given for '{name}', which is not a lever (levers: {', '.join(names)})"
+            )
+        if not (math.isfinite(weight) and weight > 0):
+            raise SolveError(f"weight of lever '{name}' must be a positive number, found {weight}")
+    for lever in levers:
+        if not np.any(lever.array):
+            raise SolveError(
+                f"lever '{lever.name}' is 0: a relative change cannot move it; give it a "
+                f"non-zero value (--set) or solve for it alone"
+            )
+    signs = directions(tree, levers, node=node, base=base)
+    if mode == "min-effort":
+        return _min_effort(tree, levers, signs, node=node, target=target, base=base)
+    share = (
+        np.array([weights.get(lever.name, 1.0) for lever in levers]) if mode == "weighted" else None
+    )
+    return _along_line(tree, levers, signs, share, node=node, target=target, base=base)
+
+
+def _along_line(
+    tree: Tree,
+    levers: Sequence[Lever],
+    signs: np.ndarray,
+    share: np.ndarray | None,
+    *,
+    node: str,
+    target: float,
+    base: Mapping[str, Value],
+) -> LeverPlan:
+    slopes = signs * (share if share is not None else 1.0)
+    # u range: every lever within its bounds, and no factor below 0 (a change beyond -100 %
+    # would flip the sign of a count or a rate).
+    low, high = -math.inf, math.inf
+    limits = []
+    for lever, slope in zip(levers, slopes, strict=True):
+        factor_low, factor_high = lever.factor_range()
+        factor_low = max(factor_low, 0.0)
+        ends = sorted(((factor_low - 1) / slope, (factor_high - 1) / slope))
+        limits.append(ends)
+        low, high = max(low, ends[0]), min(high, ends[1])
+    if low > 0 or high < 0:  # pragma: no cover - the current values are within bounds
+        raise SolveError("the current lever values are outside their bounds")
+
+    def function(points: np.ndarray) -> np.ndarray:
+        changes = {
+            lever.name: lever.rows(1 + slope * points)
+            for lever, slope in zip(levers, slopes, strict=True)
+        }
+        return node_values(tree, changes, len(points), node=node, base=base)
+
+    line = solve_line(function, target, low, high, start=0.0, scale=0.1)
+    u = line.best
+    values = {
+        lever.name: lever.value(1 + slope * u) for lever, slope in zip(levers, slopes, strict=True)
+    }
+    what = "the same relative change" if share is None else "relative changes proportional to"
+    method = f"{what} {'on every lever' if share is None else 'the weights'}, solved on one line"
+    note = ""
+    if not line.feasible:
+        stop = "its upper end" if u >= 0 else "its lower end"
+        binding = [
+            lever.name
+            for lever, ends in zip(levers, limits, strict=True)
+            if math.isclose(ends[1] if u >= 0 else ends[0], u, rel_tol=1e-9, abs_tol=1e-12)
+        ]
+        note = f"the target is out of reach: the common change stops at {stop}" + (
+            f" because of the bounds of {', '.join(binding)}" if binding else ""
+        )
+    elif len(line.roots) > 1:
+        note = (
+            f"{len(line.roots)} common changes reach the target; returned the smallest, "
+            f"{line.best:+.4g}"
+        )
+    return LeverPlan(values, line.feasible, line.best_value, method, note)
+
+
+def _min_effort(
+    tree: Tree,
+    levers: Sequence[Lever],
+    signs: np.ndarray,
+    *,
+    node: str,
+    target: float,
+    base: Mapping[str, Value],
+) -> LeverPlan:
+    efforts = np.array([lever.effort for lever in levers])
+    current = float(node_values(tree, {}, 1, node=node, base=base)[0])
+    if current == target:
+        values = {lever.name: lever.base for lever in levers}
+        return LeverPlan(
+            values, True, current, "min-effort: the target is already met", "", (), 0.0
+        )
+    # z_i >= 0 is how far lever i moves in log terms, in the direction that closes the gap.
+    moves = signs * np.sign(target - current)
+    caps = []
+    for lever, move in zip(levers, moves, strict=True):
+        factor_low, factor_high = lever.factor_range()
+        end = factor_high if move > 0 else factor_low
+        if move < 0 and end <= 0:
+            end = 0.0  # log space never reaches zero: open towards it
+        caps.append(math.log(end) * move if end > 0 and math.isfinite(end) else math.inf)
+    caps_array = np.maximum(np.array(caps), 0.0)
+
+    def factors(z: np.ndarray) -> np.ndarray:
+        return np.exp(moves * z)
+
+    def evaluate(rows: np.ndarray) -> np.ndarray:
+        changes = {
+            lever.name: lever.rows(np.exp(moves[index] * rows[:, index]))
+            for index, lever in enumerate(levers)
+        }
+        return node_values(tree, changes, rows.shape[0], node=node, base=base)
+
+    exponents = _product_exponents(tree, levers, node, base)
+    if exponents is not None and current > 0 and target > 0:
+        z, feasible = _linear_program(exponents, efforts, caps_array, math.log(target / current))
+        method = "min-effort: linear program in log space (scipy linprog), the node is a product"
+    else:
+        z, feasible = _slsqp(evaluate, efforts, caps_array, target)
+        method = "min-effort: SLSQP (scipy minimize) on sum(effort x |ln(new/old)|)"
+    reached = float(evaluate(z[None, :])[0])
+    values = {lever.name: lever.value(f) for lever, f in zip(levers, factors(z), strict=True)}
+    note = ""
+    if not feasible:
+        note = "the target is out of reach: every lever is at the bound that helps"
+        if np.isinf(caps_array).any():
+            note += f" (an open bound is searched up to {OPEN_FACTOR:g} x the current value)"
+    return LeverPlan(values, feasible, reached, method, note, (), float(efforts @ z))
+
+
+def _product_exponents(
+    tree: Tree, levers: Sequence[Lever], node: str, base: Mapping[str, Value]
+) -> np.ndarray | None:
+    """``p`` with node = c x prod(lever_i ** p_i) on a static tree, else None.
+
+    The elasticity ``x dE/dx / E`` of every lever must be a constant.
+    """
+    if tree.is_timed:
+        return None
+    expr = tree.expression(node)
+    symbols = {tree.symbol(lever.name) for lever in levers}
+    expr = expr.xreplace(
+        {
+            tree.symbol(name): sympy.Float(base[name])  # type: ignore[arg-type]
+            for name in tree.inputs_of(node)
+            if tree.symbol(name) not in symbols
+        }
+    )
+    exponents = []
+    for lever in levers:
+        x = tree.symbol(lever.name)
+        elasticity = sympy.cancel(x * sympy.diff(expr, x) / expr)
+        if elasticity.free_symbols or not elasticity.is_number:
+            return None
+        exponents.append(float(elasticity))
+    return np.array(exponents)
+
+
+def _linear_program(
+    exponents: np.ndarray, efforts: np.ndarray, caps: np.ndarray, gap: float
+) -> tuple[np.ndarray, bool]:
+    """min efforts . z  s.t.  |p| . z = |ln(target / current)|, 0 <= z <= caps."""
+    bounds = [(0.0, None if math.isinf(cap) else cap) for cap in caps]
+    result = linprog(
+        efforts, A_eq=np.abs(exponents)[None, :], b_eq=[abs(gap)], bounds=bounds, method="highs"
+    )
+    if result.status == 0:
+        return np.asarray(result.x, dtype=float), True
+    return np.where(np.isinf(caps), math.log(OPEN_FACTOR), caps), False
+
+
+def _slsqp(
+    evaluate, efforts: np.ndarray, caps: np.ndarray, target: float
+) -> tuple[np.ndarray, bool]:
+    """min efforts . z  s.t.  node(z) = target, 0 <= z <= caps, by SLSQP from a feasible start."""
+    count = len(efforts)
+    reach = np.where(np.isinf(caps), math.log(OPEN_FACTOR), caps)
+    scale = max(abs(target), 1e-300)
+    # Feasible start: every lever moved by the same log amount t (capped at its bound).
+    line = solve_line(
+        lambda t: evaluate(np.minimum(np.asarray(t)[:, None], reach[None, :])),
+        target,
+        0.0,
+        float(reach.max()),
+        start=0.0,
+        scale=0.1,
+    )
+    start = np.minimum(line.best, reach)
+    if not line.feasible:
+        return reach, False
+    step = 1e-7
+
+    def constraint(z: np.ndarray) -> float:
+        return float(evaluate(z[None, :])[0] - target) / scale
+
+    def jacobian(z: np.ndarray) -> np.ndarray:
+        rows = np.repeat(z[None, :], count + 1, axis=0)
+        rows[1:] += np.eye(count) * step  # forward differences, all rows in one engine call
+        values = evaluate(rows)
+        return (values[1:] - values[0]) / step / scale
+
+    result = minimize(
+        lambda z: float(efforts @ z),
+        start,
+        jac=lambda z: efforts,
+        bounds=[(0.0, cap) for cap in reach],
+        constraints=[{"type": "eq", "fun": constraint, "jac": jacobian}],
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 200},
+    )
+    z = np.clip(np.asarray(result.x, dtype=float), 0.0, reach)
+    z[z < 1e-12] = 0.0  # SLSQP leaves rounding dust on levers it does not move
+    if not (result.success and efforts @ z <= efforts @ start + 1e-12):
+        z = start  # SLSQP failed or did worse: keep the feasible start
+    return _polish(evaluate, z, reach, target), True
+
+
+def _polish(evaluate: RowFunction, z: np.ndarray, reach: np.ndarray, target: float) -> np.ndarray:
+    """Hit the target to rounding by re-solving the freest lever alone (SLSQP stops near it)."""
+    free = [i for i in range(len(z)) if 0 < z[i] < reach[i]] or list(range(len(z)))
+    index = max(free, key=lambda i: z[i])
+
+    def along(points: np.ndarray) -> np.ndarray:
+        rows = np.repeat(z[None, :], len(points), axis=0)
+        rows[:, index] = points
+        return evaluate(rows)
+
+    line = solve_line(along, target, 0.0, float(reach[index]), start=float(z[index]), scale=0.1)
+    if line.feasible:
+        z = z.copy()
+        z[index] = line.best
+    return z

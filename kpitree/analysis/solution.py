@@ -1,0 +1,131 @@
+"""The result of a solve: new lever values, their changes, and the tree evaluated at them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kpitree.analysis.cascade import Cascade, build_cascade
+from kpitree.analysis.levers import Lever, LeverPlan
+from kpitree.node import Value
+
+if TYPE_CHECKING:
+    from kpitree.evaluation import Evaluation
+    from kpitree.tree import Tree
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Lever values that bring ``node`` to ``target``, or as close as their bounds allow.
+
+    Attributes
+    ----------
+    tree : Tree
+    node : str
+        The node solved for (the KGI unless another was asked for).
+    target : float
+    mode : str
+        ``"one lever"``, ``"uniform"``, ``"weighted"`` or ``"min-effort"``.
+    plan : LeverPlan
+        What the method found (values, feasibility, method, note, roots, effort).
+    levers : tuple of Lever
+        The levers with their values before the solve and their bounds.
+    baseline, evaluation : Evaluation
+        Every node before the solve and at the solved inputs.
+    """
+
+    tree: Tree
+    node: str
+    target: float
+    mode: str
+    plan: LeverPlan
+    levers: tuple[Lever, ...]
+    baseline: Evaluation
+    evaluation: Evaluation
+
+    @property
+    def feasible(self) -> bool:
+        """True when the target is reached within the levers' bounds."""
+        return self.plan.feasible
+
+    @property
+    def reached(self) -> float:
+        """The node's value at the solved inputs (last period of a timed tree)."""
+        return self.evaluation.final(self.node)
+
+    @property
+    def values(self) -> dict[str, Value]:
+        """Per lever, its new value (a tuple for a per-period input)."""
+        return dict(self.plan.values)
+
+    @property
+    def changes(self) -> dict[str, float]:
+        """Per lever, the relative change (the common factor minus 1 for a per-period input)."""
+        changes = {}
+        for lever in self.levers:
+            old = lever.array
+            new = np.atleast_1d(np.asarray(self.plan.values[lever.name], dtype=float))
+            nonzero = np.nonzero(old)[0]
+            if nonzero.size:
+                changes[lever.name] = float(new[nonzero[0]] / old[nonzero[0]] - 1)
+            else:
+                changes[lever.name] = 0.0 if not new.any() else float("inf")
+        return changes
+
+    @property
+    def binding(self) -> dict[str, str | None]:
+        """Per lever, ``"low"`` or ``"high"`` when its new value sits on that bound."""
+        return {lever.name: lever.binding(self.plan.values[lever.name]) for lever in self.levers}
+
+    def cascade(self) -> Cascade:
+        """Every node's target at the solved inputs, with owner, unit and the plan before."""
+        names = {lever.name for lever in self.levers}
+        return build_cascade(self.baseline, self.evaluation, self.node, names)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per lever: value before and after, relative change, binding bound, effort."""
+        changes, binding = self.changes, self.binding
+        records = [
+            {
+                "lever": lever.name,
+                "owner": self.tree.nodes[lever.name].owner,
+                "unit": self.tree.nodes[lever.name].unit,
+                "before": lever.base,
+                "after": self.plan.values[lever.name],
+                "change": changes[lever.name],
+                "binding": binding[lever.name],
+                "effort": lever.effort,
+            }
+            for lever in self.levers
+        ]
+        return pd.DataFrame.from_records(records).set_index("lever")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: kgi (the node solved for), target, feasible, levers, changes,
+        kgi_reached, values (every node at the solved inputs), owners, and details."""
+        return {
+            "kgi": self.node,
+            "target": self.target,
+            "feasible": self.feasible,
+            "levers": {name: _plain(value) for name, value in self.plan.values.items()},
+            "changes": self.changes,
+            "kgi_reached": self.reached,
+            "values": self.evaluation.to_dict()["values"],
+            "owners": self.cascade().owners(),
+            "tree": self.tree.name,
+            "periods": self.evaluation.periods,
+            "mode": self.mode,
+            "method": self.plan.method,
+            "binding": self.binding,
+            "before": {lever.name: _plain(lever.base) for lever in self.levers},
+            "roots": [_plain(root) for root in self.plan.roots],
+            "effort": self.plan.effort,
+            "note": self.plan.note,
+        }
+
+
+def _plain(value: Value) -> float | list[float]:
+    return [float(v) for v in value] if isinstance(value, tuple) else float(value)

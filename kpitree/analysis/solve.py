@@ -1,0 +1,226 @@
+"""Goal seek: the lever values at which a node (the KGI by default) reaches its target.
+
+One lever is solved exactly where sympy can (a static tree whose node is a low-degree polynomial
+or rational function of the lever, or reads it once), over the lever's bounds only; otherwise by
+a batched scan of the bounded interval and brentq on every sign change. Several levers are moved
+together by one of the modes of :mod:`kpitree.analysis.multilever`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import sympy
+
+from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.levers import Lever, LeverPlan, node_values, resolve_levers
+from kpitree.analysis.multilever import MODES, solve_levers
+from kpitree.analysis.solution import Solution
+from kpitree.errors import SolveError
+from kpitree.node import Value
+from kpitree.tree import Overrides, Tree
+
+# Formulas sympy inverts quickly and exactly; anything else (if, min, floor, abs) is scanned.
+_ALGEBRA = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Symbol, sympy.Number, sympy.exp, sympy.log)
+
+
+def solve(
+    tree: Tree,
+    levers: Sequence[str],
+    *,
+    target: float | None = None,
+    mode: str = "uniform",
+    weights: Mapping[str, float] | None = None,
+    node: str | None = None,
+    overrides: Overrides | None = None,
+    scenario: str | None = None,
+) -> Solution:
+    """Find the lever values at which ``node`` reaches ``target``.
+
+    Parameters
+    ----------
+    tree : Tree
+    levers : sequence of str
+        The inputs to move. With one, its value is solved for exactly; with several, ``mode``
+        says how the effort is shared.
+    target : float, optional
+        The value to reach (at the last period of a timed tree); default the node's ``target``.
+    mode : {"uniform", "weighted", "min-effort"}
+        ``uniform``: the same relative change on every lever, each in the direction that
+        helps; ``weighted``: relative changes proportional to ``weights``; ``min-effort``: the
+        least total ``effort x |ln(new / old)|`` within bounds. Ignored for one lever.
+    weights : mapping, optional
+        Per lever weight for ``weighted`` (default 1).
+    node : str, optional
+        The node to solve for (default the KGI).
+    overrides, scenario
+        Start from these input values instead of the tree's own.
+
+    Returns
+    -------
+    Solution
+        New lever values, their changes, binding bounds, feasibility, and every node evaluated
+        at the solved inputs (``.cascade()``).
+
+    Raises
+    ------
+    SolveError
+        No target, a lever that is not an input the node reads, bad weights, unknown mode.
+    """
+    name = tree.node(node).name if node is not None else tree.kgi
+    if mode not in MODES:
+        raise SolveError(f"mode '{mode}' is not one of {', '.join(MODES)}")
+    if target is None:
+        target = tree.nodes[name].target
+        if target is None:
+            raise SolveError(
+                f"node '{name}' has no target: give one (--target VALUE on the command line, "
+                f"target= in Python) or add 'target:' to the node in the tree file"
+            )
+    target = float(target)
+    if not math.isfinite(target):
+        raise SolveError(f"target must be a finite number, found {target}")
+    base = tree.input_values(overrides, scenario)
+    baseline = tree.evaluate(overrides=overrides, scenario=scenario)  # undefined today: its error
+    chosen = resolve_levers(tree, levers, name, base)
+    if weights and mode != "weighted":
+        raise SolveError(f"weights are used by mode 'weighted' only; mode is '{mode}'")
+    if len(chosen) == 1:
+        plan = solve_one(tree, chosen[0], node=name, target=target, base=base)
+    else:
+        plan = solve_levers(
+            tree, chosen, node=name, target=target, base=base, mode=mode, weights=weights or {}
+        )
+    solved = tree.evaluate(overrides={**_as_overrides(overrides), **plan.values}, scenario=scenario)
+    return Solution(
+        tree=tree,
+        node=name,
+        target=target,
+        mode=mode if len(chosen) > 1 else "one lever",
+        plan=plan,
+        levers=tuple(chosen),
+        baseline=baseline,
+        evaluation=solved,
+    )
+
+
+def solve_one(
+    tree: Tree, lever: Lever, *, node: str, target: float, base: Mapping[str, Value]
+) -> LeverPlan:
+    """The value of one lever at which ``node`` reaches ``target``, within the lever's bounds.
+
+    A single-valued input is solved for its value; a per-period input for the common factor
+    on all its periods. Every solution within bounds is kept (``roots``); the one nearest the
+    current value is returned.
+    """
+    if lever.per_period:
+        low, high = lever.factor_range()
+        start, scale = 1.0, 1.0
+
+        def function(points: np.ndarray) -> np.ndarray:
+            changes = {lever.name: lever.rows(points)}
+            return node_values(tree, changes, len(points), node=node, base=base)
+
+        def value(point: float) -> Value:
+            return lever.value(point)
+    else:
+        low, high = lever.low, lever.high
+        start = float(lever.base)  # type: ignore[arg-type]
+        scale = abs(start) or 1.0
+
+        def function(points: np.ndarray) -> np.ndarray:
+            changes = {lever.name: points.reshape(-1, 1)}
+            return node_values(tree, changes, len(points), node=node, base=base)
+
+        def value(point: float) -> Value:
+            return float(min(max(point, lever.low), lever.high))
+
+    line = solve_line(function, target, low, high, start=start, scale=scale)
+    roots, method = list(line.roots), "scan of the bounds and brentq on each sign change"
+    exact = None
+    if not (lever.per_period or tree.is_timed):
+        exact = _symbolic_roots(tree, node, lever, base, target)
+    if exact is not None:
+        checked = function(np.array(exact)) if exact else np.array([])
+        if all(abs(v - target) <= RESIDUAL * max(abs(target), 1e-300) for v in checked):
+            roots, method = exact, "exact: sympy solveset on the bounds"
+    if roots:
+        best = min(roots, key=lambda x: (abs(x - start), x))
+        reached = float(function(np.array([best]))[0])
+    else:
+        best, reached = line.best, line.best_value
+    return LeverPlan(
+        values={lever.name: value(best)},
+        feasible=bool(roots),
+        reached=reached,
+        method=method,
+        note=_note(lever, roots, best, reached, target, node),
+        roots=tuple(value(root) for root in roots),
+    )
+
+
+def _note(
+    lever: Lever, roots: list[float], best: float, reached: float, target: float, node: str
+) -> str:
+    what = f"the factor on every period of {lever.name}" if lever.per_period else lever.name
+    bounds = f"[{lever.low:g}, {lever.high:g}]"
+    if not roots:
+        return (
+            f"no value of {what} within bounds {bounds} brings {node} to {target:g}; the "
+            f"closest is {reached:g}, at {what} = {best:g}"
+        )
+    if len(roots) > 1:
+        listed = ", ".join(f"{root:g}" for root in roots)
+        current = 1.0 if lever.per_period else lever.base
+        return (
+            f"{len(roots)} values of {what} within bounds reach the target ({listed}): {node} "
+            f"is not monotone in it; returned {best:g}, the closest to the current {current:g} "
+            f"(the smallest change)"
+        )
+    return ""
+
+
+def _symbolic_roots(
+    tree: Tree, node: str, lever: Lever, base: Mapping[str, Value], target: float
+) -> list[float] | None:
+    """Exact roots within bounds, or None when sympy is not used (or gives no finite set).
+
+    Only expressions that sympy inverts at once are tried: the lever read once (any power,
+    exp, log), or a polynomial of degree <= 2 after clearing denominators. A general higher
+    degree makes solveset fall back to CRootOf and can take seconds; the scan is faster there.
+    """
+    expr = tree.expression(node)
+    if not all(isinstance(part, _ALGEBRA) for part in sympy.preorder_traversal(expr)):
+        return None
+    x = tree.symbol(lever.name)
+    others = {
+        tree.symbol(name): sympy.Rational(base[name])  # exact binary value of the float
+        for name in tree.inputs_of(node)
+        if name != lever.name
+    }
+    expr = expr.xreplace(others)
+    if x not in expr.free_symbols:
+        return None
+    goal = sympy.Rational(target)
+    if expr.count(x) != 1:
+        numerator, _ = sympy.fraction(sympy.together(expr - goal))
+        try:
+            degree = sympy.Poly(numerator, x).degree()
+        except sympy.PolynomialError:
+            return None
+        if degree > 2:
+            return None
+    domain = sympy.Interval(
+        -sympy.oo if math.isinf(lever.low) else sympy.Rational(lever.low),
+        sympy.oo if math.isinf(lever.high) else sympy.Rational(lever.high),
+    )
+    found = sympy.solveset(sympy.Eq(expr, goal), x, domain=domain)
+    if not isinstance(found, sympy.FiniteSet) or not all(root.is_real for root in found):
+        return None
+    return sorted(float(root.evalf(30)) for root in found)
+
+
+def _as_overrides(overrides: Overrides | None) -> dict[str, Value | Sequence[float]]:
+    return dict(overrides or {})

@@ -1,0 +1,88 @@
+"""``kpitree solve TREE --lever NAME``: lever values that reach the target, and the cascade."""
+
+from __future__ import annotations
+
+import argparse
+
+from kpitree.analysis.multilever import MODES
+from kpitree.cli.options import (
+    UsageError,
+    add_format,
+    add_tree,
+    add_values,
+    load_tree,
+    parse_number,
+    parse_overrides,
+)
+from kpitree.present.solution import solution_csv, solution_json, solution_table
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "solve",
+        help="set targets backward from the goal",
+        description="Find the lever values at which the KGI (or --node) reaches its target, "
+        "then evaluate the whole tree there: every node's target, grouped by owner. Exit "
+        "status 1 when the target cannot be reached within the levers' bounds.",
+    )
+    add_tree(parser)
+    parser.add_argument(
+        "--lever",
+        dest="levers",
+        metavar="NAME",
+        action="append",
+        required=True,
+        help="an input to move; repeat for several (a per-period input is scaled as a whole)",
+    )
+    parser.add_argument(
+        "--target", metavar="VALUE", help="the value to reach (default: the node's target)"
+    )
+    parser.add_argument("--node", metavar="NAME", help="solve for this node (default: the KGI)")
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default="uniform",
+        help="several levers: uniform (same relative change), weighted (changes proportional "
+        "to --weight), min-effort (least sum of effort x |relative change|); default uniform",
+    )
+    parser.add_argument(
+        "--weight",
+        dest="weights",
+        metavar="NAME=W",
+        action="append",
+        default=[],
+        help="weight of a lever in --mode weighted (default 1); repeatable",
+    )
+    add_values(parser)
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Solve, print, and exit 1 when the target is out of reach."""
+    tree = load_tree(args)
+    target = parse_number(args.target, "--target") if args.target is not None else None
+    solution = tree.solve(
+        args.levers,
+        target=target,
+        mode=args.mode,
+        weights=parse_weights(args.weights),
+        node=args.node,
+        overrides=parse_overrides(args.overrides),
+        scenario=args.scenario,
+    )
+    render = {"table": solution_table, "json": solution_json, "csv": solution_csv}
+    print(render[args.format](solution), end="")
+    return 0 if solution.feasible else 1
+
+
+def parse_weights(items: list[str]) -> dict[str, float]:
+    """``["win_rate=2"]`` -> ``{"win_rate": 2.0}``."""
+    weights = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--weight takes NAME=W, found '{item}'")
+        weights[name.strip()] = parse_number(text, f"--weight {name.strip()}")
+    return weights
