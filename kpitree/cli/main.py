@@ -11,10 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from kpitree import __version__
-from kpitree.cli import evaluate, validate
+from kpitree.cli import bottleneck, evaluate, sensitivity, tornado, validate
 from kpitree.errors import KpiTreeError
 
 COMMANDS = (validate, evaluate)
+COMMANDS += (sensitivity, tornado, bottleneck)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Plots of analysis results: ``plot_x(result, ax=None) -> Axes``. A plot never computes."""
