@@ -143,7 +143,8 @@ class Bottleneck:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per lever (index ``name``), largest gain first."""
-        columns = ["name", "from", "to", "basis", "capped", "kgi_after", "gain", "gain_pct"]
+        columns = ["name", "from", "to", "basis", "capped", "per_period", "kgi_after", "gain"]
+        columns += ["gain_pct"]
         columns += ["effort", "gain_per_effort", "owner"]
         frame = pd.DataFrame([lever.to_dict() for lever in self.ranking], columns=columns)
         return frame.set_index("name")

@@ -106,7 +106,7 @@ class Tornado:
     def to_frame(self) -> pd.DataFrame:
         """One row per bar (index ``name``), largest spread first."""
         columns = ["name", "base_value", "low_value", "high_value", "kgi_low", "kgi_high"]
-        columns += ["spread", "clipped", "owner"]
+        columns += ["spread", "clipped", "per_period", "owner"]
         frame = pd.DataFrame([bar.to_dict() for bar in self.bars], columns=columns)
         return frame.set_index("name")
 

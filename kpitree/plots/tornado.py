@@ -82,7 +82,8 @@ def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
 def _tick_label(bar: TornadoBar) -> str:
     clipped = " *" if bar.clipped else ""
     low, high = format_number(bar.low_value, bar.unit), format_number(bar.high_value, bar.unit)
-    return f"{bar.name}{clipped}\n{low} .. {high}"
+    mean = " (mean)" if bar.per_period else ""
+    return f"{bar.name}{clipped}\n{low} .. {high}{mean}"
 
 
 def _swing_text(result: Tornado) -> str:
