@@ -34,8 +34,11 @@ from kpitree.timeaxis import TimeAxis
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
     from kpitree.analysis.attribution import Attribution
+    from kpitree.analysis.bottleneck import Bottleneck
     from kpitree.analysis.compare import Comparison
+    from kpitree.analysis.sensitivity import Sensitivity
     from kpitree.analysis.solution import Solution
+    from kpitree.analysis.tornado import Tornado
     from kpitree.engine import Engine
     from kpitree.evaluation import Evaluation
 
@@ -290,6 +293,27 @@ class Tree:
         from kpitree.analysis.solve import solve
 
         return solve(self, levers, **options)
+
+    def sensitivity(self, **options: Any) -> Sensitivity:
+        """Exact derivative and elasticity of the KGI to every input; see
+        :func:`kpitree.analysis.sensitivity.sensitivity` for the options."""
+        from kpitree.analysis.sensitivity import sensitivity
+
+        return sensitivity(self, **options)
+
+    def tornado(self, **options: Any) -> Tornado:
+        """Each input swung low and high, one at a time; see
+        :func:`kpitree.analysis.tornado.tornado` for the options."""
+        from kpitree.analysis.tornado import tornado
+
+        return tornado(self, **options)
+
+    def bottlenecks(self, **options: Any) -> Bottleneck:
+        """Levers ranked by the KGI gain of a realistic move; see
+        :func:`kpitree.analysis.bottleneck.bottlenecks` for the options."""
+        from kpitree.analysis.bottleneck import bottlenecks
+
+        return bottlenecks(self, **options)
 
     @cached_property
     def engine(self) -> Engine:

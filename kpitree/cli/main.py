@@ -11,10 +11,20 @@ import sys
 from collections.abc import Sequence
 
 from kpitree import __version__
-from kpitree.cli import attribute, check, compare, evaluate, solve, validate
+from kpitree.cli import (
+    attribute,
+    bottleneck,
+    check,
+    compare,
+    evaluate,
+    sensitivity,
+    solve,
+    tornado,
+    validate,
+)
 from kpitree.errors import KpiTreeError
 
-COMMANDS = (validate, evaluate, solve, compare, attribute, check)
+COMMANDS = (validate, evaluate, sensitivity, tornado, bottleneck, solve, compare, attribute, check)
 
 
 def build_parser() -> argparse.ArgumentParser:

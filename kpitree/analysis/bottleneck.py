@@ -1,0 +1,306 @@
+"""Bottlenecks: which lever, moved by a realistic amount, raises the KGI most.
+
+The KGI is taken as "higher is better" (ARR, NRR, LTV/CAC, ROI). For each input the KGI depends
+on, the sign of the exact derivative (:mod:`kpitree.analysis.sensitivity`) says which way is
+better, and the move goes:
+
+- ``benchmark``: to the better end of the input's benchmark range (higher end when the KGI rises
+  with the input, lower end when it falls: lower churn is better). An input already at or past
+  that end does not move (``at benchmark``, gain 0). An input given per period moves every
+  period that is short of the end.
+- ``step``: with no benchmark, or when the better end is open (``null``), by a relative step
+  (``step=0.1``: 10 % of its value) in the better direction.
+
+Every move is capped by the input's bounds (``capped``). All moves are rows of one engine call.
+Inputs with derivative 0 at the base values are not levers there (``flat``).
+
+``effort`` is read as the relative cost of the realistic move (one "unit of improvement"), so
+``gain_per_effort`` = gain / effort.
+
+The stalled funnel stage is the conversion rate furthest below its benchmark range, relatively:
+a node (input or derived) with bounds inside [0, 1] and a benchmark with a lower end, whose
+value at the analysed period is below that end; inputs the KGI falls with (a churn rate) are not
+conversions and are left out. Shortfall = (benchmark low - value) / benchmark low.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpitree.analysis.alerts import AlertHit, check_alerts
+from kpitree.analysis.batch import evaluate_rows, resolve_period
+from kpitree.analysis.sensitivity import Sensitivity, sensitivity
+from kpitree.errors import DataError
+from kpitree.node import Node
+from kpitree.tree import Overrides, Tree
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One input moved to a realistic better value, and what that does to the KGI."""
+
+    name: str
+    from_value: float
+    to_value: float
+    """Base and moved value (averaged over periods for an input given per period)."""
+    basis: str
+    """``"benchmark"``, ``"at benchmark"`` (already there: no move) or ``"step"``."""
+    capped: bool
+    """True when the move was cut back to the input's bounds."""
+    per_period: bool
+    """True for an input given one value per period."""
+    kgi_after: float
+    gain: float
+    gain_pct: float
+    """gain / |KGI before|, as a fraction (NaN when the KGI is 0)."""
+    effort: float | None
+    owner: str | None
+    unit: str | None
+
+    @property
+    def gain_per_effort(self) -> float | None:
+        """gain / effort, where the input has an effort."""
+        return None if self.effort is None else self.gain / self.effort
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (``from`` and ``to`` are the values)."""
+        return {
+            "name": self.name,
+            "from": self.from_value,
+            "to": self.to_value,
+            "basis": self.basis,
+            "capped": self.capped,
+            "per_period": self.per_period,
+            "kgi_after": self.kgi_after,
+            "gain": self.gain,
+            "gain_pct": self.gain_pct,
+            "effort": self.effort,
+            "gain_per_effort": self.gain_per_effort,
+            "owner": self.owner,
+        }
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A conversion rate below its benchmark range."""
+
+    name: str
+    value: float
+    benchmark_low: float
+    owner: str | None
+
+    @property
+    def shortfall(self) -> float:
+        """(benchmark low - value) / benchmark low."""
+        return (self.benchmark_low - self.value) / self.benchmark_low
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {
+            "name": self.name,
+            "value": self.value,
+            "benchmark_low": self.benchmark_low,
+            "shortfall": self.shortfall,
+            "owner": self.owner,
+        }
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    """Levers ranked by KGI gain, the stalled stage, and the alerts firing at base values."""
+
+    tree: str
+    kgi: str
+    period: str | None
+    kgi_value: float
+    kgi_unit: str | None
+    step: float
+    scenario: str | None
+    ranking: tuple[Lever, ...]
+    """Largest gain first."""
+    stalled_stage: Stage | None
+    alerts: tuple[AlertHit, ...]
+    flat: tuple[str, ...]
+    """Upstream inputs with derivative 0 at the base values (not levers there)."""
+
+    @property
+    def by_effort(self) -> tuple[Lever, ...]:
+        """The levers that have an effort, largest gain per effort first."""
+        levers = [lever for lever in self.ranking if lever.effort is not None]
+        return tuple(sorted(levers, key=lambda lever: -(lever.gain_per_effort or 0.0)))
+
+    def __getitem__(self, name: str) -> Lever:
+        """The lever of input ``name``."""
+        for lever in self.ranking:
+            if lever.name == name:
+                return lever
+        raise KeyError(name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per lever (index ``name``), largest gain first."""
+        columns = ["name", "from", "to", "basis", "capped", "per_period", "kgi_after", "gain"]
+        columns += ["gain_pct"]
+        columns += ["effort", "gain_per_effort", "owner"]
+        frame = pd.DataFrame([lever.to_dict() for lever in self.ranking], columns=columns)
+        return frame.set_index("name")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"tree", "kgi", "period", "kgi_value", "step", "scenario", "ranking",
+        "by_effort", "stalled_stage", "alerts", "flat"}``."""
+        return {
+            "tree": self.tree,
+            "kgi": self.kgi,
+            "period": self.period,
+            "kgi_value": self.kgi_value,
+            "step": self.step,
+            "scenario": self.scenario,
+            "ranking": [lever.to_dict() for lever in self.ranking],
+            "by_effort": [lever.name for lever in self.by_effort],
+            "stalled_stage": None if self.stalled_stage is None else self.stalled_stage.to_dict(),
+            "alerts": [hit.to_dict() for hit in self.alerts],
+            "flat": list(self.flat),
+        }
+
+
+def _move(node: Node, value: np.ndarray, direction: float, step: float) -> tuple[np.ndarray, str]:
+    """The moved value per period (before bounds) and the basis of the move."""
+    better = None
+    if node.benchmark is not None:
+        better = node.benchmark[1] if direction > 0 else node.benchmark[0]
+    if better is None:
+        return value + direction * step * np.abs(value), "step"
+    moved = np.maximum(value, better) if direction > 0 else np.minimum(value, better)
+    return moved, "benchmark" if not np.array_equal(moved, value) else "at benchmark"
+
+
+def _is_rate(node: Node) -> bool:
+    low, high = node.bounds
+    return low is not None and high is not None and low >= 0 and high <= 1
+
+
+def bottlenecks(
+    tree: Tree,
+    *,
+    step: float = 0.1,
+    period: str | int | None = None,
+    overrides: Overrides | None = None,
+    scenario: str | None = None,
+) -> Bottleneck:
+    """Rank the inputs by the KGI gain from a realistic move (see the module's docstring).
+
+    Parameters
+    ----------
+    tree : Tree
+    step : float
+        Relative step for inputs with no benchmark toward the better side (0.1: 10 %).
+    period : str or int, optional
+        The period of the KGI; default the last.
+    overrides, scenario : optional
+        Base values other than the tree's own.
+
+    Returns
+    -------
+    Bottleneck
+
+    Raises
+    ------
+    DataError
+        For a step that is not a positive number, or an unknown period or scenario.
+    """
+    if not step > 0 or not math.isfinite(step):
+        raise DataError(f"step must be a number > 0, found {step:g}")
+    index = resolve_period(tree, period)
+    base = tree.input_values(overrides, scenario)
+    local = sensitivity(tree, period=period, overrides=overrides, scenario=scenario)
+    periods = tree.time.periods if tree.time is not None else 1
+    moves: list[tuple[str, np.ndarray, np.ndarray, str, bool]] = []
+    flat = []
+    for entry in local.inputs:
+        if not entry.upstream:
+            continue
+        if entry.derivative == 0 or not math.isfinite(entry.derivative):
+            flat.append(entry.name)
+            continue
+        node = tree.nodes[entry.name]
+        value = np.broadcast_to(np.asarray(base[entry.name], dtype=float), (periods,))
+        moved, basis = _move(node, value, math.copysign(1.0, entry.derivative), step)
+        low = -np.inf if node.bounds[0] is None else node.bounds[0]
+        high = np.inf if node.bounds[1] is None else node.bounds[1]
+        capped_value = np.clip(moved, low, high)
+        moves.append(
+            (entry.name, value, capped_value, basis, not np.array_equal(capped_value, moved))
+        )
+    rows = len(moves) + 1  # the last row is the base
+    changes = {}
+    for number, (name, value, moved, _, _) in enumerate(moves):
+        matrix = np.tile(value, (rows, 1))
+        matrix[number] = moved
+        changes[name] = matrix
+    kgi = evaluate_rows(tree, changes, rows, base=base)[tree.kgi][:, index]
+    before = float(kgi[-1])
+    levers = []
+    for number, (name, value, moved, basis, capped) in enumerate(moves):
+        after = float(kgi[number])
+        gain = after - before
+        node = tree.nodes[name]
+        levers.append(
+            Lever(
+                name=name,
+                from_value=_summary(value),
+                to_value=_summary(moved),
+                basis=basis,
+                capped=capped,
+                per_period=isinstance(base[name], tuple),
+                kgi_after=after,
+                gain=gain,
+                gain_pct=gain / abs(before) if before != 0 else math.nan,
+                effort=node.effort,
+                owner=node.owner,
+                unit=node.unit,
+            )
+        )
+    # Equal gains (x and y in x * y) differ in the last bits; rounding keeps file order.
+    levers.sort(key=lambda lever: -float(f"{lever.gain:.10g}"))
+    evaluation = tree.evaluate(overrides, scenario)
+    labels = tree.periods
+    return Bottleneck(
+        tree=tree.name,
+        kgi=tree.kgi,
+        period=labels[index] if labels is not None else None,
+        kgi_value=before,
+        kgi_unit=tree.nodes[tree.kgi].unit,
+        step=step,
+        scenario=scenario,
+        ranking=tuple(levers),
+        stalled_stage=_stalled_stage(tree, evaluation.values, index, local),
+        alerts=tuple(check_alerts(evaluation)),
+        flat=tuple(flat),
+    )
+
+
+def _stalled_stage(
+    tree: Tree, values: dict[str, np.ndarray], index: int, local: Sensitivity
+) -> Stage | None:
+    """The conversion rate furthest below its benchmark range, relatively, or ``None``."""
+    stages = []
+    for name, node in tree.nodes.items():
+        if node.benchmark is None or node.benchmark[0] is None or not _is_rate(node):
+            continue
+        if node.is_input and local[name].derivative < 0:
+            continue  # the KGI falls as it rises: not a conversion rate
+        low = node.benchmark[0]
+        value = float(np.atleast_1d(values[name])[index])
+        if value < low and low > 0:
+            stages.append(Stage(name, value, low, node.owner))
+    return max(stages, key=lambda stage: stage.shortfall, default=None)
+
+
+def _summary(values: np.ndarray) -> float:
+    """One number for a value per period: the value itself when every period has it (exactly,
+    not a mean with rounding), else the mean."""
+    return float(values[0]) if np.all(values == values[0]) else float(values.mean())

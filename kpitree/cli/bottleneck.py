@@ -1,0 +1,60 @@
+"""``kpitree bottleneck TREE``: the levers ranked by KGI gain, the stalled stage, alerts."""
+
+from __future__ import annotations
+
+import argparse
+
+from kpitree.analysis.bottleneck import bottlenecks
+from kpitree.cli.options import (
+    UsageError,
+    add_format,
+    add_tree,
+    add_values,
+    load_tree,
+    parse_number,
+    parse_overrides,
+)
+from kpitree.cli.sensitivity import add_period
+from kpitree.present.bottleneck import bottleneck_csv, bottleneck_json, bottleneck_table
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "bottleneck",
+        help="which lever, moved realistically, raises the KGI most",
+        description="Move each input the KGI depends on, one at a time, to the better end of "
+        "its benchmark range (the direction from the derivative's sign: lower churn is "
+        "better), or by a relative step where it has none; cap by its bounds; rank by the KGI "
+        "gain, and by gain per effort where the input has an effort. Also names the stalled "
+        "funnel stage (the conversion rate furthest below its benchmark) and the alerts that "
+        "fire at base values.",
+    )
+    add_tree(parser)
+    parser.add_argument(
+        "--step",
+        metavar="X",
+        help="relative step for inputs without a benchmark (default 0.1; 10%% also works)",
+    )
+    add_period(parser)
+    add_values(parser)
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute and print."""
+    step = 0.1 if args.step is None else parse_number(args.step, "--step")
+    if not step > 0:
+        raise UsageError(f"--step: expected a number > 0, found '{args.step}'")
+    tree = load_tree(args)
+    result = bottlenecks(
+        tree,
+        step=step,
+        period=args.period,
+        overrides=parse_overrides(args.overrides),
+        scenario=args.scenario,
+    )
+    render = {"table": bottleneck_table, "json": bottleneck_json, "csv": bottleneck_csv}
+    print(render[args.format](result), end="")
+    return 0

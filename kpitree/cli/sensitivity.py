@@ -1,0 +1,49 @@
+"""``kpitree sensitivity TREE``: exact derivative and elasticity of the KGI to every input."""
+
+from __future__ import annotations
+
+import argparse
+
+from kpitree.analysis.sensitivity import sensitivity
+from kpitree.cli.options import add_format, add_tree, add_values, load_tree, parse_overrides
+from kpitree.present.sensitivity import sensitivity_csv, sensitivity_json, sensitivity_table
+
+
+def add_period(parser: argparse.ArgumentParser) -> None:
+    """``--period P``: the period of the KGI analysed (timed trees)."""
+    parser.add_argument(
+        "--period",
+        metavar="P",
+        help="the KGI's period, as a label (2027-06) or a number 1..N (default: the last)",
+    )
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "sensitivity",
+        help="derivative and elasticity of the KGI to every input",
+        description="The exact derivative dKGI/dinput and the elasticity (%% change of the KGI "
+        "per 1 %% change of the input) for every input, largest |elasticity| first. An input "
+        "given per period moves as a whole (every period shifted or scaled together). Inputs "
+        "the KGI does not depend on are listed last.",
+    )
+    add_tree(parser)
+    add_period(parser)
+    add_values(parser)
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute and print."""
+    tree = load_tree(args)
+    result = sensitivity(
+        tree,
+        period=args.period,
+        overrides=parse_overrides(args.overrides),
+        scenario=args.scenario,
+    )
+    render = {"table": sensitivity_table, "json": sensitivity_json, "csv": sensitivity_csv}
+    print(render[args.format](result), end="")
+    return 0

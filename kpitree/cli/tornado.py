@@ -1,0 +1,80 @@
+"""``kpitree tornado TREE``: the KGI with each input swung low and high, and its chart."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from kpitree.analysis.tornado import tornado
+from kpitree.cli.options import (
+    UsageError,
+    add_format,
+    add_tree,
+    add_values,
+    load_tree,
+    parse_number,
+    parse_overrides,
+    write_output,
+)
+from kpitree.cli.sensitivity import add_period
+from kpitree.present.tornado import tornado_csv, tornado_json, tornado_table
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "tornado",
+        help="the KGI with each input swung low and high",
+        description="Swing each input the KGI depends on to a low and a high value, one at a "
+        "time with everything else at base, and report the KGI at each end, largest spread "
+        "first. Swing values are clipped to the input's bounds (marked *).",
+    )
+    add_tree(parser)
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--swing",
+        metavar="X",
+        help="relative swing: base x (1 - X) and base x (1 + X) (default 0.1; 10%% also works)",
+    )
+    how.add_argument(
+        "--range",
+        choices=("benchmark", "distribution"),
+        help="swing across the input's benchmark range (an open end stays at base), or from "
+        "the 5th to the 95th percentile of its distribution; inputs without one are skipped",
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="also write the tornado chart (.png, .svg or .pdf)"
+    )
+    add_period(parser)
+    add_values(parser)
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute, print, and write the chart if asked."""
+    swing = 0.1 if args.swing is None else parse_number(args.swing, "--swing")
+    if not swing > 0:
+        raise UsageError(f"--swing: expected a number > 0, found '{args.swing}'")
+    if args.plot is not None and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
+        raise UsageError(f"--plot {args.plot}: expected a file ending in {', '.join(PLOT_FORMATS)}")
+    tree = load_tree(args)
+    result = tornado(
+        tree,
+        swing=swing,
+        range=args.range or "swing",
+        period=args.period,
+        overrides=parse_overrides(args.overrides),
+        scenario=args.scenario,
+    )
+    if args.plot is not None:
+        ax = result.plot()
+        buffer = io.BytesIO()
+        ax.figure.savefig(buffer, format=Path(args.plot).suffix.lower()[1:], dpi=120)
+        write_output(args.plot, buffer.getvalue())
+    render = {"table": tornado_table, "json": tornado_json, "csv": tornado_csv}
+    print(render[args.format](result), end="")
+    return 0

@@ -1,0 +1,94 @@
+"""The tornado chart: one horizontal bar per input, from the KGI at its low to its high value."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from kpitree.present.numbers import format_number
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from kpitree.analysis.tornado import Tornado, TornadoBar
+
+LOW_COLOR = "#d95f02"
+HIGH_COLOR = "#1b9e77"
+
+
+def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
+    """Draw ``result`` as a tornado chart: largest spread on top, base KGI as a vertical line.
+
+    Each bar runs from the base KGI to the KGI with the input at its low value (orange) and at
+    its high value (green); the tick label gives the input's swing. A ``*`` marks a swing cut
+    back to the input's bounds.
+
+    Parameters
+    ----------
+    result : Tornado
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure sized to the number of bars by default.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    bars = result.bars
+    if ax is None:
+        figure = Figure(figsize=(9, 1.2 + 0.45 * max(len(bars), 1)), layout="constrained")
+        ax = figure.add_subplot()
+    base = result.kgi_value
+    positions = list(range(len(bars)))[::-1]  # largest spread at the top
+    for position, bar in zip(positions, bars, strict=True):
+        ends = [(bar.kgi_low, LOW_COLOR), (bar.kgi_high, HIGH_COLOR)]
+        # Both ends on one side of the base (an input outside its benchmark range): the longer
+        # segment first, so the shorter one stays visible on top of it.
+        ends.sort(key=lambda end: -abs(end[0] - base))
+        for kgi, color in ends:
+            ax.barh(position, kgi - base, left=base, color=color, height=0.6)
+    ax.set_yticks(positions, [_tick_label(bar) for bar in bars])
+    ax.axvline(base, color="black", linewidth=1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_number(x, result.kgi_unit)))
+    ax.tick_params(axis="x", labelrotation=20)
+    unit = f" ({result.kgi_unit})" if result.kgi_unit and result.kgi_unit != "%" else ""
+    ax.set_xlabel(f"{result.kgi}{unit}")
+    when = f" at {result.period}" if result.period else ""
+    ax.set_title(
+        f"{result.tree}: {result.kgi}{when}, base {format_number(base, result.kgi_unit)} "
+        f"({_swing_text(result)})",
+        fontsize=10,
+        pad=22,
+    )
+    legend = [
+        Patch(color=LOW_COLOR, label="input at its low value"),
+        Patch(color=HIGH_COLOR, label="input at its high value"),
+    ]
+    ax.legend(
+        handles=legend,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def _tick_label(bar: TornadoBar) -> str:
+    clipped = " *" if bar.clipped else ""
+    low, high = format_number(bar.low_value, bar.unit), format_number(bar.high_value, bar.unit)
+    mean = " (mean)" if bar.per_period else ""
+    return f"{bar.name}{clipped}\n{low} .. {high}{mean}"
+
+
+def _swing_text(result: Tornado) -> str:
+    if result.range == "swing":
+        return f"each input ±{result.swing:.0%}"
+    if result.range == "benchmark":
+        return "each input across its benchmark range"
+    return "each input from its 5th to 95th percentile"
