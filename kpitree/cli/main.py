@@ -12,9 +12,11 @@ from collections.abc import Sequence
 
 from kpitree import __version__
 from kpitree.cli import evaluate, validate
+from kpitree.cli import forecast as forecast_command
+from kpitree.cli import sobol as sobol_command
 from kpitree.errors import KpiTreeError
 
-COMMANDS = (validate, evaluate)
+COMMANDS = (validate, evaluate, forecast_command, sobol_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
