@@ -326,3 +326,33 @@ def test_cli_forecast_per_period_values_with_distribution(cli, write_tree) -> No
         f"{path}:5: node 'x': has one value per period and a distribution; give one value "
         "(the distribution then applies in every period) or remove the distribution\n"
     )
+
+
+def test_engine_runs_only_what_a_node_needs() -> None:
+    """``nodes=`` evaluates only the node's upstream, so a division by zero elsewhere (CAC with
+    no deals) does not stop it; without it, that node fails as before."""
+    from kpitree.errors import EvaluationError
+
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    inputs = tree.input_values() | {"win_rate": 0.0}
+    out = tree.engine.run(inputs, nodes=("arr",))
+    assert "cac" not in out
+    assert set(out) == tree.upstream("arr") | {"arr"}
+    # No deals: the base only compounds by 1 + expansion - churn = 1.005 a month.
+    assert out["arr"][0, -1] == pytest.approx(12 * 75e6 * 1.005**12, rel=1e-12)
+    with pytest.raises(EvaluationError, match="node 'cac'"):
+        tree.engine.run(inputs)
+
+
+def test_engine_replacement_names_its_arguments_and_refuses_inputs() -> None:
+    """A replacement receives the formula's arguments in the order ``arguments`` names them;
+    only derived nodes can be replaced."""
+    from kpitree.engine import Engine
+
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    assert tree.engine.arguments("won") == ("win_rate", "delay(sql,2,25.0)")
+    doubled = Engine(tree, replacements={"won": lambda rate, sql: 2 * rate * sql})
+    base = tree.evaluate()
+    assert doubled.run(tree.input_values())["won"][0, 0] == pytest.approx(2 * base["won"][0])
+    with pytest.raises(DataError, match="only a derived node's formula can be replaced, not 'cpl'"):
+        Engine(tree, replacements={"cpl": lambda: 1})
