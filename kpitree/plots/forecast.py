@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 BANDS = ((5, 95), (10, 90), (25, 75))
 COLOR = "tab:blue"
 TARGET_COLOR = "tab:red"
+LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -73,7 +74,7 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
         ax.annotate(
             f"target {format_number(result.target, result.unit)}{share}",
             (0, result.target), xytext=(4, 4), textcoords="offset points",
-            color=TARGET_COLOR, fontsize=9,
+            color=TARGET_COLOR, fontsize=9, bbox=LABEL_BOX,
         )  # fmt: skip
     step = max(1, -(-len(labels) // 12))
     ax.set_xticks(x[::step], labels[::step], rotation=45 if len(labels) > 6 else 0, ha="right")
@@ -110,7 +111,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
             text += f"\nP(>= target) = {result.p_target:.1%}"
         ax.annotate(
             text, (result.target, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
-            textcoords="offset points", va="top", color=TARGET_COLOR, fontsize=9,
+            textcoords="offset points", va="top", color=TARGET_COLOR, fontsize=9, bbox=LABEL_BOX,
         )  # fmt: skip
     ax.xaxis.set_major_formatter(_value_formatter(result.unit))
     ax.xaxis.set_major_locator(MaxNLocator(5))
