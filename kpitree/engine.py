@@ -13,7 +13,7 @@ through prev()/delay() (an MRR balance, a customer count) steps through the peri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -99,15 +99,32 @@ class Engine:
     ----------
     tree : Tree
         The checked tree; compiled once here.
+    replacements : mapping, optional
+        Node name -> a function used instead of the node's compiled formula. It is called
+        with the same arguments, in the order :meth:`arguments` names them, and must return
+        one row per sample (it may be random: count noise in a Monte Carlo forecast). A
+        recurrent step that holds a replaced node is then evaluated for every sample row.
     """
 
-    def __init__(self, tree: Tree) -> None:
+    def __init__(
+        self, tree: Tree, replacements: Mapping[str, Callable[..., Any]] | None = None
+    ) -> None:
         self.tree = tree
         self.periods = tree.time.periods if tree.time is not None else 1
+        self.replacements = dict(replacements or {})
+        for name in self.replacements:
+            if name not in tree.formulas:
+                raise DataError(f"only a derived node's formula can be replaced, not '{name}'")
         self.steps = self._plan()
         self._time = np.arange(1, self.periods + 1, dtype=float)[None, :]
 
-    def run(self, inputs: Mapping[str, ArrayLike], samples: int = 1) -> dict[str, np.ndarray]:
+    def run(
+        self,
+        inputs: Mapping[str, ArrayLike],
+        samples: int = 1,
+        *,
+        nodes: Collection[str] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Evaluate every node.
 
         Parameters
@@ -118,11 +135,15 @@ class Engine:
             ``(samples, periods)`` array. A static tree has one period.
         samples : int
             The number of samples (paths).
+        nodes : collection of str, optional
+            Evaluate only these nodes and what they depend on (faster, and a node that is not
+            needed cannot fail); by default every node.
 
         Returns
         -------
         dict
-            Every node's values as a read-only ``(samples, periods)`` array.
+            Every node's (or every evaluated node's) values as a read-only
+            ``(samples, periods)`` array.
 
         Raises
         ------
@@ -130,8 +151,11 @@ class Engine:
             When a node's value is not finite (division by zero, log of a negative number).
         """
         values = self._input_arrays(inputs, samples)
+        needed = set(self.tree.nodes) if nodes is None else self._needed(nodes)
         with np.errstate(all="ignore"):
             for step in self.steps:
+                if step.formulas[0].node not in needed:
+                    continue
                 if step.recurrent:
                     self._run_recurrent(step, values, samples)
                 else:
@@ -141,7 +165,23 @@ class Engine:
                     self._check_finite(formula.node, result)
                     values[formula.node] = result
         shape = (samples, self.periods)
-        return {name: np.broadcast_to(values[name], shape) for name in self.tree.nodes}
+        return {
+            name: np.broadcast_to(values[name], shape) for name in self.tree.nodes if name in needed
+        }
+
+    def _needed(self, nodes: Collection[str]) -> set[str]:
+        needed = set()
+        for name in nodes:
+            needed |= self.tree.upstream(name) | {name}
+        return needed
+
+    def arguments(self, node: str) -> tuple[str, ...]:
+        """What derived ``node``'s compiled function reads, in call order: node names read
+        in the same period, then lag symbols such as ``prev(mrr)`` or ``delay(sql,2,25.0)``,
+        then ``t`` when the formula uses the period number."""
+        return tuple(
+            a.node if a.node else a.lag.symbol.name if a.lag else "t" for a in self._arguments(node)
+        )
 
     # -- planning ----------------------------------------------------------------------------
     def _plan(self) -> list[_Step]:
@@ -157,15 +197,24 @@ class Engine:
             steps.append(_Step(formulas, recurrent))
         return steps
 
-    def _compile(self, name: str) -> _Formula:
+    def _arguments(self, name: str) -> list[_Argument]:
         formula = self.tree.formulas[name]
         arguments = [_Argument(node=dependency) for dependency in sorted(formula.names)]
         arguments += [_Argument(lag=lag) for lag in formula.lags]
-        symbols = [node_symbol(a.node) if a.node else a.lag.symbol for a in arguments]  # type: ignore[union-attr]
         if formula.uses_time:
             arguments.append(_Argument())
-            symbols.append(TIME)
-        return _Formula(name, compile_expression(formula.expr, symbols), tuple(arguments))
+        return arguments
+
+    def _compile(self, name: str) -> _Formula:
+        arguments = self._arguments(name)
+        function = self.replacements.get(name)
+        if function is None:
+            symbols = [
+                node_symbol(a.node) if a.node else a.lag.symbol if a.lag else TIME
+                for a in arguments
+            ]
+            function = compile_expression(self.tree.formulas[name].expr, symbols)
+        return _Formula(name, function, tuple(arguments))
 
     # -- running -----------------------------------------------------------------------------
     def _input_arrays(self, inputs: Mapping[str, ArrayLike], samples: int) -> dict[str, np.ndarray]:
@@ -219,6 +268,8 @@ class Engine:
             if a.reads not in members
         ]
         rows = max((array.shape[0] for array in external), default=1)
+        if members & self.replacements.keys():
+            rows = samples
         for formula in step.formulas:
             values[formula.node] = np.empty((rows, self.periods))
         columns = {

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
     from kpitree.analysis.attribution import Attribution
     from kpitree.analysis.bottleneck import Bottleneck
     from kpitree.analysis.compare import Comparison
+    from kpitree.analysis.forecast import Forecast
     from kpitree.analysis.sensitivity import Sensitivity
+    from kpitree.analysis.sobol import Sobol
     from kpitree.analysis.solution import Solution
     from kpitree.analysis.tornado import Tornado
     from kpitree.engine import Engine
@@ -467,6 +469,20 @@ class Tree:
             i, j = names.index(correlation.first), names.index(correlation.second)
             matrix[i, j] = matrix[j, i] = correlation.rho
         return names, matrix
+
+    def forecast(self, **options: Any) -> Forecast:
+        """Monte Carlo forecast of the KGI (or ``node=``) per period; options as
+        :func:`kpitree.analysis.forecast.forecast` (samples, seed, counts, node, target)."""
+        from kpitree.analysis.forecast import forecast
+
+        return forecast(self, **options)
+
+    def sobol(self, **options: Any) -> Sobol:
+        """Sobol S1/ST indices of the KGI; options as :func:`kpitree.analysis.sobol.sobol`
+        (samples, seed)."""
+        from kpitree.analysis.sobol import sobol
+
+        return sobol(self, **options)
 
     def __repr__(self) -> str:
         timed = f", {self.time.periods} {self.time.unit}s" if self.time else ""

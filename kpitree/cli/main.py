@@ -17,14 +17,28 @@ from kpitree.cli import (
     check,
     compare,
     evaluate,
+    forecast,
     sensitivity,
+    sobol,
     solve,
     tornado,
     validate,
 )
 from kpitree.errors import KpiTreeError
 
-COMMANDS = (validate, evaluate, sensitivity, tornado, bottleneck, solve, compare, attribute, check)
+COMMANDS = (
+    validate,
+    evaluate,
+    sensitivity,
+    tornado,
+    bottleneck,
+    solve,
+    forecast,
+    sobol,
+    compare,
+    attribute,
+    check,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,247 @@
+"""Monte Carlo forecast: N paths x T periods of the KGI (or any node) under input uncertainty.
+
+Paths are evaluated vectorised, a chunk of paths per engine call so memory stays bounded; the
+draws come from per-block generators (see :mod:`kpitree.analysis.sampling`), so the same seed
+gives the same numbers whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kpitree.analysis.counts import BinomialFlow, BlockDraws, binomial_flows
+from kpitree.analysis.sampling import BLOCK, InputSampler, generators
+from kpitree.engine import Engine
+from kpitree.errors import DataError
+from kpitree.tree import Tree
+
+QUANTILES = (5, 10, 25, 50, 75, 90, 95)
+"""Percentiles reported per period."""
+
+COUNTS = ("binomial",)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The distribution of one node per period over the simulated paths.
+
+    Attributes
+    ----------
+    tree : Tree
+    node : str
+        The node forecast (the KGI unless another was asked).
+    samples : int
+        Number of paths.
+    seed : int
+        The seed used (drawn from the operating system when none was given, so that a run can
+        always be repeated).
+    counts : str or None
+        ``"binomial"`` when count flows were drawn binomially.
+    periods : tuple of str or None
+        Period labels; ``None`` for a static tree (one column).
+    mean, sd : numpy.ndarray
+        Per period, over paths (sd with ``ddof=1``).
+    quantiles : dict[int, numpy.ndarray]
+        Percentile (5, 10, 25, 50, 75, 90, 95) -> per-period values.
+    target : float or None
+        The node's target (or the one given).
+    p_target : float or None
+        Share of paths whose value at the last period is at least ``target``.
+    final : numpy.ndarray
+        Every path's value at the last period (for the histogram).
+    """
+
+    tree: Tree
+    node: str
+    samples: int
+    seed: int
+    counts: str | None
+    periods: tuple[str, ...] | None
+    mean: np.ndarray
+    sd: np.ndarray
+    quantiles: dict[int, np.ndarray]
+    target: float | None
+    p_target: float | None
+    final: np.ndarray
+
+    @property
+    def unit(self) -> str | None:
+        """The unit of the node forecast."""
+        return self.tree.nodes[self.node].unit
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per period (index ``period``; ``value`` for a static tree), columns mean,
+        sd, p5 .. p95."""
+        index = pd.Index(list(self.periods) if self.periods else ["value"], name="period")
+        columns = {"mean": self.mean, "sd": self.sd}
+        columns |= {f"p{q}": values for q, values in self.quantiles.items()}
+        return pd.DataFrame(columns, index=index)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"kgi", "samples", "seed", "periods", "mean", "sd", "quantiles", "target",
+        "p_target"}`` (plus ``"node"`` when a node other than the KGI was forecast), lists with
+        one entry per period; JSON-ready."""
+        data: dict[str, Any] = {"kgi": self.tree.kgi}
+        if self.node != self.tree.kgi:
+            data["node"] = self.node
+        data |= {
+            "samples": self.samples,
+            "seed": self.seed,
+            "periods": list(self.periods) if self.periods else None,
+            "mean": [float(v) for v in self.mean],
+            "sd": [float(v) for v in self.sd],
+            "quantiles": {
+                f"p{q}": [float(v) for v in values] for q, values in self.quantiles.items()
+            },
+            "target": self.target,
+            "p_target": self.p_target,
+        }
+        return data
+
+    def plot(self, ax: Any = None) -> Any:
+        """Fan chart of the quantile bands per period (:func:`kpitree.plots.forecast.plot_fan`)."""
+        from kpitree.plots.forecast import plot_fan
+
+        return plot_fan(self, ax=ax)
+
+    def plot_histogram(self, ax: Any = None) -> Any:
+        """Histogram of the last period (see :func:`kpitree.plots.forecast.plot_histogram`)."""
+        from kpitree.plots.forecast import plot_histogram
+
+        return plot_histogram(self, ax=ax)
+
+
+def _check_options(samples: int, counts: str | None, chunk: int) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 2:
+        raise DataError(f"samples must be a whole number >= 2, found {samples!r}")
+    if counts is not None and counts not in COUNTS:
+        raise DataError(f"counts must be one of {', '.join(COUNTS)} or None, found {counts!r}")
+    if not isinstance(chunk, int | np.integer) or chunk < BLOCK or chunk % BLOCK:
+        raise DataError(f"chunk must be a positive multiple of {BLOCK} paths, found {chunk!r}")
+
+
+def _engine(tree: Tree, counts: str | None, blocks: BlockDraws) -> Engine:
+    if counts is None:
+        return tree.engine
+    periods = tree.time.periods if tree.time is not None else 1
+    replacements = {}
+    for rule in binomial_flows(tree):
+        arguments = tree.engine.arguments(rule.node)
+        replacements[rule.node] = BinomialFlow(rule, arguments, blocks, periods)
+    return Engine(tree, replacements=replacements)
+
+
+def forecast(
+    tree: Tree,
+    samples: int = 10_000,
+    seed: int | None = None,
+    *,
+    counts: str | None = None,
+    node: str | None = None,
+    target: float | None = None,
+    chunk: int = 4 * BLOCK,
+    progress: Progress | None = None,
+) -> Forecast:
+    """Simulate ``samples`` paths of the tree and summarise one node per period.
+
+    Parameters
+    ----------
+    tree : Tree
+    samples : int
+        Number of paths (at least 2).
+    seed : int, optional
+        Seed of the random streams; the same seed gives the same numbers.
+    counts : {None, "binomial"}
+        ``"binomial"`` draws count flows converted by a rate binomially (see
+        :mod:`kpitree.analysis.counts` for the rule that finds them).
+    node : str, optional
+        The node to forecast (default: the KGI).
+    target : float, optional
+        The value to reach at the last period (default: the node's ``target``).
+    chunk : int
+        Paths per engine call, a multiple of :data:`~kpitree.analysis.sampling.BLOCK`; it
+        bounds memory and does not change the result.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each chunk (the analysis never prints).
+
+    Returns
+    -------
+    Forecast
+
+    Raises
+    ------
+    DataError
+        For bad options, or an input with both per-period values and a distribution.
+    UnknownNodeError
+        When ``node`` is not a node of the tree.
+    EvaluationError
+        When a sampled path gives a non-finite value.
+    """
+    _check_options(samples, counts, chunk)
+    samples = int(samples)
+    name = tree.kgi if node is None else tree.node(node).name
+    if target is None:
+        target = tree.nodes[name].target
+    entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
+    sampler = InputSampler(tree)
+    blocks = BlockDraws()
+    engine = _engine(tree, counts, blocks)
+    base = tree.input_values()
+    periods = tree.time.periods if tree.time is not None else 1
+    values = np.empty((samples, periods))
+    for start in range(0, samples, chunk):
+        stop = min(samples, start + chunk)
+        first, last = start // BLOCK, -(-stop // BLOCK)
+        blocks.generators = list(generators(entropy, first, last))
+        blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
+        draws = [
+            sampler.draw(generator, size)
+            for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
+        ]
+        inputs = dict(base)
+        for input_name in sampler.names:
+            inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
+        values[start:stop] = engine.run(inputs, samples=stop - start, nodes=(name,))[name]
+        if progress is not None:
+            progress(stop, samples)
+    return _summarise(tree, name, values, entropy, counts, target)
+
+
+def _summarise(
+    tree: Tree,
+    name: str,
+    values: np.ndarray,
+    seed: int,
+    counts: str | None,
+    target: float | None,
+) -> Forecast:
+    percentiles = np.percentile(values, QUANTILES, axis=0)
+    quantiles = {q: _frozen(row) for q, row in zip(QUANTILES, percentiles, strict=True)}
+    final = _frozen(values[:, -1])
+    p_target = None if target is None else float(np.mean(final >= target))
+    return Forecast(
+        tree=tree,
+        node=name,
+        samples=values.shape[0],
+        seed=seed,
+        counts=counts,
+        periods=tree.periods,
+        mean=_frozen(values.mean(axis=0)),
+        sd=_frozen(values.std(axis=0, ddof=1)),
+        quantiles=quantiles,
+        target=None if target is None else float(target),
+        p_target=p_target,
+        final=final,
+    )
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, dtype=float)
+    array.flags.writeable = False
+    return array

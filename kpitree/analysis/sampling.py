@@ -1,0 +1,147 @@
+"""Draws of the uncertain inputs of a tree, reproducible whatever the chunking.
+
+Every input with a ``distribution`` is uncertain; the others keep their value. ``vary: path``
+draws one value per path (a ``(rows, 1)`` column: uncertainty about a rate), ``vary: period``
+a fresh value per path and period (a ``(rows, periods)`` array: noise).
+
+Reproducibility: paths are cut into fixed blocks of :data:`BLOCK` paths and block ``b`` draws
+from its own generator, seeded by ``SeedSequence(entropy, spawn_key=(b,))`` (what
+``SeedSequence(entropy).spawn`` would give as child ``b``). A chunk of paths is a whole number
+of blocks, so the numbers do not depend on how the paths are chunked.
+
+Correlations are rank correlations imposed through a Gaussian copula: the Spearman ``rho`` of
+the tree becomes the normal correlation ``2 sin(pi rho / 6)`` (for which the copula has rank
+correlation exactly ``rho``), and a matrix that this conversion leaves slightly indefinite is
+repaired by clipping its negative eigenvalues. A path-level input correlated with a
+period-level one is correlated with its draw in every period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from kpitree.distribution import Distribution
+from kpitree.errors import DataError
+from kpitree.tree import Tree
+
+BLOCK = 4096
+"""Paths per block: each block has its own random generator."""
+
+
+def uncertain_inputs(tree: Tree) -> list[str]:
+    """The inputs with a distribution, in file order.
+
+    Raises
+    ------
+    DataError
+        For an input that has both one value per period and a distribution: the forecast
+        cannot tell whether the distribution replaces the planned values or scales them, so
+        it refuses rather than silently dropping the per-period plan.
+    """
+    names = []
+    for name in tree.inputs:
+        node = tree.nodes[name]
+        if node.distribution is None:
+            continue
+        if isinstance(node.value, tuple):
+            raise DataError(
+                f"node '{name}': has one value per period and a distribution; give one value "
+                "(the distribution then applies in every period) or remove the distribution",
+                node.location,
+            )
+        names.append(name)
+    return names
+
+
+def generators(entropy: int, first: int, last: int) -> Iterator[np.random.Generator]:
+    """The generators of blocks ``first`` .. ``last - 1`` of a run seeded with ``entropy``."""
+    for block in range(first, last):
+        yield np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(block,)))
+        )
+
+
+def _psd_root(matrix: np.ndarray) -> np.ndarray:
+    """A square root ``R`` with ``R @ R.T == matrix``, negative eigenvalues clipped to 0."""
+    values, vectors = np.linalg.eigh(matrix)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))
+
+
+def _quantile(law: Any, normals: np.ndarray) -> np.ndarray:
+    """``law``'s values at the normal quantiles ``normals``; the upper half through ``isf`` so
+    that large normals keep their precision (``ndtr(9)`` rounds to 1)."""
+    out = np.empty_like(normals)
+    low = normals < 0
+    out[low] = law.ppf(special.ndtr(normals[low]))
+    out[~low] = law.isf(special.ndtr(-normals[~low]))
+    return out
+
+
+class InputSampler:
+    """Draws every uncertain input of ``tree`` for a block of paths.
+
+    Parameters
+    ----------
+    tree : Tree
+    """
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.periods = tree.time.periods if tree.time is not None else 1
+        self.names = uncertain_inputs(tree)
+        self.distributions: dict[str, Distribution] = {
+            name: tree.nodes[name].distribution  # type: ignore[misc]
+            for name in self.names
+        }
+        self.laws = {name: d.law() for name, d in self.distributions.items()}
+        correlated, spearman = tree.correlation_matrix()
+        self.correlated = correlated
+        self.independent = [name for name in self.names if name not in correlated]
+        gaussian = 2 * np.sin(np.pi * spearman / 6)
+        self._by_path = [n for n in correlated if self.distributions[n].vary == "path"]
+        self._by_period = [n for n in correlated if self.distributions[n].vary == "period"]
+        order = [correlated.index(n) for n in self._by_path + self._by_period]
+        gaussian = gaussian[np.ix_(order, order)]
+        p = len(self._by_path)
+        self._path_root = _psd_root(gaussian[:p, :p])
+        # Period-level normals given the path-level ones: the conditional Gaussian.
+        self._regression = gaussian[p:, :p] @ np.linalg.pinv(gaussian[:p, :p])
+        conditional = gaussian[p:, p:] - self._regression @ gaussian[:p, p:]
+        self._period_root = _psd_root(conditional)
+
+    def shape(self, name: str, rows: int) -> tuple[int, int]:
+        """The array shape of ``name``'s draws for ``rows`` paths."""
+        return (rows, self.periods if self.distributions[name].vary == "period" else 1)
+
+    def draw(self, generator: np.random.Generator, rows: int) -> dict[str, np.ndarray]:
+        """One block: every uncertain input's draws for ``rows`` paths.
+
+        Independent inputs use scipy's own sampler (numpy's beta, poisson, ... generators:
+        as fast as hand-written numpy); correlated ones go through the copula and the ppf.
+        """
+        values = {
+            name: np.asarray(
+                self.laws[name].rvs(size=self.shape(name, rows), random_state=generator),
+                dtype=float,
+            )
+            for name in self.independent
+        }
+        if self.correlated:
+            p, q = len(self._by_path), len(self._by_period)
+            path = generator.standard_normal((rows, p)) @ self._path_root.T
+            for index, name in enumerate(self._by_path):
+                values[name] = _quantile(self.laws[name], path[:, index])[:, None]
+            if q:
+                noise = generator.standard_normal((rows, self.periods, q)) @ self._period_root.T
+                period = noise + (path @ self._regression.T)[:, None, :]
+                for index, name in enumerate(self._by_period):
+                    values[name] = _quantile(self.laws[name], period[:, :, index])
+        return values
+
+    def from_uniforms(self, name: str, uniforms: np.ndarray) -> np.ndarray:
+        """``name``'s values at the quantiles ``uniforms`` (for quasi-random designs)."""
+        return np.asarray(self.laws[name].ppf(uniforms), dtype=float)

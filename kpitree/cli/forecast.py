@@ -1,0 +1,110 @@
+"""``kpitree forecast TREE``: Monte Carlo forecast of the KGI (or a node) per period."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from pathlib import Path
+
+from kpitree.cli.options import (
+    UsageError,
+    add_format,
+    add_tree,
+    load_tree,
+    parse_number,
+    write_output,
+)
+from kpitree.cli.progress import ProgressBar
+from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the sub-command."""
+    parser = commands.add_parser(
+        "forecast",
+        help="Monte Carlo forecast of the KGI",
+        description="Simulate the tree with every input that has a distribution drawn at "
+        "random: mean, standard deviation and quantiles per period, and the chance that the "
+        "KGI reaches its target at the last period.",
+    )
+    add_tree(parser)
+    add_sampling(parser, default_samples="10_000")
+    parser.add_argument(
+        "--counts",
+        choices=("binomial",),
+        help="draw count flows converted by a rate (leads x rate, deals x win rate) "
+        "binomially, so a small funnel shows its lumpiness",
+    )
+    parser.add_argument("--node", metavar="NAME", help="forecast this node instead of the KGI")
+    parser.add_argument(
+        "--target", metavar="VALUE", help="the value to reach at the last period "
+        "(default: the node's target)"
+    )  # fmt: skip
+    add_plot(parser, "fan chart and histogram of the last period")
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def add_sampling(parser: argparse.ArgumentParser, default_samples: str) -> None:
+    """``--samples N`` and ``--seed S``."""
+    parser.add_argument(
+        "--samples", metavar="N", default=default_samples,
+        help=f"number of samples (default: {default_samples})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", metavar="S", help="seed of the random numbers: the same seed gives the same "
+        "result (default: a fresh seed, reported in the output)",
+    )  # fmt: skip
+
+
+def add_plot(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--plot FILE``."""
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help=f"write a chart ({what}) to FILE (.png, .svg, .pdf)"
+    )
+
+
+def parse_whole(text: str | None, what: str) -> int | None:
+    """A whole number >= 0 as people type it (``100_000``, ``1e5``); ``None`` passes."""
+    if text is None:
+        return None
+    number = parse_number(text, what)
+    if number < 0 or number != int(number):
+        raise UsageError(f"{what}: expected a whole number >= 0, found '{text}'")
+    return int(number)
+
+
+def check_plot_path(path: str | None) -> None:
+    """Refuse a chart file whose type matplotlib would not know, before computing."""
+    if path is not None and Path(path).suffix.lower().lstrip(".") not in PLOT_FORMATS:
+        raise UsageError(f"--plot: expected a .png, .svg or .pdf file, found '{path}'")
+
+
+def save_figure(figure: object, path: str) -> None:
+    """Render ``figure`` and write the file whole."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=Path(path).suffix.lower().lstrip("."), dpi=120)  # type: ignore[attr-defined]
+    write_output(path, buffer.getvalue())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Forecast, print, and write the chart if asked."""
+    check_plot_path(args.plot)
+    samples = parse_whole(args.samples, "--samples")
+    seed = parse_whole(args.seed, "--seed")
+    target = None if args.target is None else parse_number(args.target, "--target")
+    tree = load_tree(args)
+    with ProgressBar("forecast") as bar:
+        result = tree.forecast(
+            samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
+            progress=bar,
+        )  # fmt: skip
+    if args.plot:
+        from kpitree.plots.forecast import forecast_figure
+
+        save_figure(forecast_figure(result), args.plot)
+    render = {"table": forecast_table, "json": forecast_json, "csv": forecast_csv}
+    print(render[args.format](result), end="")
+    return 0

@@ -1,0 +1,48 @@
+"""Bar chart of a :class:`~kpitree.analysis.sobol.Sobol` result: S1 and ST per input."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from kpitree.analysis.sobol import Sobol
+
+
+def plot_sobol(result: Sobol, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of S1 and ST per input (largest ST on top), with 95 % intervals.
+
+    Parameters
+    ----------
+    result : Sobol
+    ax : matplotlib Axes, optional
+        Drawn into; a new figure's axes by default.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        height = 1.5 + 0.45 * len(result.names)
+        ax = Figure(figsize=(8, height), layout="constrained").add_subplot()
+    order = np.argsort(result.ST)
+    y = np.arange(len(order))
+    bar = 0.38
+    ax.barh(
+        y + bar / 2, result.ST[order], bar, xerr=result.ST_conf[order], color="tab:orange",
+        label="total order ST", capsize=2,
+    )  # fmt: skip
+    ax.barh(
+        y - bar / 2, result.S1[order], bar, xerr=result.S1_conf[order], color="tab:blue",
+        label="first order S1", capsize=2,
+    )  # fmt: skip
+    ax.set_yticks(y, [result.names[i] for i in order])
+    ax.set_xlim(0, max(1.0, float(np.max(result.ST + result.ST_conf)) * 1.05))
+    ax.set_xlabel("share of the variance of " + result.tree.kgi)
+    ax.set_title(f"{result.tree.name}: Sobol indices of {result.tree.kgi}, N = {result.samples:,}")
+    ax.legend(loc="lower right", frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return ax

@@ -1,0 +1,43 @@
+"""A :class:`~kpitree.analysis.forecast.Forecast` as a terminal table, JSON or CSV."""
+
+from __future__ import annotations
+
+from kpitree.analysis.forecast import Forecast
+from kpitree.present.export import to_csv, to_json
+from kpitree.present.numbers import format_number
+from kpitree.present.table import render_table
+
+
+def forecast_table(result: Forecast) -> str:
+    """Periods as rows; mean, sd and the quantiles as columns; the chance of the target."""
+    unit = result.unit
+    frame = result.to_frame()
+    header = ["period", *frame.columns]
+    rows = [
+        [str(period), *(format_number(float(v), unit) for v in row)]
+        for period, row in zip(frame.index, frame.to_numpy(), strict=True)
+    ]
+    counts = ", binomial counts" if result.counts else ""
+    title = (
+        f"{result.tree.name}: forecast of {result.node}"
+        + (f" ({unit})" if unit else "")
+        + f", {result.samples:,} paths, seed {result.seed}{counts}"
+    )
+    text = render_table(header, rows, title=title)
+    if result.target is not None and result.p_target is not None:
+        where = f" at {result.periods[-1]}" if result.periods else ""
+        text += (
+            f"\nP({result.node} >= {format_number(result.target, unit)}{where}) = "
+            f"{result.p_target:.1%}"
+        )
+    return text + "\n"
+
+
+def forecast_json(result: Forecast) -> str:
+    """``result.to_dict()`` as JSON."""
+    return to_json(result.to_dict()) + "\n"
+
+
+def forecast_csv(result: Forecast) -> str:
+    """One row per period: period, mean, sd, p5 .. p95."""
+    return to_csv(result.to_frame())
