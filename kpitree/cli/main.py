@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from kpitree import __version__
-from kpitree.cli import evaluate, validate
+from kpitree.cli import evaluate, plot, validate
 from kpitree.errors import KpiTreeError
 
-COMMANDS = (validate, evaluate)
+COMMANDS = (validate, evaluate, plot)
 
 
 def build_parser() -> argparse.ArgumentParser:

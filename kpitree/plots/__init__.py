@@ -1,0 +1,1 @@
+"""Matplotlib plots: ``plot_x(result, ax=None) -> Axes``; they draw, never compute."""
