@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from kpitree import __version__
-from kpitree.cli import evaluate, plot, validate
+from kpitree.cli import evaluate, plot, report, validate
 from kpitree.errors import KpiTreeError
 
-COMMANDS = (validate, evaluate, plot)
+COMMANDS = (validate, evaluate, plot, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

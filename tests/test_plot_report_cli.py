@@ -1,4 +1,4 @@
-"""`kpitree plot` on the command line: formats, options, bad input."""
+"""`kpitree plot` and `kpitree report` on the command line: formats, options, bad input."""
 
 from __future__ import annotations
 
@@ -64,3 +64,41 @@ def test_plot_missing_directory_exits_2(cli, tmp_path) -> None:
     status, _, stderr = cli("plot", TREES / "saas_arr.yaml", "-o", out)
     assert status == 2
     assert stderr == f"kpitree: {out}: directory '{out.parent}' does not exist\n"
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_help(cli, command) -> None:
+    """--help explains the command and its -o option."""
+    status, out, _ = cli(command, "--help")
+    assert status == 0
+    assert "-o FILE, --output FILE" in out
+
+
+def test_output_is_required(cli) -> None:
+    """Without -o argparse refuses with exit 2."""
+    status, _, err = cli("report", TREES / "saas_arr.yaml")
+    assert status == 2
+    assert "the following arguments are required: -o/--output" in err
+
+
+def test_report_writes_one_html_file(cli, tmp_path) -> None:
+    """report -o writes a whole HTML page with the scenario named, and nothing else."""
+    out = tmp_path / "report.html"
+    status, stdout, stderr = cli(
+        "report", TREES / "saas_arr.yaml", "-o", out, "--scenario", "optimistic"
+    )
+    assert (status, stdout, stderr) == (0, "", "")
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert html.rstrip().endswith("</html>")
+    assert "scenario optimistic" in html
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_report_bad_extension_exits_2(cli, tmp_path) -> None:
+    """A report file not ending in .html is a usage error and nothing is written."""
+    out = tmp_path / "report.pdf"
+    status, _, stderr = cli("report", TREES / "saas_arr.yaml", "-o", out)
+    assert status == 2
+    assert stderr == f"kpitree: -o {out}: expected an .html file\n"
+    assert list(tmp_path.iterdir()) == []
