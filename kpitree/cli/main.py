@@ -18,6 +18,8 @@ from kpitree.cli import (
     compare,
     evaluate,
     forecast,
+    plot,
+    report,
     sensitivity,
     sobol,
     solve,
@@ -38,6 +40,8 @@ COMMANDS = (
     compare,
     attribute,
     check,
+    plot,
+    report,
 )
 
 

@@ -1,0 +1,134 @@
+"""The report's markup: the page shell with its style sheet, and escaped building blocks.
+
+Everything a report needs is in the one file: the style sheet is inline and images are PNG
+data URIs, so the page opens without network access. Every text that comes from a tree goes
+through :func:`escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from kpitree.analysis.status import Status
+from kpitree.plots.tree_diagram import COLOURS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+STATUS_CLASSES = {
+    Status.ON_TRACK: "on-track",
+    Status.AT_RISK: "at-risk",
+    Status.OFF_TRACK: "off-track",
+    Status.NONE: "no-target",
+}
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
+       margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 75rem; line-height: 1.45; }
+h1 { margin-bottom: 0.2rem; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+.meta { color: #555; font-size: 0.9rem; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.6rem 0; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: left;
+         white-space: nowrap; }
+th { background: #f6f6f6; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.6rem;
+         border: 1px solid; font-size: 0.85rem; }
+figure { margin: 0.6rem 0; }
+figcaption { color: #555; font-size: 0.85rem; max-width: 60rem; }
+img { display: block; }
+""" + "".join(
+    f".{STATUS_CLASSES[status]} {{ background: {fill}; border-color: {border}; }}\n"
+    for status, (fill, border) in COLOURS.items()
+)
+
+
+def escape(text: object) -> str:
+    """``text`` safe inside an element or a quoted attribute."""
+    return html.escape(str(text), quote=True)
+
+
+def page(title: str, fragments: Sequence[str]) -> str:
+    """The whole HTML document: ``fragments`` in order inside the body."""
+    body = "\n".join(fragment for fragment in fragments if fragment)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def section(title: str, *parts: str, anchor: str | None = None) -> str:
+    """A ``<section>`` with an ``<h2>`` heading and the given fragments."""
+    ident = f' id="{escape(anchor)}"' if anchor else ""
+    return f"<section{ident}>\n<h2>{escape(title)}</h2>\n" + "\n".join(parts) + "\n</section>"
+
+
+def paragraph(text: str, css: str | None = None) -> str:
+    """An escaped ``<p>``."""
+    cls = f' class="{escape(css)}"' if css else ""
+    return f"<p{cls}>{escape(text)}</p>"
+
+
+def badge(status: Status) -> str:
+    """The status as a coloured label."""
+    return f'<span class="badge {STATUS_CLASSES[status]}">{escape(status.value)}</span>'
+
+
+def table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    numeric: Sequence[bool] | None = None,
+    classes: Sequence[Sequence[str | None]] | None = None,
+) -> str:
+    """An escaped table in a horizontally scrolling box.
+
+    Parameters
+    ----------
+    header, rows
+        Cell texts (escaped here).
+    numeric : sequence of bool, optional
+        Per column: right-aligned numbers.
+    classes : optional
+        A CSS class per cell (``None`` for none), e.g. a status class.
+    """
+    numeric = numeric or [False] * len(header)
+    head = "".join(f"<th>{escape(cell)}</th>" for cell in header)
+    lines = []
+    for r, row in enumerate(rows):
+        cells = []
+        for c, cell in enumerate(row):
+            names = ["number"] if numeric[c] else []
+            if classes is not None and classes[r][c]:
+                names.append(str(classes[r][c]))
+            cls = f' class="{escape(" ".join(names))}"' if names else ""
+            cells.append(f"<td{cls}>{escape(cell)}</td>")
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    body = "\n".join(lines)
+    return (
+        f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n'
+        f"<tbody>\n{body}\n</tbody>\n</table></div>"
+    )
+
+
+def image(figure: Figure, alt: str, caption: str | None = None, dpi: int = 150) -> str:
+    """``figure`` as an inline PNG at its natural size (scrolling sideways when wider than the
+    page, so text is never shrunk), with an optional caption."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width = round(figure.get_size_inches()[0] * 96)  # CSS pixels are 1/96 inch
+    text = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure><div class="scroll"><img src="data:image/png;base64,{data}" '
+        f'alt="{escape(alt)}" width="{width}"></div>{text}</figure>'
+    )

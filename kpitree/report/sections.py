@@ -1,0 +1,198 @@
+"""The report's sections, in order: each a function ``(Report) -> str`` returning an HTML
+fragment (``""`` to leave the section out).
+
+A section calls the analyses it shows through the public API and renders the result with
+:mod:`kpitree.report.html`; to add one, write the function and append it to :data:`SECTIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from kpitree import __version__
+from kpitree.analysis.alerts import AlertHit, check_alerts
+from kpitree.analysis.status import MARGIN, Status, node_status, statuses
+from kpitree.evaluation import Evaluation
+from kpitree.plots.tree_diagram import plot_tree
+from kpitree.present.numbers import format_number, format_percent
+from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
+from kpitree.tree import Tree
+
+
+@dataclass(frozen=True)
+class Report:
+    """What every section draws on: the tree, the values it was evaluated with, and the
+    evaluation (computed once by :func:`kpitree.report.build_report`)."""
+
+    tree: Tree
+    evaluation: Evaluation
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    scenario: str | None = None
+
+
+def title_section(report: Report) -> str:
+    """Tree name, KGI, description and what was evaluated."""
+    tree = report.tree
+    goal = tree.nodes[tree.kgi]
+    facts = [f"{len(tree.nodes)} nodes ({len(tree.inputs)} inputs, {len(tree.derived)} derived)"]
+    if tree.time is not None and tree.periods is not None:
+        facts.append(
+            f"{tree.time.periods} {tree.time.unit}s, {tree.periods[0]} to {tree.periods[-1]}"
+        )
+    if tree.source:
+        facts.append(f"file {Path(tree.source).name}")
+    facts.append(f"scenario {report.scenario}" if report.scenario else "the tree's own values")
+    if report.overrides:
+        facts.append(
+            "set " + ", ".join(f"{name}={value}" for name, value in report.overrides.items())
+        )
+    facts.append(f"kpitree {__version__}")
+    parts = [
+        f"<h1>{escape(tree.name)}: {escape(goal.title)}</h1>",
+        paragraph(" · ".join(facts), "meta"),
+    ]
+    if tree.description:
+        parts.append(paragraph(tree.description))
+    return "<header>\n" + "\n".join(parts) + "\n</header>"
+
+
+def kgi_section(report: Report) -> str:
+    """The KGI at the last period against its target."""
+    tree, evaluation = report.tree, report.evaluation
+    goal = tree.nodes[tree.kgi]
+    value = evaluation.kgi_value
+    when = f" at {tree.periods[-1]}" if tree.periods else ""
+    rows = [["value" + when, format_number(value, goal.unit)]]
+    if goal.target is not None:
+        rows.append(["target", format_number(goal.target, goal.unit)])
+        rows.append(["gap (value - target)", format_number(value - goal.target, goal.unit)])
+        if goal.target:
+            rows.append(["value / target - 1", format_percent(value / goal.target - 1)])
+    status = node_status(goal, value)
+    verdict = f"<p>{escape(goal.title)}{escape(when)}: {badge(status)}</p>"
+    unit = paragraph(f"Unit: {goal.unit}.", "meta") if goal.unit else ""
+    return section(
+        f"KGI: {goal.title}",
+        verdict,
+        table(["", ""], rows, numeric=[False, True]),
+        unit,
+        anchor="kgi",
+    )
+
+
+def diagram_section(report: Report) -> str:
+    """The tree diagram, coloured by status."""
+    figure = plot_tree(report.tree, report.evaluation).figure
+    caption = (
+        "Each box: label, value (at the last period), unit, target or alert, owner. "
+        "Off track: the alert fires or the value misses its target by more than "
+        f"{MARGIN:.0%}; at risk: within {MARGIN:.0%} of the target or of the alert threshold; "
+        "on track otherwise; grey: no target and no alert. Dashed arrows read an earlier period "
+        "(prev, delay)."
+    )
+    alt = f"Tree diagram of {report.tree.name}"
+    return section("The tree", image(figure, alt, caption), anchor="tree")
+
+
+def alerts_section(report: Report) -> str:
+    """Every alert that fires, one row per node."""
+    hits = check_alerts(report.evaluation)
+    watched = [name for name, node in report.tree.nodes.items() if node.alert is not None]
+    if not watched:
+        return section("Alerts", paragraph("No node of this tree has an alert."), anchor="alerts")
+    if not hits:
+        names = ", ".join(watched)
+        return section("Alerts", paragraph(f"No alert fires (watched: {names})."), anchor="alerts")
+    by_node: dict[str, list[AlertHit]] = {}
+    for hit in hits:
+        by_node.setdefault(hit.node, []).append(hit)
+    periods = len(report.tree.periods or ["value"])
+    rows = []
+    for name, node_hits in by_node.items():
+        node = report.tree.nodes[name]
+        worst = min(
+            node_hits, key=lambda hit: hit.value if hit.direction == "below" else -hit.value
+        )
+        when = (
+            f"{len(node_hits)} of {periods}: {node_hits[0].period} to {node_hits[-1].period}"
+            if node_hits[0].period is not None
+            else "-"
+        )
+        rows.append([
+            node.title, node.owner or "", f"{worst.direction} {worst.threshold:g}", when,
+            _format(worst.value, node.unit),
+        ])  # fmt: skip
+    header = ["node", "owner", "alert when", "periods firing", "worst value"]
+    summary = paragraph(f"{len(by_node)} of {len(watched)} watched nodes fire.")
+    return section(
+        "Alerts", summary, table(header, rows, numeric=[False] * 4 + [True]), anchor="alerts"
+    )
+
+
+def periods_section(report: Report) -> str:
+    """The KGI and its main KPIs period by period, each cell coloured by status."""
+    tree, evaluation = report.tree, report.evaluation
+    names = main_kpis(tree)
+    labels = list(tree.periods or ["value"])
+    per_period = [
+        statuses(evaluation, index + 1 if tree.is_timed else None) for index in range(len(labels))
+    ]
+    rows, classes = [], []
+    for name in names:
+        node = tree.nodes[name]
+        values = np.atleast_1d(evaluation.values[name])
+        rows.append([node.title, node.unit or "", *(_format(v, node.unit) for v in values)])
+        classes.append([None, None, *(_status_class(s[name]) for s in per_period)])
+    table_html = table(
+        ["KPI", "unit", *labels],
+        rows,
+        numeric=[False, False] + [True] * len(labels),
+        classes=classes,
+    )
+    intro = paragraph(
+        "The KGI, the KPIs it is computed from (nearest first) and every node with a target or "
+        "an alert. Cells are coloured by status in that period (a target counts at the last "
+        "period only)."
+    )
+    return section("KGI and main KPIs by period", intro, table_html, anchor="periods")
+
+
+def main_kpis(tree: Tree) -> list[str]:
+    """The KGI, the derived nodes it depends on (fewest steps away first, then file order),
+    then the other nodes that have a target or an alert."""
+    distance = dict(nx.single_target_shortest_path_length(tree.graph, tree.kgi))
+    position = {name: index for index, name in enumerate(tree.nodes)}
+    upstream = [name for name in tree.derived if name in distance]
+    upstream.sort(key=lambda name: (distance[name], position[name]))
+    watched = [
+        name
+        for name, node in tree.nodes.items()
+        if (node.target is not None or node.alert is not None) and name not in upstream
+    ]
+    return upstream + watched
+
+
+def _status_class(status: Status) -> str | None:
+    return None if status is Status.NONE else STATUS_CLASSES[status]
+
+
+def _format(value: float, unit: str | None) -> str:
+    return format_number(float(value), unit)
+
+
+Section = Callable[[Report], str]
+
+SECTIONS: Sequence[Section] = (
+    title_section,
+    kgi_section,
+    diagram_section,
+    alerts_section,
+    periods_section,
+)
+"""The report's sections in page order."""

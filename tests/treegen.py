@@ -1,0 +1,62 @@
+"""Generated trees of any size, for layout and report tests: YAML text with readable labels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+WORDS = [
+    "pipeline", "qualified", "enterprise", "renewal", "expansion", "partner", "inbound",
+    "outbound", "conversion", "regional", "webinar", "trial", "activation", "retention",
+    "mid-market", "referral", "budget", "meetings", "accounts", "upsell",
+]  # fmt: skip
+OWNERS = ["marketing", "inside sales", "field sales", "customer success", "finance"]
+UNITS = ["leads/month", "ratio", "JPY/month", "customers", "%", "deals/month"]
+
+
+def generated_tree_yaml(size: int, seed: int = 0, *, timed: bool = True) -> str:
+    """A tree of ``size`` nodes: node n0 is the KGI, each other node is read by an earlier one
+    (sometimes two), nodes nobody reads from are inputs; a few prev() reads, targets and
+    alerts. Every formula is a sum or product of its children, so values stay finite."""
+    rng = np.random.default_rng(seed)
+    children: dict[int, list[int]] = {0: []}
+    derived_pool = [0]
+    for node in range(1, size):
+        children[node] = []
+        # Readers come from recent derived nodes so the tree has depth, not just breadth.
+        reader = derived_pool[rng.integers(max(0, len(derived_pool) - 6), len(derived_pool))]
+        children[reader].append(node)
+        if rng.random() < 0.15 and len(derived_pool) > 2:
+            second = derived_pool[rng.integers(0, len(derived_pool))]
+            if second != reader:
+                children[second].append(node)
+        if rng.random() < 0.45:
+            derived_pool.append(node)
+    lines = [
+        "name: generated",
+        f"description: A generated tree of {size} nodes.",
+        "kgi: n0",
+    ]
+    if timed:
+        lines.append("time: {periods: 6, unit: month, start: 2027-01}")
+    lines.append("nodes:")
+    for node in range(size):
+        words = " ".join(rng.choice(WORDS, size=int(rng.integers(1, 5))))
+        label = f"{words} {node}".capitalize()
+        owner = OWNERS[int(rng.integers(len(OWNERS)))]
+        unit = UNITS[int(rng.integers(len(UNITS)))]
+        fields = [f"label: '{label}'", f"owner: {owner}", f"unit: '{unit}'"]
+        if children[node]:
+            operator = " + " if rng.random() < 0.6 else " * "
+            formula = operator.join(f"n{child}" for child in children[node])
+            if timed and rng.random() < 0.15:
+                formula = f"prev(n{node}) * 0.5 + {formula}"
+                fields.append("initial: 1")
+            fields.append(f"formula: '{formula}'")
+        else:
+            fields.append(f"value: {float(rng.uniform(0.1, 0.9)):.3f}")
+        if rng.random() < 0.15:
+            fields.append(f"alert: {{below: {float(rng.uniform(0.2, 2)):.2f}}}")
+        if node == 0:
+            fields.append("target: 10")
+        lines.append(f"  n{node}: {{{', '.join(fields)}}}")
+    return "\n".join(lines) + "\n"
