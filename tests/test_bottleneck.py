@@ -4,6 +4,7 @@ alerts, and the ``bottleneck`` command's output and errors."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from conftest import TREES
@@ -48,11 +49,15 @@ def test_ranking_by_hand() -> None:
 
 
 def test_gain_per_effort_by_hand() -> None:
-    """Gain per effort: sql_rate 2500/1, win_rate 500/3, leads 250/2; inputs without an
-    effort are left out."""
+    """A move costs effort x |ln(to/from)|: sql_rate 2500 / (1 ln 2) = 3607, leads
+    250 / (2 ln 1.1) = 1312, win_rate 500 / (3 ln 1.2) = 914; inputs without an effort are
+    left out."""
     result = kpitree.loads(FUNNEL).bottlenecks()
-    assert [lever.name for lever in result.by_effort] == ["sql_rate", "win_rate", "leads"]
-    assert result["win_rate"].gain_per_effort == pytest.approx(500 / 3)
+    assert [lever.name for lever in result.by_effort] == ["sql_rate", "leads", "win_rate"]
+    assert result["sql_rate"].effort_cost == pytest.approx(math.log(2))
+    assert result["sql_rate"].gain_per_effort == pytest.approx(2500 / math.log(2))
+    assert result["leads"].gain_per_effort == pytest.approx(250 / (2 * math.log(1.1)))
+    assert result["win_rate"].gain_per_effort == pytest.approx(500 / (3 * math.log(1.2)))
 
 
 def test_stalled_stage_and_alerts() -> None:
@@ -155,7 +160,7 @@ def test_cli_table_reads_well(cli, write_tree) -> None:
     assert lines[0] == "funnel: bottlenecks of profit = 2,000"
     assert lines[3].split()[:3] == ["1", "sql_rate", "inside"]
     assert "step 20 %" in out
-    assert "By gain per effort:" in out
+    assert "By gain per effort (a move costs effort x |ln(to / from)|):" in out
     assert (
         "Stalled stage: sql_rate (owner: inside sales): 10.0 % against a benchmark of at least "
         "11.0 %, 9.1 % short" in out

@@ -14,8 +14,10 @@ better, and the move goes:
 Every move is capped by the input's bounds (``capped``). All moves are rows of one engine call.
 Inputs with derivative 0 at the base values are not levers there (``flat``).
 
-``effort`` is read as the relative cost of the realistic move (one "unit of improvement"), so
-``gain_per_effort`` = gain / effort.
+``effort`` is the cost of a relative change, the same measure ``solve --mode min-effort``
+minimises: moving an input from ``x`` to ``y`` costs ``effort x |ln(y / x)|`` (about effort x
+the relative change for small moves), so ``gain_per_effort`` = gain / that cost and levers of
+different units compare fairly.
 
 The stalled funnel stage is the conversion rate furthest below its benchmark range, relatively:
 a node (input or derived) with bounds inside [0, 1] and a benchmark with a lower end, whose
@@ -63,9 +65,19 @@ class Lever:
     unit: str | None
 
     @property
+    def effort_cost(self) -> float | None:
+        """effort x |ln(to / from)|: the cost of this move, where the input has an effort and
+        the move is a relative change (both values positive, not equal)."""
+        if self.effort is None or self.from_value <= 0 or self.to_value <= 0:
+            return None
+        cost = self.effort * abs(math.log(self.to_value / self.from_value))
+        return cost if cost > 0 else None
+
+    @property
     def gain_per_effort(self) -> float | None:
-        """gain / effort, where the input has an effort."""
-        return None if self.effort is None else self.gain / self.effort
+        """gain / effort_cost, where the move has a cost."""
+        cost = self.effort_cost
+        return None if cost is None else self.gain / cost
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (``from`` and ``to`` are the values)."""
@@ -80,6 +92,7 @@ class Lever:
             "gain": self.gain,
             "gain_pct": self.gain_pct,
             "effort": self.effort,
+            "effort_cost": self.effort_cost,
             "gain_per_effort": self.gain_per_effort,
             "owner": self.owner,
         }
@@ -130,8 +143,8 @@ class Bottleneck:
 
     @property
     def by_effort(self) -> tuple[Lever, ...]:
-        """The levers that have an effort, largest gain per effort first."""
-        levers = [lever for lever in self.ranking if lever.effort is not None]
+        """The levers whose move has an effort cost, largest gain per effort first."""
+        levers = [lever for lever in self.ranking if lever.effort_cost is not None]
         return tuple(sorted(levers, key=lambda lever: -(lever.gain_per_effort or 0.0)))
 
     def __getitem__(self, name: str) -> Lever:

@@ -46,12 +46,13 @@ def bottleneck_table(result: Bottleneck) -> str:
     if by_effort:
         effort_rows = [
             [str(rank), lever.name, lever.owner or "", format_number(lever.effort or 0.0),
+             format_number(lever.effort_cost or 0.0),
              format_signed(lever.gain, unit), format_signed(lever.gain_per_effort or 0.0, unit)]
             for rank, lever in enumerate(by_effort, start=1)
         ]  # fmt: skip
-        lines += ["", render_table(["#", "lever", "owner", "effort", "gain", "gain / effort"],
-                                   effort_rows, title="By gain per effort:",
-                                   align="rllrrr")]  # fmt: skip
+        header = ["#", "lever", "owner", "effort", "cost", "gain", "gain / cost"]
+        title = "By gain per effort (a move costs effort x |ln(to / from)|):"
+        lines += ["", render_table(header, effort_rows, title=title, align="rllrrrr")]
     lines.append("")
     stage = result.stalled_stage
     if stage is None:
