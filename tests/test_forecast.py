@@ -291,7 +291,7 @@ def test_cli_forecast_json_table_csv_and_plot(cli, tmp_path) -> None:
         (["--seed", "-1"], "kpitree: --seed: expected a whole number >= 0, found '-1'\n"),
         (
             ["--plot", "x.txt"],
-            "kpitree: --plot: expected a .png, .svg or .pdf file, found 'x.txt'\n",
+            "kpitree: --plot x.txt: expected a .png, .svg or .pdf file, found '.txt'\n",
         ),
         (["--node", "ar"], "kpitree: no node 'ar' in tree 'saas_arr' (did you mean 'arr'?)\n"),
         (["--target", "lots"], "kpitree: --target: 'lots' is not a number\n"),

@@ -175,7 +175,7 @@ def test_cli_plot_needs_a_known_format(cli, tmp_path: Path) -> None:
     target = tmp_path / "chart.jpg"
     status, out, err = cli("tornado", TREES / "nrr.yaml", "--plot", target)
     assert (status, out) == (2, "")
-    assert err == f"kpitree: --plot {target}: expected a file ending in .png, .svg, .pdf\n"
+    assert err == f"kpitree: --plot {target}: expected a .png, .svg or .pdf file, found '.jpg'\n"
     assert not target.exists()
 
 

@@ -8,13 +8,13 @@ from kpitree.analysis.bottleneck import bottlenecks
 from kpitree.cli.options import (
     UsageError,
     add_format,
+    add_period,
     add_tree,
     add_values,
     load_tree,
     parse_number,
     parse_overrides,
 )
-from kpitree.cli.sensitivity import add_period
 from kpitree.present.bottleneck import bottleneck_csv, bottleneck_json, bottleneck_table
 
 

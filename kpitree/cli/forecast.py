@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import io
-from pathlib import Path
 
 from kpitree.cli.options import (
     UsageError,
     add_format,
+    add_plot,
     add_tree,
+    figure_format,
     load_tree,
     parse_number,
-    write_output,
+    write_figure,
 )
 from kpitree.cli.progress import ProgressBar
 from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
-
-PLOT_FORMATS = ("png", "svg", "pdf")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -59,13 +57,6 @@ def add_sampling(parser: argparse.ArgumentParser, default_samples: str) -> None:
     )  # fmt: skip
 
 
-def add_plot(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--plot FILE``."""
-    parser.add_argument(
-        "--plot", metavar="FILE.png", help=f"write a chart ({what}) to FILE (.png, .svg, .pdf)"
-    )
-
-
 def parse_whole(text: str | None, what: str) -> int | None:
     """A whole number >= 0 as people type it (``100_000``, ``1e5``); ``None`` passes."""
     if text is None:
@@ -76,22 +67,9 @@ def parse_whole(text: str | None, what: str) -> int | None:
     return int(number)
 
 
-def check_plot_path(path: str | None) -> None:
-    """Refuse a chart file whose type matplotlib would not know, before computing."""
-    if path is not None and Path(path).suffix.lower().lstrip(".") not in PLOT_FORMATS:
-        raise UsageError(f"--plot: expected a .png, .svg or .pdf file, found '{path}'")
-
-
-def save_figure(figure: object, path: str) -> None:
-    """Render ``figure`` and write the file whole."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=Path(path).suffix.lower().lstrip("."), dpi=120)  # type: ignore[attr-defined]
-    write_output(path, buffer.getvalue())
-
-
 def run(args: argparse.Namespace) -> int:
     """Forecast, print, and write the chart if asked."""
-    check_plot_path(args.plot)
+    figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
     target = None if args.target is None else parse_number(args.target, "--target")
@@ -104,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from kpitree.plots.forecast import forecast_figure
 
-        save_figure(forecast_figure(result), args.plot)
+        write_figure(forecast_figure(result), args.plot)
     render = {"table": forecast_table, "json": forecast_json, "csv": forecast_csv}
     print(render[args.format](result), end="")
     return 0

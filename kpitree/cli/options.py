@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from kpitree.errors import DataError
 from kpitree.spec import load
 from kpitree.tree import Tree
 
 FORMATS = ("table", "json", "csv")
+FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
 class UsageError(DataError):
@@ -48,6 +51,47 @@ def add_values(parser: argparse.ArgumentParser) -> None:
         "[v1, v2, ...]; repeatable",
     )
     parser.add_argument("--scenario", metavar="NAME", help="evaluate one of the tree's scenarios")
+
+
+def add_period(parser: argparse.ArgumentParser) -> None:
+    """``--period P``: the period of the KGI analysed (timed trees)."""
+    parser.add_argument(
+        "--period",
+        metavar="P",
+        help="the KGI's period, as a label (2027-06) or a number 1..N (default: the last)",
+    )
+
+
+def add_plot(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--plot FILE``: also write a chart."""
+    parser.add_argument(
+        "--plot", metavar="FILE", help=f"also write the {what} to FILE (.png, .svg or .pdf)"
+    )
+
+
+def figure_format(path: str | None, option: str = "--plot") -> str | None:
+    """The matplotlib format of a chart file by its extension (``None`` passes), checked before
+    any computing.
+
+    Raises
+    ------
+    UsageError
+        For an extension other than .png, .svg and .pdf.
+    """
+    if path is None:
+        return None
+    suffix = Path(path).suffix.lower()
+    if suffix not in FIGURE_FORMATS:
+        found = f"'{suffix}'" if suffix else "no extension"
+        raise UsageError(f"{option} {path}: expected a .png, .svg or .pdf file, found {found}")
+    return FIGURE_FORMATS[suffix]
+
+
+def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120) -> None:
+    """Render a matplotlib figure in the format of ``path``'s extension and write it whole."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=figure_format(path, option), dpi=dpi)
+    write_output(path, buffer.getvalue())
 
 
 def load_tree(args: argparse.Namespace) -> Tree:

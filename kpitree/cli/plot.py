@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import io
-from pathlib import Path
 
 from kpitree.cli.options import (
-    UsageError,
     add_tree,
     add_values,
+    figure_format,
     load_tree,
     parse_overrides,
-    write_output,
+    write_figure,
 )
 
-IMAGE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 150
 """PNG resolution: 8-point text is about 17 pixels high."""
 
@@ -41,30 +38,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def image_format(path: str) -> str:
-    """The matplotlib format for ``path``'s extension.
-
-    Raises
-    ------
-    UsageError
-        For an extension other than .png, .svg and .pdf.
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix not in IMAGE_FORMATS:
-        found = f"'{suffix}'" if suffix else "no extension"
-        raise UsageError(f"-o {path}: expected a .png, .svg or .pdf file, found {found}")
-    return IMAGE_FORMATS[suffix]
-
-
 def run(args: argparse.Namespace) -> int:
     """Evaluate, draw and write the image whole."""
     from kpitree.plots.tree_diagram import plot_tree  # matplotlib only when drawing
 
-    fmt = image_format(args.output)
+    figure_format(args.output, "-o")
     tree = load_tree(args)
     evaluation = tree.evaluate(overrides=parse_overrides(args.overrides), scenario=args.scenario)
     figure = plot_tree(tree, evaluation, period=args.period).figure
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=DPI)
-    write_output(args.output, buffer.getvalue())
+    write_figure(figure, args.output, "-o", dpi=DPI)
     return 0

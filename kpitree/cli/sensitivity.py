@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 
 from kpitree.analysis.sensitivity import sensitivity
-from kpitree.cli.options import add_format, add_tree, add_values, load_tree, parse_overrides
+from kpitree.cli.options import (
+    add_format,
+    add_period,
+    add_tree,
+    add_values,
+    load_tree,
+    parse_overrides,
+)
 from kpitree.present.sensitivity import sensitivity_csv, sensitivity_json, sensitivity_table
-
-
-def add_period(parser: argparse.ArgumentParser) -> None:
-    """``--period P``: the period of the KGI analysed (timed trees)."""
-    parser.add_argument(
-        "--period",
-        metavar="P",
-        help="the KGI's period, as a label (2027-06) or a number 1..N (default: the last)",
-    )
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kpitree.cli.forecast import add_plot, add_sampling, check_plot_path, parse_whole, save_figure
-from kpitree.cli.options import add_format, add_tree, load_tree
+from kpitree.cli.forecast import add_sampling, parse_whole
+from kpitree.cli.options import (
+    add_format,
+    add_plot,
+    add_tree,
+    figure_format,
+    load_tree,
+    write_figure,
+)
 from kpitree.cli.progress import ProgressBar
 from kpitree.present.sobol import sobol_json, sobol_table
 
@@ -29,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
-    check_plot_path(args.plot)
+    figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
     tree = load_tree(args)
@@ -38,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from kpitree.plots.sobol import plot_sobol
 
-        save_figure(plot_sobol(result).figure, args.plot)
+        write_figure(plot_sobol(result).figure, args.plot)
     if args.format == "json":
         for note in result.notes:
             print(f"kpitree: note: {note}", file=sys.stderr)

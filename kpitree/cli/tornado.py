@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import io
-from pathlib import Path
 
 from kpitree.analysis.tornado import tornado
 from kpitree.cli.options import (
     UsageError,
     add_format,
+    add_period,
+    add_plot,
     add_tree,
     add_values,
+    figure_format,
     load_tree,
     parse_number,
     parse_overrides,
-    write_output,
+    write_figure,
 )
-from kpitree.cli.sensitivity import add_period
 from kpitree.present.tornado import tornado_csv, tornado_json, tornado_table
-
-PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -45,9 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="swing across the input's benchmark range (an open end stays at base), or from "
         "the 5th to the 95th percentile of its distribution; inputs without one are skipped",
     )
-    parser.add_argument(
-        "--plot", metavar="FILE", help="also write the tornado chart (.png, .svg or .pdf)"
-    )
+    add_plot(parser, "tornado chart")
     add_period(parser)
     add_values(parser)
     add_format(parser)
@@ -59,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     swing = 0.1 if args.swing is None else parse_number(args.swing, "--swing")
     if not swing > 0:
         raise UsageError(f"--swing: expected a number > 0, found '{args.swing}'")
-    if args.plot is not None and Path(args.plot).suffix.lower() not in PLOT_FORMATS:
-        raise UsageError(f"--plot {args.plot}: expected a file ending in {', '.join(PLOT_FORMATS)}")
+    figure_format(args.plot)
     tree = load_tree(args)
     result = tornado(
         tree,
@@ -71,10 +66,7 @@ def run(args: argparse.Namespace) -> int:
         scenario=args.scenario,
     )
     if args.plot is not None:
-        ax = result.plot()
-        buffer = io.BytesIO()
-        ax.figure.savefig(buffer, format=Path(args.plot).suffix.lower()[1:], dpi=120)
-        write_output(args.plot, buffer.getvalue())
+        write_figure(result.plot().figure, args.plot)
     render = {"table": tornado_table, "json": tornado_json, "csv": tornado_csv}
     print(render[args.format](result), end="")
     return 0
