@@ -183,6 +183,12 @@ class Engine:
             a.node if a.node else a.lag.symbol.name if a.lag else "t" for a in self._arguments(node)
         )
 
+    def lagged(self, lag: Lag, history: ArrayLike) -> np.ndarray:
+        """What ``lag`` reads in each period from node ``lag.node``'s ``(samples, periods)``
+        values ``history``: the value ``lag.periods`` back, and before period 1 the node's
+        ``initial`` (prev) or delay's default."""
+        return self._shifted(lag, _as_2d(history))
+
     # -- planning ----------------------------------------------------------------------------
     def _plan(self) -> list[_Step]:
         tree = self.tree

@@ -275,11 +275,31 @@ class Tree:
         period: str | int | None = None,
         node: str | None = None,
         method: str = "auto",
+        previous: bool = False,
     ) -> Attribution:
         """Split the KGI's change into one contribution per input: plan (the tree's values or
         scenario ``plan``) to ``actuals``, or to scenario ``to`` when no actuals are given
-        (see :mod:`kpitree.analysis.attribution`)."""
+        (see :mod:`kpitree.analysis.attribution`). With ``previous``: its change from the
+        period before ``period`` to ``period`` on plan (or ``actuals``), split per input and
+        per driver carried over (see :mod:`kpitree.analysis.period_change`)."""
         from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
+
+        if previous:
+            from kpitree.analysis.period_change import (
+                attribute_previous,
+                attribute_previous_actuals,
+            )
+
+            if to is not None:
+                raise DataError(
+                    "previous=True explains the change of one state from the previous period: "
+                    "give plan (a scenario) or actuals, not a scenario 'to' compare with"
+                )
+            if actuals is not None:
+                return attribute_previous_actuals(
+                    self, actuals, plan=plan, period=period, node=node, method=method
+                )
+            return attribute_previous(self, scenario=plan, period=period, node=node, method=method)
 
         if actuals is not None:
             if to is not None:

@@ -284,7 +284,10 @@ def test_cli_scenarios_and_table(cli) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ((), "kpitree: give --actuals FILE, or --from SCENARIO and/or --to SCENARIO"),
+        (
+            (),
+            "kpitree: give --actuals FILE, or --from SCENARIO and/or --to SCENARIO, or --previous",
+        ),
         (
             ("--to", "optimistic", "--actuals", "x.csv"),
             "kpitree: give either --actuals or --from/--to, not both",

@@ -29,13 +29,17 @@ without one); with the Owen value it equals the Shapley value of the owners' gam
 ``by_node`` gives, for each derived node the KGI depends on, the sum of the contributions of
 the inputs under it (its upstream inputs). These overlap (an input counts under every node
 above it) and so do not add up across nodes; the KGI's own entry is the whole change.
+
+The game itself (:func:`play`) takes any batch worth function, so other games reuse it: the
+change from one period to the previous (:mod:`kpitree.analysis.period_change`) adds players
+that are not inputs (:class:`Driver`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +61,34 @@ _CELLS_PER_CALL = 1 << 24
 
 
 @dataclass(frozen=True)
+class Driver:
+    """A player that is not an input, in a change from one period to the previous: a value
+    carried over from earlier periods (a ``prev()`` or ``delay()`` read) or the period number.
+
+    Attributes
+    ----------
+    name : str
+        Its key in the contributions: ``prev(mrr)``, ``delay(sql, 2)`` or ``t``.
+    kind : str
+        ``"carried over"`` (prev), ``"pipeline"`` (delay) or ``"period number"`` (t).
+    node : str or None
+        The node read (``None`` for the period number).
+    owner : str or None
+        That node's owner.
+    """
+
+    name: str
+    kind: str
+    node: str | None
+    owner: str | None
+
+    @property
+    def label(self) -> str:
+        """``"carried over: prev(mrr)"``: what the bar or row is called."""
+        return f"{self.kind}: {self.name}"
+
+
+@dataclass(frozen=True)
 class Attribution:
     """The change of a node (the KGI by default) between two states, split per input.
 
@@ -70,7 +102,8 @@ class Attribution:
     base, new : float
         Its value in the base and in the new state.
     contributions : dict[str, float]
-        Every input, in file order; zero for an input that did not change.
+        Every input, in file order; zero for an input that did not change. A change from one
+        period to the previous adds one entry per driver (see ``drivers``).
     by_owner : dict[str, float]
         Contributions added up per owner of the inputs.
     by_node : dict[str, float]
@@ -81,6 +114,11 @@ class Attribution:
         What the two states are (``"plan"``, ``"actual"``, a scenario's name).
     evaluations : int
         Rows evaluated.
+    drivers : dict[str, Driver]
+        The players that are not inputs (only in a change from one period to the previous).
+    previous : str or None
+        In a change from one period to the previous, the earlier period (``period`` is the
+        later); ``None`` for a change between two states.
     """
 
     tree: Tree
@@ -95,6 +133,18 @@ class Attribution:
     base_label: str = "base"
     new_label: str = "new"
     evaluations: int = 0
+    drivers: dict[str, Driver] = field(default_factory=dict)
+    previous: str | None = None
+
+    def owner_of(self, name: str) -> str | None:
+        """The owner of input or driver ``name``."""
+        if name in self.drivers:
+            return self.drivers[name].owner
+        return self.tree.nodes[name].owner
+
+    def label_of(self, name: str) -> str:
+        """``name`` for an input, ``"carried over: prev(mrr)"`` and the like for a driver."""
+        return self.drivers[name].label if name in self.drivers else name
 
     @property
     def delta(self) -> float:
@@ -103,16 +153,18 @@ class Attribution:
 
     @property
     def changed(self) -> list[str]:
-        """Inputs with a non-zero contribution, largest first."""
+        """Inputs (and drivers) with a non-zero contribution, largest first."""
         nonzero = [name for name, value in self.contributions.items() if value != 0]
         return sorted(nonzero, key=lambda name: -abs(self.contributions[name]))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per input: owner, contribution and its share of the change."""
+        """One row per input (then per driver): kind (``input`` or the driver's), owner,
+        contribution and its share of the change."""
         rows = [
             {
                 "input": name,
-                "owner": self.tree.nodes[name].owner,
+                "kind": self.drivers[name].kind if name in self.drivers else "input",
+                "owner": self.owner_of(name),
                 "contribution": value,
                 "share": value / self.delta if self.delta != 0 else float("nan"),
             }
@@ -125,6 +177,7 @@ class Attribution:
         return {
             "kgi": self.node,
             "period": self.period,
+            "previous_period": self.previous,
             "base": self.base,
             "new": self.new,
             "delta": self.delta,
@@ -134,6 +187,10 @@ class Attribution:
             "method": self.method,
             "base_label": self.base_label,
             "new_label": self.new_label,
+            "drivers": {
+                name: {"kind": d.kind, "node": d.node, "owner": d.owner, "label": d.label}
+                for name, d in self.drivers.items()
+            },
         }
 
     def plot(self, ax: Axes | None = None, **options: Any) -> Axes:
@@ -202,38 +259,36 @@ def attribute(
         for input_ in tree.inputs
         if not np.array_equal(series["base"][input_], series["new"][input_])
     ]
-    groups = _owner_groups(tree, players)
-    if method == "auto":
-        method = "shapley" if len(players) <= exact_limit else "owen"
-    if method == "shapley":
-        _check_size(len(players), exact_limit, f"{len(players)} inputs changed")
-        masks = np.arange(1 << len(players), dtype=np.int64)
-    else:
-        biggest = max((len(members) for members in groups.values()), default=0)
-        _check_size(
-            len(groups) - 1 + biggest,
-            exact_limit,
-            f"{len(players)} inputs changed, in {len(groups)} owners (up to {biggest} per owner)",
-        )
-        masks = _owen_masks(groups)
-    worth = _worth(tree, name, index, players, masks, series, base_inputs)
-    phi = _shapley(worth, len(players)) if method == "shapley" else _owen(worth, masks, groups)
+
+    def rows(masks: np.ndarray) -> np.ndarray:
+        changes = {
+            player: np.where(
+                ((masks >> bit) & 1).astype(bool)[:, None],
+                series["new"][player][None, :],
+                series["base"][player][None, :],
+            )
+            for bit, player in enumerate(players)
+        }
+        return evaluate_rows(tree, changes, len(masks), base=base_inputs)[name][:, index]
+
+    owners = {player: tree.nodes[player].owner or NO_OWNER for player in players}
+    chunk = max(1024, _CELLS_PER_CALL // (periods * len(tree.nodes)))
+    game = play(players, owners, rows, method=method, exact_limit=exact_limit, chunk=chunk)
     contributions = dict.fromkeys(tree.inputs, 0.0)
-    contributions.update({player: float(value) for player, value in zip(players, phi, strict=True)})
-    lookup = dict(zip(masks.tolist(), worth.tolist(), strict=True))
+    contributions.update(game.values)
     return Attribution(
         tree=tree,
         node=name,
         period=tree.periods[index] if tree.periods is not None else None,
-        base=float(lookup[0]),
-        new=float(lookup[(1 << len(players)) - 1]),
+        base=game.base,
+        new=game.new,
         contributions=contributions,
-        by_owner=_by_owner(tree, contributions, players),
+        by_owner=by_owner(contributions, owners),
         by_node=_by_node(tree, name, contributions),
-        method=method,
+        method=game.method,
         base_label=base_label,
         new_label=new_label,
-        evaluations=len(masks),
+        evaluations=game.evaluations,
     )
 
 
@@ -327,32 +382,81 @@ def _popcount(masks: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _worth(
-    tree: Tree,
-    node: str,
-    index: int,
+@dataclass(frozen=True)
+class Game:
+    """The solved game: each player's value, the worth of no and of all players."""
+
+    values: dict[str, float]
+    base: float
+    new: float
+    method: str
+    evaluations: int
+
+
+def play(
     players: list[str],
-    masks: np.ndarray,
-    series: dict[str, dict[str, np.ndarray]],
-    base_inputs: Mapping[str, Any],
-) -> np.ndarray:
-    """``v(S)`` for every coalition mask: ``node`` at ``index`` with the inputs in ``S`` new."""
-    periods = tree.engine.periods
-    chunk = max(1024, _CELLS_PER_CALL // (periods * len(tree.nodes)))
+    owners: Mapping[str, str],
+    rows: Callable[[np.ndarray], np.ndarray],
+    *,
+    method: str = "auto",
+    exact_limit: int = 20,
+    chunk: int = 1 << 16,
+    noun: str = "inputs",
+) -> Game:
+    """Shapley (or, by owner, Owen) values of a game given by its worth function.
+
+    Parameters
+    ----------
+    players : list of str
+        The players; bit ``i`` of a coalition mask is ``players[i]``.
+    owners : mapping
+        Player -> owner, the groups of the Owen value.
+    rows : callable
+        Coalition masks ``(rows,)`` -> the worth ``v(S)`` of each, ``(rows,)``: all the
+        coalitions of a chunk evaluated in one vectorised call.
+    method, exact_limit
+        See :func:`attribute`.
+    chunk : int
+        The most coalitions passed to ``rows`` at once (memory).
+    noun : str
+        What the players are, for the message when there are too many.
+
+    Raises
+    ------
+    DataError
+        For an unknown method, or too many players for either method.
+    """
+    if method not in METHODS:
+        raise DataError(f"method must be one of {', '.join(METHODS)}, found '{method}'")
+    groups: dict[str, list[int]] = {}
+    for bit, player in enumerate(players):
+        groups.setdefault(owners[player], []).append(bit)
+    if method == "auto":
+        method = "shapley" if len(players) <= exact_limit else "owen"
+    if method == "shapley":
+        _check_size(len(players), exact_limit, f"{len(players)} {noun} changed")
+        masks = np.arange(1 << len(players), dtype=np.int64)
+    else:
+        biggest = max((len(members) for members in groups.values()), default=0)
+        _check_size(
+            len(groups) - 1 + biggest,
+            exact_limit,
+            f"{len(players)} {noun} changed, in {len(groups)} owners (up to {biggest} per owner)",
+        )
+        masks = _owen_masks(groups)
     worth = np.empty(len(masks))
     for start in range(0, len(masks), chunk):
         part = masks[start : start + chunk]
-        changes = {
-            player: np.where(
-                ((part >> bit) & 1).astype(bool)[:, None],
-                series["new"][player][None, :],
-                series["base"][player][None, :],
-            )
-            for bit, player in enumerate(players)
-        }
-        rows = evaluate_rows(tree, changes, len(part), base=base_inputs)
-        worth[start : start + len(part)] = rows[node][:, index]
-    return worth
+        worth[start : start + len(part)] = rows(part)
+    phi = _shapley(worth, len(players)) if method == "shapley" else _owen(worth, masks, groups)
+    lookup = dict(zip(masks.tolist(), worth.tolist(), strict=True))
+    return Game(
+        values={player: float(value) for player, value in zip(players, phi, strict=True)},
+        base=float(lookup[0]),
+        new=float(lookup[(1 << len(players)) - 1]),
+        method=method,
+        evaluations=len(masks),
+    )
 
 
 def _shapley(worth: np.ndarray, n: int) -> np.ndarray:
@@ -365,13 +469,6 @@ def _shapley(worth: np.ndarray, n: int) -> np.ndarray:
         without = masks[((masks >> bit) & 1) == 0]
         phi[bit] = np.sum(weights[sizes[without]] * (worth[without | (1 << bit)] - worth[without]))
     return phi
-
-
-def _owner_groups(tree: Tree, players: list[str]) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {}
-    for bit, player in enumerate(players):
-        groups.setdefault(tree.nodes[player].owner or NO_OWNER, []).append(bit)
-    return groups
 
 
 def _owen_masks(groups: dict[str, list[int]]) -> np.ndarray:
@@ -414,12 +511,12 @@ def _owen(worth: np.ndarray, masks: np.ndarray, groups: dict[str, list[int]]) ->
     return phi
 
 
-def _by_owner(tree: Tree, contributions: dict[str, float], players: list[str]) -> dict[str, float]:
-    owners: dict[str, float] = {}
-    for player in players:
-        owner = tree.nodes[player].owner or NO_OWNER
-        owners[owner] = owners.get(owner, 0.0) + contributions[player]
-    return owners
+def by_owner(contributions: Mapping[str, float], owners: Mapping[str, str]) -> dict[str, float]:
+    """The contributions of the players in ``owners`` added up per owner."""
+    totals: dict[str, float] = {}
+    for player, owner in owners.items():
+        totals[owner] = totals.get(owner, 0.0) + contributions[player]
+    return totals
 
 
 def _by_node(tree: Tree, node: str, contributions: dict[str, float]) -> dict[str, float]:

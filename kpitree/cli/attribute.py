@@ -1,4 +1,5 @@
-"""``kpitree attribute TREE``: the KGI's change between two states, split per input."""
+"""``kpitree attribute TREE``: the KGI's change between two states, or from the previous period
+(``--previous``), split per input (and per driver carried over)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 
 from kpitree.actuals import read_actuals
 from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
+from kpitree.analysis.period_change import attribute_previous, attribute_previous_actuals
 from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, write_output
 from kpitree.present.attribution import attribution_json, attribution_table
 
@@ -20,7 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "input that add up exactly to the change (Shapley values; Owen values by owner beyond "
         "20 changed inputs). States: plan vs actuals (--actuals, at --period, default the last "
         "period with actuals) or two scenarios (--from, --to; either omitted is the tree's own "
-        "values).",
+        "values). With --previous: the change from the period before --period to --period on "
+        "the plan (or --scenario, or --actuals), split per input and per driver carried over "
+        "from earlier periods (prev(), delay()).",
     )
     add_tree(parser)
     parser.add_argument("--actuals", metavar="FILE", help="CSV of actuals: explain actual - plan")
@@ -32,6 +36,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--period", metavar="LABEL", help="the period at which the KGI is explained"
     )
+    parser.add_argument(
+        "--previous",
+        action="store_true",
+        help="explain the change from the previous period to --period (timed trees)",
+    )
+    parser.add_argument(
+        "--scenario", metavar="NAME", help="with --previous: the scenario whose change is explained"
+    )
     parser.add_argument("--node", metavar="NAME", help="explain this node instead of the KGI")
     parser.add_argument("--plot", metavar="FILE.png", help="also write a waterfall chart")
     add_format(parser, ("table", "json"))
@@ -40,16 +52,36 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Attribute, print, and plot when asked."""
+    if args.previous and (args.start or args.end):
+        raise UsageError(
+            "--previous explains one state's change from the previous period: give --scenario "
+            "NAME or --actuals FILE, not --from/--to"
+        )
+    if args.scenario is not None and not args.previous:
+        raise UsageError("--scenario goes with --previous (use --from/--to to compare scenarios)")
+    if args.scenario is not None and args.actuals is not None:
+        raise UsageError("give either --actuals or --scenario, not both (--plan sets the plan)")
     if args.actuals is not None and (args.start or args.end):
         raise UsageError("give either --actuals or --from/--to, not both")
-    if args.actuals is None and not (args.start or args.end):
-        raise UsageError("give --actuals FILE, or --from SCENARIO and/or --to SCENARIO")
+    if args.actuals is None and not (args.start or args.end or args.previous):
+        raise UsageError(
+            "give --actuals FILE, or --from SCENARIO and/or --to SCENARIO, or --previous"
+        )
     if args.plan is not None and args.actuals is None:
         raise UsageError("--plan goes with --actuals (use --from for a base scenario)")
     if args.plot is not None and not args.plot.lower().endswith(".png"):
         raise UsageError(f"--plot writes a PNG file, found '{args.plot}'")
     tree = load_tree(args)
-    if args.actuals is not None:
+    if args.previous and args.actuals is not None:
+        actuals = read_actuals(args.actuals, tree)
+        result = attribute_previous_actuals(
+            tree, actuals, plan=args.plan, period=args.period, node=args.node
+        )
+    elif args.previous:
+        result = attribute_previous(
+            tree, scenario=args.scenario, period=args.period, node=args.node
+        )
+    elif args.actuals is not None:
         actuals = read_actuals(args.actuals, tree)
         result = attribute_actuals(
             tree, actuals, plan=args.plan, period=args.period, node=args.node

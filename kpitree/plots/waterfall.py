@@ -27,7 +27,7 @@ def plot_waterfall(result: Attribution, ax: Axes | None = None, *, top: int = 10
     ax : matplotlib Axes, optional
         Drawn on a new figure when omitted.
     top : int
-        Inputs shown one by one; the rest share one bar ("other inputs").
+        Inputs (and drivers) shown one by one; the rest share one bar ("other inputs").
 
     Returns
     -------
@@ -37,10 +37,11 @@ def plot_waterfall(result: Attribution, ax: Axes | None = None, *, top: int = 10
         ax = Figure(figsize=(9, 5), layout="constrained").subplots()
     unit = result.tree.nodes[result.node].unit
     changed = result.changed
-    steps = [(name, result.contributions[name]) for name in changed[:top]]
+    steps = [(result.label_of(name), result.contributions[name]) for name in changed[:top]]
     rest = changed[top:]
     if rest:
-        steps.append((f"{len(rest)} other inputs", sum(result.contributions[n] for n in rest)))
+        others = "other inputs" if result.previous is None else "others"
+        steps.append((f"{len(rest)} {others}", sum(result.contributions[n] for n in rest)))
     labels = [result.base_label]
     bottoms, heights, colors = [0.0], [result.base], [TOTAL]
     level = result.base
@@ -74,7 +75,7 @@ def plot_waterfall(result: Attribution, ax: Axes | None = None, *, top: int = 10
     ax.set_ylabel(f"{unit or result.node}{' (axis not from 0)' if floor > 0 else ''}")
     ax.set_xticks(list(positions), labels, rotation=30, ha="right", fontsize=9)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_number(value, unit)))
-    when = f" at {result.period}" if result.period else ""
+    when = f" at {result.period}" if result.period and result.previous is None else ""
     ax.set_title(
         f"{result.tree.nodes[result.node].title}{when}: {result.base_label} -> "
         f"{result.new_label} ({format_signed(result.delta, unit)})"
