@@ -297,8 +297,8 @@ def test_cli_scenarios_and_table(cli) -> None:
             "kpitree: --plan goes with --actuals (use --from for a base scenario)",
         ),
         (
-            ("--to", "optimistic", "--plot", "chart.svg"),
-            "kpitree: --plot writes a PNG file, found 'chart.svg'",
+            ("--to", "optimistic", "--plot", "chart.gif"),
+            "kpitree: --plot chart.gif: expected a .png, .svg or .pdf file, found '.gif'",
         ),
         (
             ("--to", "optimistic", "--plot", "no/such/dir/c.png"),

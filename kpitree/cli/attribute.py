@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 import argparse
-import io
 
 from kpitree.actuals import read_actuals
 from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
 from kpitree.analysis.period_change import attribute_previous, attribute_previous_actuals
-from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, write_output
+from kpitree.cli.options import (
+    UsageError,
+    add_format,
+    add_plot,
+    add_tree,
+    figure_format,
+    load_tree,
+    write_figure,
+)
 from kpitree.present.attribution import attribution_json, attribution_table
 
 
@@ -45,7 +52,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--scenario", metavar="NAME", help="with --previous: the scenario whose change is explained"
     )
     parser.add_argument("--node", metavar="NAME", help="explain this node instead of the KGI")
-    parser.add_argument("--plot", metavar="FILE.png", help="also write a waterfall chart")
+    add_plot(parser, "waterfall chart")
     add_format(parser, ("table", "json"))
     parser.set_defaults(run=run)
 
@@ -69,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.plan is not None and args.actuals is None:
         raise UsageError("--plan goes with --actuals (use --from for a base scenario)")
-    if args.plot is not None and not args.plot.lower().endswith(".png"):
-        raise UsageError(f"--plot writes a PNG file, found '{args.plot}'")
+    figure_format(args.plot)
     tree = load_tree(args)
     if args.previous and args.actuals is not None:
         actuals = read_actuals(args.actuals, tree)
@@ -89,9 +95,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = attribute_scenarios(tree, args.start, args.end, period=args.period, node=args.node)
     if args.plot is not None:
-        buffer = io.BytesIO()
-        result.plot().figure.savefig(buffer, format="png", dpi=120)
-        write_output(args.plot, buffer.getvalue())
+        write_figure(result.plot().figure, args.plot)
     render = {"table": attribution_table, "json": attribution_json}
     print(render[args.format](result), end="")
     return 0
