@@ -18,19 +18,29 @@ from kpitree.report.sections import SECTIONS, main_kpis
 
 @pytest.fixture(scope="module")
 def saas_html() -> str:
-    """The report on saas_arr (built once: it draws the diagram)."""
-    return build_report(kpitree.load(TREES / "saas_arr.yaml"))
+    """The report on saas_arr with its actuals, every section in it (built once: it draws the
+    charts; a small forecast keeps it quick)."""
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    actuals = kpitree.read_actuals(TREES / "saas_arr_actuals.csv", tree)
+    return build_report(tree, actuals=actuals, samples=300)
 
 
 def test_report_is_self_contained(saas_html) -> None:
-    """No URL to anywhere, no script, no external style sheet: the page opens offline."""
+    """No URL to anywhere, no script, no external style sheet: the page opens offline. Images
+    are data URIs; links only jump to a section of the page itself."""
     assert "http://" not in saas_html
     assert "https://" not in saas_html
     assert "<script" not in saas_html
     assert "<link" not in saas_html
     assert "@import" not in saas_html
-    for attribute in re.findall(r'(?:src|href)="([^"]*)"', saas_html):
+    for attribute in re.findall(r'src="([^"]*)"', saas_html):
         assert attribute.startswith("data:image/png;base64,"), attribute[:40]
+    anchors = set(re.findall(r' id="([^"]+)"', saas_html))
+    links = re.findall(r'href="([^"]*)"', saas_html)
+    assert links
+    for link in links:
+        assert link.startswith("#"), link
+        assert link[1:] in anchors, link
 
 
 def test_every_image_is_a_decodable_png(saas_html) -> None:
@@ -39,13 +49,15 @@ def test_every_image_is_a_decodable_png(saas_html) -> None:
     images = re.findall(
         r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)" width="(\d+)"', saas_html
     )
-    assert len(images) == 1
-    for data, alt, width in images:
+    assert [alt for _, alt, _ in images] == [
+        "Tree diagram of saas_arr", "Waterfall of arr from plan to actual",
+        "Tornado chart of arr", "Fan chart of arr",
+    ]  # fmt: skip
+    for data, _, width in images:
         pixels = imread(io.BytesIO(base64.b64decode(data, validate=True)), format="png")
         assert pixels.ndim == 3
         assert pixels.shape[1] == pytest.approx(int(width) * 150 / 96, abs=2)
         assert pixels[..., :3].std() > 0.05  # not one flat colour
-        assert alt == "Tree diagram of saas_arr"
 
 
 def test_kgi_section_states_value_target_and_gap(saas_html) -> None:

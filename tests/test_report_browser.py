@@ -43,9 +43,11 @@ def _chromium(profile: Path, *arguments: str) -> subprocess.CompletedProcess[str
 
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory) -> Path:
-    """The saas_arr report written to a file."""
+    """The saas_arr report with actuals (every section, four images) written to a file."""
     path = tmp_path_factory.mktemp("report") / "report.html"
-    path.write_text(build_report(kpitree.load(TREES / "saas_arr.yaml")), encoding="utf-8")
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    actuals = kpitree.read_actuals(TREES / "saas_arr_actuals.csv", tree)
+    path.write_text(build_report(tree, actuals=actuals, samples=300), encoding="utf-8")
     return path
 
 
@@ -78,11 +80,11 @@ def test_screenshot_is_not_blank(report_file, tmp_path) -> None:
 def test_every_image_loads(report_file, tmp_path) -> None:
     """Every <img> of the report decodes in the browser (complete, with a natural width)."""
     loaded = _images_loaded(report_file, tmp_path / "profile")
-    assert loaded == ["true"]
+    assert loaded == ["true"] * 4
 
 
 def test_a_broken_image_is_detected(report_file, tmp_path) -> None:
     """The check fails on a corrupted data URI, so it can catch a broken image."""
     broken = tmp_path / "broken.html"
     broken.write_text(report_file.read_text().replace("base64,iVBOR", "base64,XXXX", 1))
-    assert _images_loaded(broken, tmp_path / "profile") == ["false"]
+    assert _images_loaded(broken, tmp_path / "profile") == ["false", "true", "true", "true"]

@@ -1,10 +1,13 @@
-"""``kpitree report TREE -o report.html``: one self-contained HTML page about the tree."""
+"""``kpitree report TREE [--actuals FILE] -o report.html``: one self-contained HTML page about
+the tree."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from kpitree.actuals import read_actuals
+from kpitree.cli.forecast import parse_whole
 from kpitree.cli.options import (
     UsageError,
     add_tree,
@@ -14,6 +17,8 @@ from kpitree.cli.options import (
     write_output,
 )
 
+SAMPLES, SEED = "2_000", "1"  # as kpitree.report.context.SAMPLES and SEED
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the sub-command."""
@@ -22,10 +27,28 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="write a one-file HTML report",
         description="Write one HTML file (style and images inside it, opens without network "
         "access): the KGI against its target, the tree diagram coloured by status, the alerts "
-        "that fire and the main KPIs period by period.",
+        "that fire, the main KPIs period by period, sensitivity and tornado, the bottleneck "
+        "ranking, the targets cascade (when the KGI has a target) and the Monte Carlo forecast "
+        "(when an input has a distribution); with --actuals also plan vs actual and the "
+        "attribution of the gap.",
     )
     add_tree(parser)
     add_values(parser)
+    parser.add_argument(
+        "--actuals",
+        metavar="FILE",
+        help="CSV of actual input values (as for kpitree compare): adds plan vs actual and the "
+        "attribution of the KGI's gap; the plan is the tree's values or --scenario",
+    )
+    parser.add_argument(
+        "--samples", metavar="N", default=SAMPLES,
+        help=f"forecast paths (default: {SAMPLES}, quick; more gives smoother bands)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", metavar="S", default=SEED,
+        help=f"seed of the forecast (default: {SEED}, fixed, so the same tree and options give "
+        "the same report)",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", metavar="FILE", required=True, help="the .html file")
     parser.set_defaults(run=run)
 
@@ -36,7 +59,17 @@ def run(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {args.output}: expected an .html file")
+    samples = parse_whole(args.samples, "--samples")
+    seed = parse_whole(args.seed, "--seed")
     tree = load_tree(args)
-    html = build_report(tree, overrides=parse_overrides(args.overrides), scenario=args.scenario)
+    actuals = read_actuals(args.actuals, tree) if args.actuals is not None else None
+    html = build_report(
+        tree,
+        overrides=parse_overrides(args.overrides),
+        scenario=args.scenario,
+        actuals=actuals,
+        samples=samples,  # type: ignore[arg-type]
+        seed=seed,  # type: ignore[arg-type]
+    )
     write_output(args.output, html)
     return 0

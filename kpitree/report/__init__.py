@@ -4,11 +4,18 @@ order, images inlined, no network needed to open it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from kpitree.errors import DataError
+from kpitree.report.context import SAMPLES, SEED, Report, Section
 from kpitree.report.html import page
-from kpitree.report.sections import SECTIONS, Report, Section
+from kpitree.report.sections import SECTIONS
 from kpitree.tree import Tree
+
+if TYPE_CHECKING:
+    from kpitree.actuals import Actuals
 
 
 def build_report(
@@ -16,6 +23,9 @@ def build_report(
     *,
     overrides: Mapping[str, Any] | None = None,
     scenario: str | None = None,
+    actuals: Actuals | None = None,
+    samples: int = SAMPLES,
+    seed: int = SEED,
     sections: Sequence[Section] = SECTIONS,
 ) -> str:
     """The report on ``tree`` as one self-contained HTML document.
@@ -26,7 +36,12 @@ def build_report(
     overrides : mapping, optional
         Input values replacing the tree's (as for :meth:`Tree.evaluate`).
     scenario : str, optional
-        One of the tree's scenarios.
+        One of the tree's scenarios (also the plan that actuals are compared with).
+    actuals : Actuals, optional
+        From :func:`kpitree.read_actuals`: adds plan vs actual and the attribution of the gap.
+    samples, seed : int
+        Paths and seed of the forecast; the default seed is fixed, so the same tree gives the
+        same report.
     sections : sequence of callables
         ``(Report) -> str`` fragments, in page order.
 
@@ -34,9 +49,20 @@ def build_report(
     -------
     str
         The HTML text.
+
+    Raises
+    ------
+    DataError
+        For ``samples`` below 2 or a negative ``seed``, and from the evaluation (an unknown
+        scenario or override).
     """
+    # Checked here: the forecast section shows a refusal caused by the tree in the page, but
+    # a bad option is the caller's to fix, before anything is drawn.
+    for name, value, least in (("samples", samples, 2), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+            raise DataError(f"{name} must be a whole number >= {least}, found {value!r}")
     evaluation = tree.evaluate(overrides=overrides, scenario=scenario)
-    report = Report(tree, evaluation, dict(overrides or {}), scenario)
+    report = Report(tree, evaluation, dict(overrides or {}), scenario, actuals, samples, seed)
     title = f"{tree.name}: {tree.nodes[tree.kgi].title}"
     return page(title, [render(report) for render in sections])
 

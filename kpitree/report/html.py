@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,9 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 0.6rem 0; }
 figcaption { color: #555; font-size: 0.85rem; max-width: 60rem; }
 img { display: block; }
+nav.contents { font-size: 0.9rem; margin-top: 1rem; }
+nav.contents ol { margin: 0.2rem 0; padding-left: 1.4rem; columns: 2 18rem; }
+.verdict { font-weight: 600; }
 """ + "".join(
     f".{STATUS_CLASSES[status]} {{ background: {fill}; border-color: {border}; }}\n"
     for status, (fill, border) in COLOURS.items()
@@ -54,9 +58,19 @@ def escape(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+# How :func:`section` opens a section; :func:`contents` reads the anchors and headings back.
+_HEADING = re.compile(r'<section id="([^"]+)">\n<h2>(.*?)</h2>')
+
+
 def page(title: str, fragments: Sequence[str]) -> str:
-    """The whole HTML document: ``fragments`` in order inside the body."""
-    body = "\n".join(fragment for fragment in fragments if fragment)
+    """The whole HTML document: ``fragments`` in order inside the body, with a table of
+    contents (:func:`contents`) before the first section when there are two or more."""
+    parts = [fragment for fragment in fragments if fragment]
+    toc = contents(parts)
+    if toc:
+        first = next(i for i, part in enumerate(parts) if _HEADING.match(part))
+        parts.insert(first, toc)
+    body = "\n".join(parts)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -64,6 +78,16 @@ def page(title: str, fragments: Sequence[str]) -> str:
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def contents(fragments: Sequence[str]) -> str:
+    """A ``<nav>`` linking to every section with an anchor (made by :func:`section`), in page
+    order; ``""`` when there are fewer than two."""
+    found = [match for fragment in fragments if (match := _HEADING.match(fragment))]
+    if len(found) < 2:
+        return ""
+    items = "".join(f'<li><a href="#{m.group(1)}">{m.group(2)}</a></li>' for m in found)
+    return f'<nav class="contents" aria-label="Contents"><b>Contents</b><ol>{items}</ol></nav>'
 
 
 def section(title: str, *parts: str, anchor: str | None = None) -> str:

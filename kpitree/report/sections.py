@@ -7,10 +7,8 @@ A section calls the analyses it shows through the public API and renders the res
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -18,22 +16,18 @@ import numpy as np
 from kpitree import __version__
 from kpitree.analysis.alerts import AlertHit, check_alerts
 from kpitree.analysis.status import MARGIN, Status, node_status, statuses
-from kpitree.evaluation import Evaluation
 from kpitree.plots.tree_diagram import plot_tree
 from kpitree.present.numbers import format_number, format_percent
+from kpitree.report.actuals_sections import actuals_section, attribution_section
+from kpitree.report.analysis_sections import (
+    bottleneck_section,
+    cascade_section,
+    forecast_section,
+    sensitivity_section,
+)
+from kpitree.report.context import Report, Section
 from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
 from kpitree.tree import Tree
-
-
-@dataclass(frozen=True)
-class Report:
-    """What every section draws on: the tree, the values it was evaluated with, and the
-    evaluation (computed once by :func:`kpitree.report.build_report`)."""
-
-    tree: Tree
-    evaluation: Evaluation
-    overrides: Mapping[str, Any] = field(default_factory=dict)
-    scenario: str | None = None
 
 
 def title_section(report: Report) -> str:
@@ -48,6 +42,8 @@ def title_section(report: Report) -> str:
     if tree.source:
         facts.append(f"file {Path(tree.source).name}")
     facts.append(f"scenario {report.scenario}" if report.scenario else "the tree's own values")
+    if report.actuals is not None:
+        facts.append(f"actuals {Path(report.actuals.source).name}")
     if report.overrides:
         facts.append(
             "set " + ", ".join(f"{name}={value}" for name, value in report.overrides.items())
@@ -186,13 +182,21 @@ def _format(value: float, unit: str | None) -> str:
     return format_number(float(value), unit)
 
 
-Section = Callable[[Report], str]
-
 SECTIONS: Sequence[Section] = (
     title_section,
     kgi_section,
     diagram_section,
     alerts_section,
     periods_section,
+    actuals_section,
+    attribution_section,
+    sensitivity_section,
+    bottleneck_section,
+    cascade_section,
+    forecast_section,
 )
-"""The report's sections in page order."""
+"""The report's sections in page order: where the goal stands (KGI, tree, alerts, periods),
+how actuals differ from plan and why, then what to move (sensitivity, bottleneck), what it
+takes (cascade) and what to expect (forecast)."""
+
+__all__ = ["SECTIONS", "Report", "Section", "main_kpis"]

@@ -1,0 +1,313 @@
+"""The report's analysis sections: what moves the KGI (sensitivity and tornado, bottleneck), what
+reaching the target takes (the cascade) and what to expect (the forecast).
+
+Each section calls one analysis through the :class:`~kpitree.tree.Tree` API with the report's
+values (``--set``, ``--scenario``; the forecast draws from the tree's own values, as
+:func:`kpitree.analysis.forecast.forecast` does) and shows its result; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from kpitree.analysis.solution import Solution
+from kpitree.distribution import Distribution
+from kpitree.errors import KpiTreeError
+from kpitree.plots.forecast import plot_fan
+from kpitree.plots.tornado import plot_tornado
+from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.report.context import Report
+from kpitree.report.html import image, paragraph, section, table
+
+CASCADE_TOP = 3
+"""Levers of the cascade taken from the bottleneck ranking when no input has an effort."""
+
+
+def sensitivity_section(report: Report) -> str:
+    """Elasticity and derivative of the KGI to every input, and the tornado chart (±10 %)."""
+    tree = report.tree
+    options = _values(report)
+    local = tree.sensitivity(**options)
+    swings = tree.tornado(**options)
+    kgi = tree.nodes[tree.kgi]
+    upstream = [entry for entry in local.inputs if entry.upstream]
+    rows = [
+        [entry.name, tree.nodes[entry.name].title, entry.owner or "",
+         format_number(entry.mean_value, entry.unit) + (" (mean)" * _per_period(entry.value)),
+         entry.unit or "", _elasticity(entry.elasticity), format_number(entry.derivative)]
+        for entry in upstream
+    ]  # fmt: skip
+    header = ["input", "label", "owner", "value", "unit", "elasticity", f"d{tree.kgi}/dinput"]
+    parts = []
+    if upstream and not math.isnan(upstream[0].elasticity):
+        top = upstream[0]
+        parts.append(
+            paragraph(
+                f"{kgi.title}{_when(local.period)} responds most to {top.name}: 1 % more of it "
+                f"moves {tree.kgi} by {top.elasticity:+.2f} %."
+            )
+        )
+    parts.append(table(header, rows, numeric=[False] * 3 + [True, False, True, True]))
+    ignored = [entry.name for entry in local.inputs if not entry.upstream]
+    note = (
+        "Elasticity: % change of the KGI per 1 % change of the input (an input given per period "
+        "is scaled in every period); derivative: KGI units per input unit. Exact (chain rule "
+        "through the formulas)."
+    )
+    if ignored:
+        note += f" Not upstream of {tree.kgi}: {', '.join(ignored)}."
+    parts.append(paragraph(note, "meta"))
+    if swings.bars:
+        caption = (
+            f"Each input swung ±{swings.swing:.0%} alone, every other input at its value; bars "
+            "run from the base KGI to the KGI at the low (orange) and high (green) value."
+        )
+        parts.append(image(plot_tornado(swings).figure, f"Tornado chart of {tree.kgi}", caption))
+    return section("Sensitivity and tornado", *parts, anchor="sensitivity")
+
+
+def bottleneck_section(report: Report) -> str:
+    """Levers ranked by the KGI gain of a realistic move, gain per effort, the stalled stage."""
+    tree = report.tree
+    result = tree.bottlenecks(**_values(report))
+    unit = result.kgi_unit
+    by_effort = {lever.name: rank for rank, lever in enumerate(result.by_effort, start=1)}
+    rows = []
+    for rank, lever in enumerate(result.ranking, start=1):
+        move = lever.basis if lever.basis != "step" else f"step {result.step * 100:g} %"
+        rows.append([
+            str(rank), lever.name, lever.owner or "", format_number(lever.from_value, lever.unit),
+            format_number(lever.to_value, lever.unit), move + (", capped" * lever.capped),
+            format_signed(lever.gain, unit),
+            format_percent(lever.gain_pct),
+            "" if lever.effort is None else format_number(lever.effort),
+            "" if lever.gain_per_effort is None else format_signed(lever.gain_per_effort, unit),
+            str(by_effort.get(lever.name, "")),
+        ])  # fmt: skip
+    header = ["#", "lever", "owner", "from", "to", "move", f"{tree.kgi} gain", "gain %",
+              "effort", "gain / cost", "# by gain/cost"]  # fmt: skip
+    parts = []
+    if result.ranking and result.ranking[0].gain > 0:
+        best = result.ranking[0]
+        parts.append(
+            paragraph(
+                f"Largest gain: {best.name} ({best.owner or 'no owner'}) from "
+                f"{format_number(best.from_value, best.unit)} to "
+                f"{format_number(best.to_value, best.unit)} raises {tree.kgi}"
+                f"{_when(result.period)} by {format_signed(best.gain, unit)} "
+                f"({format_percent(best.gain_pct)}).",
+                "verdict",
+            )
+        )
+    stage = result.stalled_stage
+    if stage is not None:
+        parts.append(
+            paragraph(
+                f"Stalled stage: {stage.name} ({stage.owner or 'no owner'}) at "
+                f"{_rate(stage.value)}, {_rate(stage.shortfall)} below the low end of its "
+                f"benchmark ({_rate(stage.benchmark_low)})."
+            )
+        )
+    else:
+        parts.append(paragraph("Stalled stage: none (no conversion rate below its benchmark)."))
+    numeric = [True, False, False, True, True, False, True, True, True, True, True]
+    parts.append(table(header, rows, numeric=numeric))
+    note = (
+        "Move: to the better end of the input's benchmark range, or a relative step where it "
+        "has none; capped: cut back to the input's bounds. Effort: the tree's relative cost of "
+        "that move."
+    )
+    if result.flat:
+        note += f" No effect at these values: {', '.join(result.flat)}."
+    parts.append(paragraph(note, "meta"))
+    return section("Bottleneck ranking", *parts, anchor="bottleneck")
+
+
+def cascade_levers(report: Report) -> tuple[list[str], str, str]:
+    """The cascade's levers, the solve mode, and the reason, in words.
+
+    The inputs the KGI depends on that carry an ``effort`` (the levers the tree's author
+    declared), moved with the least total effort; when none has one, the top
+    :data:`CASCADE_TOP` levers of the bottleneck ranking with a gain, moved by the same
+    relative change.
+    """
+    tree = report.tree
+    declared = [name for name in tree.inputs_of(tree.kgi) if tree.nodes[name].effort is not None]
+    if declared:
+        return declared, "min-effort", "the inputs with an effort, least total effort"
+    ranking = tree.bottlenecks(**_values(report)).ranking
+    top = [lever.name for lever in ranking if lever.gain > 0][:CASCADE_TOP]
+    why = f"no input has an effort: the top {len(top)} bottleneck levers, same relative change"
+    return top, "uniform", why
+
+
+def cascade_section(report: Report) -> str:
+    """The lever values that reach the KGI's target and the target of every node that moves,
+    by owner; left out when the KGI has no target."""
+    tree = report.tree
+    goal = tree.nodes[tree.kgi]
+    if goal.target is None:
+        return ""
+    levers, mode, why = cascade_levers(report)
+    title = "Targets cascade"
+    intro = paragraph(f"Levers: {', '.join(levers) or 'none'} ({why}).", "meta")
+    if not levers:
+        return section(title, intro, paragraph("No input raises the KGI here."), anchor="cascade")
+    try:
+        solution = tree.solve(levers, mode=mode, **_values(report))
+    except KpiTreeError as error:
+        return section(title, intro, paragraph(f"Not solved: {error.message}"), anchor="cascade")
+    when = _when(tree.periods[-1] if tree.periods else None)
+    target = format_number(solution.target, goal.unit)
+    if solution.feasible:
+        verdict = f"{goal.title} reaches its target {target}{when} with the levers below."
+    else:
+        verdict = (
+            f"NOT FEASIBLE: within the levers' bounds {goal.title} reaches at most "
+            f"{format_number(solution.reached, goal.unit)}{when}, short of its target {target}. "
+            "The tables show the closest point."
+        )
+    parts = [intro, paragraph(verdict, "verdict")]
+    if solution.plan.note:
+        parts.append(paragraph(f"Note: {solution.plan.note}", "meta"))
+    parts += [_levers_table(solution), *_targets_table(solution)]
+    return section(title, *parts, anchor="cascade")
+
+
+def _levers_table(solution: Solution) -> str:
+    changes, binding = solution.changes, solution.binding
+    rows = []
+    for lever in solution.levers:
+        node = solution.tree.nodes[lever.name]
+        bound, after = binding[lever.name], solution.values[lever.name]
+        rows.append([
+            lever.name, node.owner or "", node.unit or "",
+            _lever_value(lever.base, node.unit), _lever_value(after, node.unit),
+            format_percent(changes[lever.name]) if changes[lever.name] else "",
+            f"at {bound} bound {node.describe_bounds()}" if bound else "",
+        ])  # fmt: skip
+    header = ["lever", "owner", "unit", "now", "needed", "change", "bound"]
+    return table(header, rows, numeric=[False, False, False, True, True, True, False])
+
+
+def _targets_table(solution: Solution) -> list[str]:
+    cascade = solution.cascade()
+    timed = cascade.periods is not None
+    rows, kept = [], 0
+    for owner, members in cascade.departments().items():
+        moved = [r for r in members if r.target != r.plan or r.total != r.plan_total]
+        kept += len(members) - len(moved)
+        for index, row in enumerate(moved):
+            role = "goal" if row.node == solution.node else ("lever" if row.lever else "")
+            cells = [owner if index == 0 else "", row.node, role, row.unit,
+                     format_number(row.plan, row.unit), format_number(row.target, row.unit),
+                     format_percent(row.change) if row.change else ""]  # fmt: skip
+            if timed:
+                cells.append("" if row.total is None else format_number(row.total, row.unit))
+            rows.append(cells)
+    header = ["owner", "node", "role", "unit", "plan", "target", "change"]
+    if timed:
+        last = cascade.periods[-1]  # type: ignore[index]
+        header[4:6] = [f"plan {last}", f"target {last}"]
+        header.append("target total")
+    numeric = [False] * 4 + [True] * (len(header) - 4)
+    note = f"Targets by department: the nodes whose value changes; {kept} others keep their plan."
+    if timed:
+        note += " Target total: the sum over the periods, for a flow."
+    return [paragraph(note), table(header, rows, numeric=numeric)]
+
+
+def forecast_section(report: Report) -> str:
+    """Fan chart of the KGI, the chance of its target and the last period's quantiles; left
+    out when no input has a distribution."""
+    tree = report.tree
+    drawn = [name for name in tree.inputs if tree.nodes[name].distribution is not None]
+    if not drawn:
+        return ""
+    title = "Forecast"
+    try:
+        result = tree.forecast(samples=report.samples, seed=report.seed)
+    except KpiTreeError as error:
+        return section(title, paragraph(f"Not forecast: {error.message}"), anchor="forecast")
+    unit = result.unit
+    last = result.periods[-1] if result.periods else None
+    parts = []
+    if result.target is not None and result.p_target is not None:
+        # Monte Carlo error of a share p over n paths: sqrt(p (1 - p) / n).
+        error = math.sqrt(result.p_target * (1 - result.p_target) / result.samples)
+        parts.append(
+            paragraph(
+                f"P({tree.kgi} ≥ {format_number(result.target, unit)}{_when(last)}) = "
+                f"{_rate(result.p_target)} (± {_rate(error)} Monte Carlo standard error).",
+                "verdict",
+            )
+        )
+    laws = [f"{name} ({_law(tree.nodes[name].distribution)})" for name in drawn]
+    parts.append(
+        paragraph(
+            f"{result.samples:,} paths, seed {result.seed}; drawn: {', '.join(laws)}; every "
+            "other input at its value.",
+            "meta",
+        )
+    )
+    if report.overrides or report.scenario:
+        note = "The forecast uses the tree's own values: --set and --scenario do not apply to it."
+        parts.append(paragraph(note, "meta"))
+    caption = "Median, mean and the 25-75, 10-90 and 5-95 % bands of the paths, per period."
+    parts.append(image(plot_fan(result).figure, f"Fan chart of {tree.kgi}", caption))
+    # The forecast draws around the tree's own values, so that is the value to compare with.
+    own = tree.evaluate() if report.overrides or report.scenario else report.evaluation
+    value = format_number(own.kgi_value, unit)
+    parts.append(paragraph(f"{tree.kgi}{_when(last)} over the paths (the tree's value: {value}):"))
+    frame = result.to_frame()
+    row = frame.iloc[-1]
+    header = ["period", *frame.columns]
+    cells = [str(frame.index[-1]), *(format_number(float(v), unit) for v in row)]
+    parts.append(table(header, [cells], numeric=[False] + [True] * len(frame.columns)))
+    return section(title, *parts, anchor="forecast")
+
+
+def _values(report: Report) -> dict[str, Any]:
+    """The report's base values as analysis options."""
+    return {"overrides": dict(report.overrides) or None, "scenario": report.scenario}
+
+
+def _when(period: str | None) -> str:
+    return f" at {period}" if period else ""
+
+
+def _per_period(value: object) -> bool:
+    return isinstance(value, tuple)
+
+
+def _rate(fraction: float) -> str:
+    """``0.128`` -> ``12.8 %``."""
+    return f"{fraction * 100:.1f} %"
+
+
+def _elasticity(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:+.3f}"
+
+
+def _lever_value(value: float | tuple[float, ...], unit: str | None) -> str:
+    if isinstance(value, tuple):
+        return f"{format_number(float(np.mean(value)), unit)} (mean)"
+    return format_number(value, unit)
+
+
+def _law(distribution: Distribution | None) -> str:
+    if distribution is None:
+        return ""
+    return distribution.dist + (", each period" if distribution.vary == "period" else "")
+
+
+__all__ = [
+    "bottleneck_section",
+    "cascade_levers",
+    "cascade_section",
+    "forecast_section",
+    "sensitivity_section",
+]
