@@ -104,3 +104,24 @@ def test_module_entry_point_runs() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["values"]["sales_velocity"] == pytest.approx(36_000_000)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path) -> None:
+    """A file written whole (chart, report) gets 0666 less the umask, like any new file, and
+    no temporary file is left behind."""
+    import os
+
+    from kpitree.cli.options import write_output
+
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "out.txt"
+        write_output(target, "x")
+        assert target.stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        write_output(target, "y")
+        assert target.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
+    assert [path.name for path in tmp_path.iterdir()] == ["out.txt"]
+    assert target.read_text() == "y"
