@@ -158,7 +158,7 @@ class Bottleneck:
         """One row per lever (index ``name``), largest gain first."""
         columns = ["name", "from", "to", "basis", "capped", "per_period", "kgi_after", "gain"]
         columns += ["gain_pct"]
-        columns += ["effort", "gain_per_effort", "owner"]
+        columns += ["effort", "effort_cost", "gain_per_effort", "owner"]
         frame = pd.DataFrame([lever.to_dict() for lever in self.ranking], columns=columns)
         return frame.set_index("name")
 
