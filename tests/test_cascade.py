@@ -39,10 +39,11 @@ def test_cascade_runs_from_the_goal_down_the_funnel() -> None:
 
 
 def test_totals_only_for_flows() -> None:
-    """leads/month adds up over the year; rates, MRR (a balance) and JPY/year ARR do not."""
+    """leads/month adds up over the year; rates, MRR (a balance), JPY/year ARR and ARPU in
+    JPY/customer/month (an average) do not."""
     rows = {row.node: row for row in kpitree.load(SAAS).solve(["win_rate"]).cascade().rows}
     assert rows["leads"].total == pytest.approx(sum(rows["leads"].periods))
-    for name in ("win_rate", "churn_rate", "mrr", "arr", "customers"):
+    for name in ("win_rate", "churn_rate", "mrr", "arr", "customers", "arpu", "new_arpu"):
         assert rows[name].total is None, name
 
 

@@ -130,10 +130,11 @@ def _is_flow(unit: str, unit_of_time: str) -> bool:
     """A quantity per period (``leads/month``, ``JPY/month``) that adds up over periods.
 
     Read from the unit only: rates (``ratio/month``, ``%``) do not add up, and neither does a
-    unit of another period (ARR in ``JPY/year`` on a monthly tree). An average per period
-    (ARPU in ``JPY/month``) cannot be told from a flow by its unit and gets a total too.
+    unit of another period (ARR in ``JPY/year`` on a monthly tree) or an average per something
+    per period (ARPU in ``JPY/customer/month``). An average written as a plain per-period unit
+    (``JPY/month``) cannot be told from a flow and gets a total too.
     """
     text = unit.replace(" ", "").lower()
-    if not text.endswith(f"/{unit_of_time}") or text in PERCENT_UNITS:
+    if not text.endswith(f"/{unit_of_time}") or text in PERCENT_UNITS or text.count("/") > 1:
         return False
     return not text.startswith(("ratio", "%", "percent", "rate"))
