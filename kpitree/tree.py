@@ -492,14 +492,15 @@ class Tree:
 
     def forecast(self, **options: Any) -> Forecast:
         """Monte Carlo forecast of the KGI (or ``node=``) per period; options as
-        :func:`kpitree.analysis.forecast.forecast` (samples, seed, counts, node, target)."""
+        :func:`kpitree.analysis.forecast.forecast` (samples, seed, counts, node, target,
+        overrides, scenario: the inputs these set are fixed, not drawn)."""
         from kpitree.analysis.forecast import forecast
 
         return forecast(self, **options)
 
     def sobol(self, **options: Any) -> Sobol:
         """Sobol S1/ST indices of the KGI; options as :func:`kpitree.analysis.sobol.sobol`
-        (samples, seed)."""
+        (samples, seed, overrides, scenario: the inputs these set are fixed, no index)."""
         from kpitree.analysis.sobol import sobol
 
         return sobol(self, **options)

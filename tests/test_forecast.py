@@ -167,8 +167,10 @@ def test_result_dict_frame_and_immutability() -> None:
     tree = kpitree.loads(PRODUCT)
     result = tree.forecast(samples=500, seed=1, target=12)
     data = result.to_dict()
-    assert list(data) == ["kgi", "samples", "seed", "periods", "mean", "sd", "quantiles",
-                          "target", "p_target"]  # fmt: skip
+    assert list(data) == ["kgi", "samples", "seed", "scenario", "fixed", "periods", "mean",
+                          "sd", "quantiles", "target", "p_target"]  # fmt: skip
+    assert data["scenario"] is None
+    assert data["fixed"] == {}
     assert data["periods"] is None
     assert [len(v) for v in data["quantiles"].values()] == [1] * 7
     assert data["target"] == 12
@@ -261,8 +263,10 @@ def test_cli_forecast_json_table_csv_and_plot(cli, tmp_path) -> None:
     )
     assert (status, err) == (0, "")
     data = json.loads(out)
-    assert list(data) == ["kgi", "samples", "seed", "periods", "mean", "sd", "quantiles",
-                          "target", "p_target"]  # fmt: skip
+    assert list(data) == ["kgi", "samples", "seed", "scenario", "fixed", "periods", "mean",
+                          "sd", "quantiles", "target", "p_target"]  # fmt: skip
+    assert data["scenario"] is None
+    assert data["fixed"] == {}
     assert (data["kgi"], data["samples"], data["seed"], data["target"]) == ("arr", 2000, 3, 1.4e9)
     assert list(data["quantiles"]) == ["p5", "p10", "p25", "p50", "p75", "p90", "p95"]
     assert all(len(data[key]) == 12 for key in ("periods", "mean", "sd"))

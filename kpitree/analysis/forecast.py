@@ -3,22 +3,33 @@
 Paths are evaluated vectorised, a chunk of paths per engine call so memory stays bounded; the
 draws come from per-block generators (see :mod:`kpitree.analysis.sampling`), so the same seed
 gives the same numbers whatever the chunk size.
+
+On a scenario or with overrides, the inputs they set are fixed at those values on every path
+(their distributions are not drawn; see :mod:`kpitree.analysis.sampling`); the result lists
+them in ``fixed``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpitree.analysis.counts import BinomialFlow, BlockDraws, binomial_flows
-from kpitree.analysis.sampling import BLOCK, InputSampler, generators
+from kpitree.analysis.sampling import (
+    BLOCK,
+    InputSampler,
+    assumptions,
+    fixed_dict,
+    generators,
+)
 from kpitree.engine import Engine
 from kpitree.errors import DataError
-from kpitree.tree import Tree
+from kpitree.node import Value
+from kpitree.tree import Overrides, Tree
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
 """Percentiles reported per period."""
@@ -55,6 +66,12 @@ class Forecast:
         Share of paths whose value at the last period is at least ``target``.
     final : numpy.ndarray
         Every path's value at the last period (for the histogram).
+    scenario : str or None
+        The scenario the run was on.
+    fixed : dict[str, Value]
+        The inputs set by the scenario or the overrides, held at these values on every path.
+    notes : tuple of str
+        What fixing changed: distributions not drawn, correlations dropped.
     """
 
     tree: Tree
@@ -69,6 +86,9 @@ class Forecast:
     target: float | None
     p_target: float | None
     final: np.ndarray
+    scenario: str | None = None
+    fixed: dict[str, Value] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def unit(self) -> str | None:
@@ -84,15 +104,18 @@ class Forecast:
         return pd.DataFrame(columns, index=index)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "samples", "seed", "periods", "mean", "sd", "quantiles", "target",
-        "p_target"}`` (plus ``"node"`` when a node other than the KGI was forecast), lists with
-        one entry per period; JSON-ready."""
+        """``{"kgi", "samples", "seed", "scenario", "fixed", "periods", "mean", "sd",
+        "quantiles", "target", "p_target"}`` (plus ``"node"`` when a node other than the KGI
+        was forecast), lists with one entry per period, ``fixed`` mapping each fixed input to
+        its value (a list for one value per period); JSON-ready."""
         data: dict[str, Any] = {"kgi": self.tree.kgi}
         if self.node != self.tree.kgi:
             data["node"] = self.node
         data |= {
             "samples": self.samples,
             "seed": self.seed,
+            "scenario": self.scenario,
+            "fixed": fixed_dict(self.fixed),
             "periods": list(self.periods) if self.periods else None,
             "mean": [float(v) for v in self.mean],
             "sd": [float(v) for v in self.sd],
@@ -145,6 +168,8 @@ def forecast(
     counts: str | None = None,
     node: str | None = None,
     target: float | None = None,
+    overrides: Overrides | None = None,
+    scenario: str | None = None,
     chunk: int = 4 * BLOCK,
     progress: Progress | None = None,
 ) -> Forecast:
@@ -164,6 +189,11 @@ def forecast(
         The node to forecast (default: the KGI).
     target : float, optional
         The value to reach at the last period (default: the node's ``target``).
+    overrides : mapping, optional
+        Input values (a number, or one per period) that replace the tree's; each input set
+        here is fixed at its value and not drawn, and a correlation naming it is dropped.
+    scenario : str, optional
+        A scenario of the tree; the inputs it sets are fixed likewise (overrides win).
     chunk : int
         Paths per engine call, a multiple of :data:`~kpitree.analysis.sampling.BLOCK`; it
         bounds memory and does not change the result.
@@ -177,7 +207,8 @@ def forecast(
     Raises
     ------
     DataError
-        For bad options, or an input with both per-period values and a distribution.
+        For bad options, an unknown scenario, an override that is not an input's value, or an
+        input drawn with both per-period values and a distribution.
     UnknownNodeError
         When ``node`` is not a node of the tree.
     EvaluationError
@@ -188,11 +219,12 @@ def forecast(
     name = tree.kgi if node is None else tree.node(node).name
     if target is None:
         target = tree.nodes[name].target
+    plan = assumptions(tree, overrides, scenario)
     entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
-    sampler = InputSampler(tree)
+    sampler = InputSampler(tree, plan.fixed)
     blocks = BlockDraws()
     engine = _engine(tree, counts, blocks)
-    base = tree.input_values()
+    base = plan.values
     periods = tree.time.periods if tree.time is not None else 1
     values = np.empty((samples, periods))
     for start in range(0, samples, chunk):
@@ -210,7 +242,8 @@ def forecast(
         values[start:stop] = engine.run(inputs, samples=stop - start, nodes=(name,))[name]
         if progress is not None:
             progress(stop, samples)
-    return _summarise(tree, name, values, entropy, counts, target)
+    result = _summarise(tree, name, values, entropy, counts, target)
+    return replace(result, scenario=plan.scenario, fixed=plan.fixed, notes=plan.notes)
 
 
 def _summarise(

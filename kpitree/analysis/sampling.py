@@ -14,11 +14,18 @@ the tree becomes the normal correlation ``2 sin(pi rho / 6)`` (for which the cop
 correlation exactly ``rho``), and a matrix that this conversion leaves slightly indefinite is
 repaired by clipping its negative eigenvalues. A path-level input correlated with a
 period-level one is correlated with its draw in every period.
+
+Fixed inputs: an input that a scenario or an override sets (``--set``, ``--scenario``) is
+*fixed* at that value for the run and not drawn, whether or not it has a distribution, and a
+correlation that names it is dropped (see :func:`assumptions`). A "what if win rate were 0.3"
+is a decision to hold the input there, not an observation of it, so the other inputs keep their
+own laws rather than the laws conditional on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,14 +33,74 @@ from scipy import special
 
 from kpitree.distribution import Distribution
 from kpitree.errors import DataError
-from kpitree.tree import Tree
+from kpitree.node import Value
+from kpitree.tree import Overrides, Tree
 
 BLOCK = 4096
 """Paths per block: each block has its own random generator."""
 
 
-def uncertain_inputs(tree: Tree) -> list[str]:
-    """The inputs with a distribution, in file order.
+@dataclass(frozen=True)
+class Assumptions:
+    """The input values a simulation runs on.
+
+    Attributes
+    ----------
+    values : dict[str, Value]
+        Every input's value: its own, then the scenario's, then the overrides'.
+    fixed : dict[str, Value]
+        The inputs the scenario or the overrides set, in file order, with their values: held
+        there on every path, never drawn.
+    scenario : str or None
+    notes : tuple of str
+        What fixing changed: the distributions not drawn, the correlations dropped.
+    """
+
+    values: dict[str, Value]
+    fixed: dict[str, Value]
+    scenario: str | None
+    notes: tuple[str, ...]
+
+
+def assumptions(
+    tree: Tree, overrides: Overrides | None = None, scenario: str | None = None
+) -> Assumptions:
+    """The values of a run on ``scenario`` and ``overrides``, and which inputs they fix.
+
+    Raises
+    ------
+    DataError
+        For an unknown scenario or a bad override (see :meth:`kpitree.tree.Tree.input_values`).
+    """
+    values = tree.input_values(overrides, scenario)
+    named = set(overrides or ()) | set(tree.scenarios[scenario] if scenario is not None else ())
+    fixed = {name: values[name] for name in tree.inputs if name in named}
+    notes = []
+    laws = [
+        f"{name} ({distribution.dist})"
+        for name in fixed
+        if (distribution := tree.nodes[name].distribution) is not None
+    ]
+    if laws:
+        notes.append(f"the distributions of the fixed inputs are not drawn: {', '.join(laws)}")
+    for correlation in tree.correlations:
+        held = [n for n in (correlation.first, correlation.second) if n in fixed]
+        if held:
+            notes.append(
+                f"correlation {correlation.first}-{correlation.second} "
+                f"(rho {correlation.rho:g}) dropped: {' and '.join(held)} "
+                f"{'is' if len(held) == 1 else 'are'} fixed"
+            )
+    return Assumptions(values, fixed, scenario, tuple(notes))
+
+
+def fixed_dict(fixed: dict[str, Value]) -> dict[str, float | list[float]]:
+    """Fixed inputs as JSON-ready values: a number, or a list for one value per period."""
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in fixed.items()}
+
+
+def uncertain_inputs(tree: Tree, fixed: Collection[str] = ()) -> list[str]:
+    """The inputs with a distribution that are not ``fixed``, in file order.
 
     Raises
     ------
@@ -45,7 +112,7 @@ def uncertain_inputs(tree: Tree) -> list[str]:
     names = []
     for name in tree.inputs:
         node = tree.nodes[name]
-        if node.distribution is None:
+        if node.distribution is None or name in fixed:
             continue
         if isinstance(node.value, tuple):
             raise DataError(
@@ -87,18 +154,31 @@ class InputSampler:
     Parameters
     ----------
     tree : Tree
+    fixed : collection of str
+        Inputs held at a given value: not drawn, and the correlations naming them dropped.
     """
 
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, fixed: Collection[str] = ()) -> None:
         self.tree = tree
         self.periods = tree.time.periods if tree.time is not None else 1
-        self.names = uncertain_inputs(tree)
+        self.names = uncertain_inputs(tree, fixed)
         self.distributions: dict[str, Distribution] = {
             name: tree.nodes[name].distribution  # type: ignore[misc]
             for name in self.names
         }
         self.laws = {name: d.law() for name, d in self.distributions.items()}
         correlated, spearman = tree.correlation_matrix()
+        # The inputs still named by a correlation between two inputs that are drawn: one whose
+        # only correlations were with fixed inputs is now independent.
+        linked = {
+            name
+            for c in tree.correlations
+            if c.first not in fixed and c.second not in fixed
+            for name in (c.first, c.second)
+        }
+        kept = [i for i, name in enumerate(correlated) if name in linked]
+        correlated = [correlated[i] for i in kept]
+        spearman = spearman[np.ix_(kept, kept)]
         self.correlated = correlated
         self.independent = [name for name in self.names if name not in correlated]
         gaussian = 2 * np.sin(np.pi * spearman / 6)

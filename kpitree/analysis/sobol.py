@@ -21,12 +21,16 @@ resampling (a 100-fold bootstrap of N x k arrays costs more than the model here)
 An input that varies by period is one factor: its T draws move together (a group index).
 The indices assume independent inputs: a tree's correlations are ignored here and the result
 says so in its ``notes``.
+
+On a scenario or with overrides, the inputs they set are fixed at those values (see
+:mod:`kpitree.analysis.sampling`): a fixed input is not a factor, so it has no index (its
+variance share is 0), and the other inputs' indices are shares of the variance left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,9 +38,10 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from kpitree.analysis.sampling import InputSampler
+from kpitree.analysis.sampling import InputSampler, assumptions, fixed_dict
 from kpitree.errors import DataError
-from kpitree.tree import Tree
+from kpitree.node import Value
+from kpitree.tree import Overrides, Tree
 
 REPLICATES = 8
 """Independent scrambles used for the confidence intervals."""
@@ -61,7 +66,11 @@ class Sobol:
     S1, S1_conf, ST, ST_conf : numpy.ndarray
         Indices and the half-widths of their 95 % confidence intervals, one per input.
     notes : tuple of str
-        Caveats to show with the result (correlations ignored).
+        Caveats to show with the result (inputs fixed, correlations dropped or ignored).
+    scenario : str or None
+        The scenario the indices were computed on.
+    fixed : dict[str, Value]
+        The inputs set by the scenario or the overrides: held at these values, no index.
     """
 
     tree: Tree
@@ -73,6 +82,8 @@ class Sobol:
     ST: np.ndarray
     ST_conf: np.ndarray
     notes: tuple[str, ...] = ()
+    scenario: str | None = None
+    fixed: dict[str, Value] = field(default_factory=dict)
 
     @property
     def evaluations(self) -> int:
@@ -87,10 +98,13 @@ class Sobol:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "samples", "indices": [{"name", "S1", "S1_conf", "ST", "ST_conf"}, ...]}``."""
+        """``{"kgi", "samples", "scenario", "fixed", "indices": [{"name", "S1", "S1_conf",
+        "ST", "ST_conf"}, ...]}``; ``fixed`` maps each fixed input to its value."""
         return {
             "kgi": self.tree.kgi,
             "samples": self.samples,
+            "scenario": self.scenario,
+            "fixed": fixed_dict(self.fixed),
             "indices": [
                 {
                     "name": name,
@@ -159,6 +173,8 @@ def sobol(
     samples: int = 4096,
     seed: int | None = None,
     *,
+    overrides: Overrides | None = None,
+    scenario: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Sobol:
     """Sobol S1 and ST indices of the KGI at the last period.
@@ -171,6 +187,11 @@ def sobol(
         ``k`` uncertain inputs.
     seed : int, optional
         Seed of the scrambles; the same seed gives the same indices.
+    overrides : mapping, optional
+        Input values that replace the tree's; each input set here is fixed at its value: not
+        a factor, no index, and a correlation naming it is dropped.
+    scenario : str, optional
+        A scenario of the tree; the inputs it sets are fixed likewise (overrides win).
     progress : callable, optional
         Called as ``progress(done, total)`` with design rows evaluated so far.
 
@@ -181,13 +202,20 @@ def sobol(
     Raises
     ------
     DataError
-        When ``samples`` is not a power of two, no input has a distribution, or the KGI does
-        not vary.
+        When ``samples`` is not a power of two, no input that is not fixed has a distribution,
+        the scenario is unknown, an override is not an input's value, or the KGI does not vary.
     """
     n = _check_samples(samples)
-    sampler = InputSampler(tree)
+    plan = assumptions(tree, overrides, scenario)
+    sampler = InputSampler(tree, plan.fixed)
     names = sampler.names
     if not names:
+        held = [name for name in plan.fixed if tree.nodes[name].distribution is not None]
+        if held:
+            raise DataError(
+                f"tree '{tree.name}': every input with a distribution is fixed by the scenario "
+                f"or the overrides ({', '.join(held)}), so there is nothing to vary"
+            )
         raise DataError(
             f"tree '{tree.name}': no input has a distribution, so there is nothing to vary"
         )
@@ -197,7 +225,7 @@ def sobol(
     x_a, x_b = _design(sampler, names, widths, n, entropy)
     k = len(names)
     total = n * (k + 2)
-    base = tree.input_values()
+    base = plan.values
     outputs = np.empty(total)
     for start in range(0, total, CHUNK):
         stop = min(total, start + CHUNK)
@@ -225,16 +253,20 @@ def sobol(
     t = stats.t.ppf(0.975, REPLICATES - 1) / np.sqrt(REPLICATES)
     first_conf = t * np.std([r[0] for r in replicas], axis=0, ddof=1)
     total_conf = t * np.std([r[1] for r in replicas], axis=0, ddof=1)
-    notes = ()
-    if tree.correlations:
-        pairs = ", ".join(f"{c.first}-{c.second}" for c in tree.correlations)
-        notes = (
+    notes = plan.notes
+    kept = [
+        c for c in tree.correlations if c.first not in plan.fixed and c.second not in plan.fixed
+    ]
+    if kept:
+        pairs = ", ".join(f"{c.first}-{c.second}" for c in kept)
+        notes += (
             f"the tree correlates {pairs}; these indices assume independent inputs and were "
             "computed with the correlations ignored",
         )
     return Sobol(
         tree, n, entropy, tuple(names),
         *(_frozen(x) for x in (first, first_conf, total_order, total_conf)), notes=notes,
+        scenario=plan.scenario, fixed=plan.fixed,
     )  # fmt: skip
 
 

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kpitree.cli.options import (
     UsageError,
     add_format,
     add_plot,
     add_tree,
+    add_values,
     figure_format,
     load_tree,
     parse_number,
+    parse_overrides,
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
+from kpitree.present.assumptions import fixed_line
 from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
+
+FIXED_RULE = (
+    "An input set by --scenario or --set is fixed at that value on every path: its "
+    "distribution is not drawn and a correlation that names it is dropped (the output lists "
+    "the fixed inputs and says what was dropped); the other inputs with a distribution are "
+    "drawn as usual."
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,9 +36,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="Monte Carlo forecast of the KGI",
         description="Simulate the tree with every input that has a distribution drawn at "
         "random: mean, standard deviation and quantiles per period, and the chance that the "
-        "KGI reaches its target at the last period.",
+        "KGI reaches its target at the last period. " + FIXED_RULE,
     )
     add_tree(parser)
+    add_values(parser)
     add_sampling(parser, default_samples="10_000")
     parser.add_argument(
         "--counts",
@@ -73,16 +85,22 @@ def run(args: argparse.Namespace) -> int:
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
     target = None if args.target is None else parse_number(args.target, "--target")
+    overrides = parse_overrides(args.overrides)
     tree = load_tree(args)
     with ProgressBar("forecast") as bar:
         result = tree.forecast(
             samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
-            progress=bar,
+            overrides=overrides, scenario=args.scenario, progress=bar,
         )  # fmt: skip
     if args.plot:
         from kpitree.plots.forecast import forecast_figure
 
         write_figure(forecast_figure(result), args.plot)
+    if args.format != "table":
+        # JSON carries the fixed inputs itself; CSV has one row per period and no room.
+        lines = [fixed_line(tree, result.fixed)] if result.fixed and args.format == "csv" else []
+        for line in lines + list(result.notes):
+            print(f"kpitree: note: {line}", file=sys.stderr)
     render = {"table": forecast_table, "json": forecast_json, "csv": forecast_csv}
     print(render[args.format](result), end="")
     return 0

@@ -82,7 +82,10 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_major_formatter(_value_formatter(result.unit))
     ax.yaxis.set_major_locator(MaxNLocator(7))
     ax.set_ylabel(_title(result))
-    ax.set_title(f"{result.tree.name}: forecast of {result.node}, {result.samples:,} paths")
+    scenario = f" (scenario {result.scenario})" if result.scenario else ""
+    ax.set_title(
+        f"{result.tree.name}{scenario}: forecast of {result.node}, {result.samples:,} paths"
+    )
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return ax

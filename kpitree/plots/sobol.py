@@ -42,7 +42,10 @@ def plot_sobol(result: Sobol, ax: Axes | None = None) -> Axes:
     ax.set_yticks(y, [result.names[i] for i in order])
     ax.set_xlim(0, max(1.0, float(np.max(result.ST + result.ST_conf)) * 1.05))
     ax.set_xlabel("share of the variance of " + result.tree.kgi)
-    ax.set_title(f"{result.tree.name}: Sobol indices of {result.tree.kgi}, N = {result.samples:,}")
+    scenario = f" (scenario {result.scenario})" if result.scenario else ""
+    ax.set_title(
+        f"{result.tree.name}{scenario}: Sobol indices of {result.tree.kgi}, N = {result.samples:,}"
+    )
     ax.legend(loc="lower right", frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return ax

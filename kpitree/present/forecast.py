@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kpitree.analysis.forecast import Forecast
+from kpitree.present.assumptions import assumption_lines
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import format_number
 from kpitree.present.table import render_table
@@ -18,8 +19,9 @@ def forecast_table(result: Forecast) -> str:
         for period, row in zip(frame.index, frame.to_numpy(), strict=True)
     ]
     counts = ", binomial counts" if result.counts else ""
+    scenario = f" (scenario {result.scenario})" if result.scenario else ""
     title = (
-        f"{result.tree.name}: forecast of {result.node}"
+        f"{result.tree.name}{scenario}: forecast of {result.node}"
         + (f" ({unit})" if unit else "")
         + f", {result.samples:,} paths, seed {result.seed}{counts}"
     )
@@ -30,6 +32,8 @@ def forecast_table(result: Forecast) -> str:
             f"\nP({result.node} >= {format_number(result.target, unit)}{where}) = "
             f"{result.p_target:.1%}"
         )
+    for line in assumption_lines(result.tree, result.fixed, result.notes):
+        text += f"\n{line}"
     return text + "\n"
 
 

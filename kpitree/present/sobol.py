@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kpitree.analysis.sobol import Sobol
+from kpitree.present.assumptions import assumption_lines
 from kpitree.present.export import to_json
 from kpitree.present.table import render_table
 
@@ -20,14 +21,15 @@ def sobol_table(result: Sobol) -> str:
         ]
         for i in order
     ]
+    scenario = f" (scenario {result.scenario})" if result.scenario else ""
     title = (
-        f"{result.tree.name}: Sobol indices of {result.tree.kgi} at the last period, "
+        f"{result.tree.name}{scenario}: Sobol indices of {result.tree.kgi} at the last period, "
         f"N = {result.samples:,} ({result.evaluations:,} evaluations), seed {result.seed}"
     )
     text = render_table(["input", "S1", "95 %", "ST", "95 %"], rows, title=title)
     text += "\nS1: share of the variance due to the input alone; ST: including its interactions."
-    for note in result.notes:
-        text += f"\nnote: {note}"
+    for line in assumption_lines(result.tree, result.fixed, result.notes):
+        text += f"\n{line}"
     return text + "\n"
 
 

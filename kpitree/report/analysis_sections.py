@@ -2,7 +2,7 @@
 reaching the target takes (the cascade) and what to expect (the forecast).
 
 Each section calls one analysis through the :class:`~kpitree.tree.Tree` API with the report's
-values (``--set``, ``--scenario``; the forecast draws from the tree's own values, as
+values (``--set``, ``--scenario``; in the forecast the inputs these set are fixed, not drawn, as
 :func:`kpitree.analysis.forecast.forecast` does) and shows its result; nothing is computed here.
 """
 
@@ -18,6 +18,7 @@ from kpitree.distribution import Distribution
 from kpitree.errors import KpiTreeError
 from kpitree.plots.forecast import plot_fan
 from kpitree.plots.tornado import plot_tornado
+from kpitree.present.assumptions import fixed_values
 from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.report.context import Report
 from kpitree.report.html import image, paragraph, section, table
@@ -221,17 +222,19 @@ def _targets_table(solution: Solution) -> list[str]:
 
 
 def forecast_section(report: Report) -> str:
-    """Fan chart of the KGI, the chance of its target and the last period's quantiles; left
-    out when no input has a distribution."""
+    """Fan chart of the KGI, the chance of its target and the last period's quantiles, on the
+    report's values (the inputs set by ``--set`` or ``--scenario`` fixed); left out when no
+    input has a distribution."""
     tree = report.tree
-    drawn = [name for name in tree.inputs if tree.nodes[name].distribution is not None]
-    if not drawn:
+    uncertain = [name for name in tree.inputs if tree.nodes[name].distribution is not None]
+    if not uncertain:
         return ""
     title = "Forecast"
     try:
-        result = tree.forecast(samples=report.samples, seed=report.seed)
+        result = tree.forecast(samples=report.samples, seed=report.seed, **_values(report))
     except KpiTreeError as error:
         return section(title, paragraph(f"Not forecast: {error.message}"), anchor="forecast")
+    drawn = [name for name in uncertain if name not in result.fixed]
     unit = result.unit
     last = result.periods[-1] if result.periods else None
     parts = []
@@ -248,20 +251,26 @@ def forecast_section(report: Report) -> str:
     laws = [f"{name} ({_law(tree.nodes[name].distribution)})" for name in drawn]
     parts.append(
         paragraph(
-            f"{result.samples:,} paths, seed {result.seed}; drawn: {', '.join(laws)}; every "
-            "other input at its value.",
+            f"{result.samples:,} paths, seed {result.seed}; drawn: {', '.join(laws) or 'none'}; "
+            "every other input at its value.",
             "meta",
         )
     )
-    if report.overrides or report.scenario:
-        note = "The forecast uses the tree's own values: --set and --scenario do not apply to it."
-        parts.append(paragraph(note, "meta"))
+    if result.fixed:
+        where = f"scenario {result.scenario}" if result.scenario else "--set"
+        if result.scenario and report.overrides:
+            where += " and --set"
+        held = (
+            f"Inputs set by {where} are held at that value on every path: "
+            f"{fixed_values(tree, result.fixed)}."
+        )
+        notes = [f"{text[:1].upper()}{text[1:]}." for text in result.notes]
+        parts.append(paragraph(" ".join([held, *notes]), "meta"))
     caption = "Median, mean and the 25-75, 10-90 and 5-95 % bands of the paths, per period."
     parts.append(image(plot_fan(result).figure, f"Fan chart of {tree.kgi}", caption))
-    # The forecast draws around the tree's own values, so that is the value to compare with.
-    own = tree.evaluate() if report.overrides or report.scenario else report.evaluation
-    value = format_number(own.kgi_value, unit)
-    parts.append(paragraph(f"{tree.kgi}{_when(last)} over the paths (the tree's value: {value}):"))
+    value = format_number(report.evaluation.kgi_value, unit)
+    whose = "the value on these inputs" if result.fixed else "the tree's value"
+    parts.append(paragraph(f"{tree.kgi}{_when(last)} over the paths ({whose}: {value}):"))
     frame = result.to_frame()
     row = frame.iloc[-1]
     header = ["period", *frame.columns]
