@@ -236,7 +236,8 @@ def bottlenecks(
     for entry in local.inputs:
         if not entry.upstream:
             continue
-        if entry.derivative == 0 or not math.isfinite(entry.derivative):
+        # An infinite derivative (sqrt at 0) still says which way helps; NaN does not.
+        if entry.derivative == 0 or math.isnan(entry.derivative):
             flat.append(entry.name)
             continue
         node = tree.nodes[entry.name]

@@ -3,6 +3,10 @@
 The function takes an array of points and returns the value at each (NaN where undefined), so
 the whole scan is one engine call. Open ends are explored geometrically (steps doubling away
 from the start), so a root a million times the current value is still bracketed.
+
+A formula can be flat at exactly the target over a stretch (``min(x, 4)`` at 4, ``floor(x)``
+at 3): two or more consecutive scan points with a zero gap are one flat interval, whose edges
+are located to the last bit; the edge nearest the start (the smallest move) stands for it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ SCAN_POINTS = 257
 # A brentq "root" whose residual is larger than this share of the target is a jump of a
 # discontinuous formula (if(), floor()), not a solution.
 RESIDUAL = 1e-9
+# Points per round of the search for the edge of a flat interval (about 10 rounds to the bit).
+EDGE_POINTS = 63
 
 
 @dataclass(frozen=True)
@@ -28,12 +34,16 @@ class LineSolution:
     """Every root within the interval, and the point whose value comes closest to the target.
 
     ``best`` is the root nearest ``start`` when there is one (the smallest change), else the
-    point of the interval where the value is closest to the target.
+    point of the interval where the value is closest to the target. A minimum of ``|value -
+    target|`` that touches the target (``(x - c)**2`` at 0) counts as a root.
     """
 
     roots: tuple[float, ...]
     best: float
     best_value: float
+    intervals: tuple[tuple[float, float], ...] = ()
+    """Stretches ``(low, high)`` on which the value is exactly the target; each is also in
+    ``roots``, as its point nearest ``start``."""
 
     @property
     def feasible(self) -> bool:
@@ -82,23 +92,37 @@ def solve_line(
     values = np.asarray(function(points), dtype=float)
     gaps = values - target
     finite = np.isfinite(gaps)
-    roots = [float(x) for x in points[finite & (gaps == 0)]]
+    zero = finite & (gaps == 0)
     signs = np.sign(gaps)
     brackets = np.nonzero(finite[:-1] & finite[1:] & (signs[:-1] * signs[1:] < 0))[0]
 
     def gap(x: float) -> float:
         return float(function(np.array([x]))[0]) - target
 
+    def tolerance(*around: float) -> float:
+        # A residual larger than this share of the target (or, for a target of 0, of the
+        # gaps around) is a jump of a discontinuous formula (if(), floor()), not a solution.
+        return RESIDUAL * max(abs(target), 1e-12 * max(abs(g) for g in around))
+
+    roots: list[float] = []
+    intervals: list[tuple[float, float]] = []
+    for first, last in _runs(zero):
+        if first == last:  # one scan point: a root (a flat stretch narrower than a step)
+            roots.append(float(points[first]))
+            continue
+        edge_low = _edge(function, target, points, first, -1)
+        edge_high = _edge(function, target, points, last, +1)
+        intervals.append((edge_low, edge_high))
+        roots.append(min(max(start, edge_low), edge_high))  # the smallest move onto it
     for index in brackets:
         a, b = float(points[index]), float(points[index + 1])
         root = brentq(gap, a, b, xtol=1e-15 * max(abs(a), abs(b), 1e-300), maxiter=200)
-        tolerance = RESIDUAL * max(abs(target), 1e-12 * max(abs(gaps[index]), abs(gaps[index + 1])))
-        if abs(gap(root)) <= tolerance:
+        if abs(gap(root)) <= tolerance(gaps[index], gaps[index + 1]):
             roots.append(float(root))
     roots = sorted(set(roots))
     if roots:
         best = min(roots, key=lambda x: (abs(x - start), x))
-        return LineSolution(tuple(roots), best, target + gap(best))
+        return LineSolution(tuple(roots), best, target + gap(best), tuple(intervals))
     if not finite.any():
         return LineSolution((), start, math.nan)
     candidates = np.nonzero(finite)[0]
@@ -114,4 +138,46 @@ def solve_line(
         )
         if refined.success and abs(refined.fun) < abs(best_gap):
             best, best_gap = float(refined.x), float(gap(float(refined.x)))
+        # A minimum that touches the target ((x - c)**2 at 0) is a root: no sign change
+        # brackets it, but it meets the same residual test as the roots brentq finds.
+        around = [gaps[i] for i in (index - 1, index + 1) if finite[i]]
+        if around and abs(best_gap) <= tolerance(*around):
+            return LineSolution((best,), best, target + best_gap)
     return LineSolution((), best, target + best_gap)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, last)`` index of every run of consecutive True values."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    change = np.diff(padded)
+    return list(zip(np.nonzero(change == 1)[0], np.nonzero(change == -1)[0] - 1, strict=True))
+
+
+def _edge(
+    function: LineFunction, target: float, points: np.ndarray, inside: int, direction: int
+) -> float:
+    """The last point, from scan point ``inside`` (value at the target) towards ``direction``,
+    before the value leaves the target: the edge of a flat interval, to the last bit.
+
+    The predicate "value == target" has no sign change for brentq to bracket, so the edge is
+    found by k-section written here: each round evaluates EDGE_POINTS points between the
+    last point known on the target and the first known off it (one engine call), and keeps
+    the pair where it leaves, until no float lies between them.
+    """
+    outside = inside + direction
+    if not 0 <= outside < len(points):
+        return float(points[inside])  # the flat stretch runs to the end of the interval
+    on, off = float(points[inside]), float(points[outside])
+    for _ in range(64):
+        grid = np.linspace(on, off, EDGE_POINTS + 2)[1:-1]
+        grid = grid[(grid != on) & (grid != off)]
+        if grid.size == 0:
+            break
+        level = np.asarray(function(grid), dtype=float) == target
+        leaves = np.nonzero(~level)[0]
+        first = int(leaves[0]) if leaves.size else grid.size
+        if first > 0:
+            on = float(grid[first - 1])
+        if first < grid.size:
+            off = float(grid[first])
+    return on

@@ -143,14 +143,17 @@ def tangents(
         tangent[name] = np.zeros((rows, periods))
     # Periods outside, nodes inside: a lagged read needs its source's earlier periods only,
     # a same-period read a node earlier in tree.order().
-    # A non-finite partial (sqrt at 0) times a zero tangent is NaN: the derivative is undefined
-    # there, and the NaN says so in the result rather than as a warning.
+    # A direction that does not move what a formula reads contributes nothing, even where the
+    # partial is not finite (sqrt at 0): only the rows that move it get p x tangent, so an
+    # infinite partial makes inf/NaN for the inputs behind it alone, not inf x 0 = NaN for all.
     with np.errstate(all="ignore"):
         for period in range(periods):
             for name in derived:
                 column = tangent[name][:, period]  # a view: += writes into tangent[name]
                 for partial in partials[name]:
                     earlier = period - partial.lag
-                    if earlier >= 0:
-                        column += partial.values[period] * tangent[partial.reads][:, earlier]
+                    if earlier < 0:
+                        continue
+                    moved = tangent[partial.reads][:, earlier]
+                    column += np.where(moved != 0, partial.values[period] * moved, 0.0)
     return values, tangent

@@ -200,7 +200,10 @@ class LeverPlan:
     note : str
         Anything the reader should know (several roots, a bound that stops the target).
     roots : tuple
-        For one lever: every value within bounds that reaches the target.
+        For one lever: every value within bounds that reaches the target (a flat interval at
+        the target by its point nearest the current value).
+    intervals : tuple
+        For one lever: every ``(low, high)`` stretch on which the node is flat at the target.
     effort : float or None
         For min-effort: sum of effort x |ln(new / old)|.
     """
@@ -212,3 +215,4 @@ class LeverPlan:
     note: str = ""
     roots: tuple[Value, ...] = ()
     effort: float | None = None
+    intervals: tuple[tuple[Value, Value], ...] = ()

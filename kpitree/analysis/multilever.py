@@ -9,12 +9,15 @@ goes down when the goal goes up), within its bounds.
 - ``min-effort``: the least total ``sum(effort_i x |ln(new_i / old_i)|)``. The log ratio is the
   relative change for small moves, and makes the problem exact for a product of levers (the
   funnel ``leads x r1 x r2 x r3``): there the node's log is linear in the levers' logs, so the
-  problem is a linear program (scipy linprog). Elsewhere (timed trees, sums) SLSQP solves the
-  same problem with the equality ``node = target``.
+  problem is a linear program (scipy linprog). Elsewhere (timed trees, sums) the candidates
+  are every corner (one lever solved alone, the others at 0 or at their bound) and SLSQP on
+  the same problem with the equality ``node = target``, started from the uniform move and
+  from each lever's lone solution; the feasible one with the least effort is kept.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
@@ -22,7 +25,7 @@ import numpy as np
 import sympy
 from scipy.optimize import linprog, minimize
 
-from kpitree.analysis.bracket import solve_line
+from kpitree.analysis.bracket import RESIDUAL, solve_line
 from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
 from kpitree.errors import SolveError
 from kpitree.node import Value
@@ -33,6 +36,9 @@ MODES = ("uniform", "weighted", "min-effort")
 RowFunction = Callable[[np.ndarray], np.ndarray]
 # An open bound in min-effort is searched up to this factor on the current value.
 OPEN_FACTOR = 1e9
+# Up to this many levers, min-effort tries every corner (each lever alone, any subset of the
+# others at their bound): levers x 2**(levers - 1) one-line solves, 192 for 6.
+CORNER_LEVERS = 6
 
 
 def solve_levers(
@@ -106,17 +112,39 @@ def _along_line(
         lever.name: lever.value(1 + slope * u) for lever, slope in zip(levers, slopes, strict=True)
     }
     what = "the same relative change" if share is None else "relative changes proportional to"
-    method = f"{what} {'on every lever' if share is None else 'the weights'}, solved on one line"
+    method = f"{what} {_share_words(share)}, solved on one line"
     note = ""
     if not line.feasible:
-        stop = "its upper end" if u >= 0 else "its lower end"
         binding = [
             lever.name
             for lever, ends in zip(levers, limits, strict=True)
             if math.isclose(ends[1] if u >= 0 else ends[0], u, rel_tol=1e-9, abs_tol=1e-12)
         ]
-        note = f"the target is out of reach: the common change stops at {stop}" + (
-            f" because of the bounds of {', '.join(binding)}" if binding else ""
+        # What is reported is the node where the common change stops, not the most the levers
+        # can reach: the other levers could still move on their own.
+        if binding:
+            note = (
+                f"the target is out of reach by {what} {_share_words(share)}: the change stops "
+                f"at {u:+.4g}, where {', '.join(binding)} reach{'es' if len(binding) == 1 else ''}"
+                f" a bound; reported is {node} there"
+            )
+            if len(binding) < len(levers):
+                note += (
+                    ", not the most the levers can reach (the others could still move; mode "
+                    "min-effort takes each lever to its own bound)"
+                )
+        else:
+            note = (
+                f"the target is out of reach by {what} {_share_words(share)}: reported is the "
+                f"closest {node} comes along that line, at a change of {u:+.4g}"
+            )
+    elif line.intervals:
+        note = (
+            f"{node} is flat at the target for "
+            + " and ".join(
+                f"common changes between {a:+.4g} and {b:+.4g}" for a, b in line.intervals
+            )
+            + f"; returned the smallest, {line.best:+.4g}"
         )
     elif len(line.roots) > 1:
         note = (
@@ -124,6 +152,10 @@ def _along_line(
             f"{line.best:+.4g}"
         )
     return LeverPlan(values, line.feasible, line.best_value, method, note)
+
+
+def _share_words(share: np.ndarray | None) -> str:
+    return "on every lever" if share is None else "the weights"
 
 
 def _min_effort(
@@ -168,8 +200,12 @@ def _min_effort(
         z, feasible = _linear_program(exponents, efforts, caps_array, math.log(target / current))
         method = "min-effort: linear program in log space (scipy linprog), the node is a product"
     else:
-        z, feasible = _slsqp(evaluate, efforts, caps_array, target)
-        method = "min-effort: SLSQP (scipy minimize) on sum(effort x |ln(new/old)|)"
+        z, feasible = _slsqp(evaluate, efforts, caps_array, target, current)
+        method = (
+            "min-effort: SLSQP (scipy minimize) on sum(effort x |ln(new/old)|) from several "
+            "starts, and every corner (one lever solved alone, the others at 0 or at their "
+            "bound); the least effort kept"
+        )
     reached = float(evaluate(z[None, :])[0])
     values = {lever.name: lever.value(f) for lever, f in zip(levers, factors(z), strict=True)}
     note = ""
@@ -222,13 +258,21 @@ def _linear_program(
 
 
 def _slsqp(
-    evaluate, efforts: np.ndarray, caps: np.ndarray, target: float
+    evaluate: RowFunction, efforts: np.ndarray, caps: np.ndarray, target: float, current: float
 ) -> tuple[np.ndarray, bool]:
-    """min efforts . z  s.t.  node(z) = target, 0 <= z <= caps, by SLSQP from a feasible start."""
-    count = len(efforts)
+    """min efforts . z  s.t.  node(z) = target, 0 <= z <= caps, the least of several answers.
+
+    The objective is linear, so where the node is convex in the log moves (a sum of levers:
+    ``a + b`` is ``e^z1 + e^z2``) the least effort sits on a corner: one lever moved alone,
+    the others at 0 or at their bound, and SLSQP started between corners stays on the
+    stationary point there (the uniform move of ``a + b`` is the *most* costly split). Where
+    it is concave the optimum can be inside, which SLSQP finds. So the candidates are every
+    corner, and SLSQP from the uniform move and from each lever's lone solution; the feasible
+    one with the least effort is kept.
+    """
     reach = np.where(np.isinf(caps), math.log(OPEN_FACTOR), caps)
-    scale = max(abs(target), 1e-300)
-    # Feasible start: every lever moved by the same log amount t (capped at its bound).
+    tolerance = RESIDUAL * max(abs(target), 1e-12 * abs(target - current), 1e-300)
+    # The uniform move: every lever by the same log amount t, capped at its bound.
     line = solve_line(
         lambda t: evaluate(np.minimum(np.asarray(t)[:, None], reach[None, :])),
         target,
@@ -237,9 +281,80 @@ def _slsqp(
         start=0.0,
         scale=0.1,
     )
-    start = np.minimum(line.best, reach)
-    if not line.feasible:
+    uniform = [np.minimum(line.best, reach)] if line.feasible else []
+    alone, corners = _corners(evaluate, efforts, reach, target)
+    found = uniform + alone + corners
+    if not found:
         return reach, False
+    found += [
+        z
+        for z in (_descend(evaluate, efforts, reach, target, s) for s in uniform + alone)
+        if z is not None
+    ]
+    rows = np.array(found)
+    feasible = np.abs(evaluate(rows) - target) <= tolerance
+    if not feasible.any():  # pragma: no cover - corners and starts are roots of solve_line
+        return reach, False
+    costs = np.where(feasible, rows @ efforts, math.inf)
+    return rows[int(np.argmin(costs))], True
+
+
+def _corners(
+    evaluate: RowFunction, efforts: np.ndarray, reach: np.ndarray, target: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each lever solved alone with the others at 0 (its lone solution), and with some of the
+    others pinned at their bound (capped levers only); every lever count up to CORNER_LEVERS
+    tries every subset, beyond that only none or all of the others are pinned.
+
+    A corner whose pinned levers alone cost more than the best corner found so far is skipped.
+    """
+    count = len(efforts)
+    capped = np.isfinite(reach) & (reach > 0)
+    alone: list[np.ndarray] = []
+    pinned: list[np.ndarray] = []
+    best = math.inf
+    for size in range(count):
+        for free in range(count):
+            others = [i for i in range(count) if i != free and capped[i]]
+            if count > CORNER_LEVERS and 0 < size < len(others):
+                continue
+            for subset in itertools.combinations(others, size):
+                z = np.zeros(count)
+                z[list(subset)] = reach[list(subset)]
+                if efforts @ z >= best:
+                    continue
+                solved = _along(evaluate, z, free, reach, target)
+                if solved is None:
+                    continue
+                best = min(best, float(efforts @ solved))
+                (alone if size == 0 else pinned).append(solved)
+    return alone, pinned
+
+
+def _along(
+    evaluate: RowFunction, z: np.ndarray, index: int, reach: np.ndarray, target: float
+) -> np.ndarray | None:
+    """``z`` with lever ``index`` solved on its own (the least move), or None if it cannot."""
+
+    def function(points: np.ndarray) -> np.ndarray:
+        rows = np.repeat(z[None, :], len(points), axis=0)
+        rows[:, index] = points
+        return evaluate(rows)
+
+    line = solve_line(function, target, 0.0, float(reach[index]), start=0.0, scale=0.1)
+    if not line.feasible:
+        return None
+    solved = z.copy()
+    solved[index] = line.best
+    return solved
+
+
+def _descend(
+    evaluate: RowFunction, efforts: np.ndarray, reach: np.ndarray, target: float, start: np.ndarray
+) -> np.ndarray | None:
+    """SLSQP from the feasible point ``start``, polished onto the target; None if it fails."""
+    count = len(efforts)
+    scale = max(abs(target), 1e-300)
     step = 1e-7
 
     def constraint(z: np.ndarray) -> float:
@@ -260,11 +375,11 @@ def _slsqp(
         method="SLSQP",
         options={"ftol": 1e-12, "maxiter": 200},
     )
+    if not result.success:
+        return None
     z = np.clip(np.asarray(result.x, dtype=float), 0.0, reach)
     z[z < 1e-12] = 0.0  # SLSQP leaves rounding dust on levers it does not move
-    if not (result.success and efforts @ z <= efforts @ start + 1e-12):
-        z = start  # SLSQP failed or did worse: keep the feasible start
-    return _polish(evaluate, z, reach, target), True
+    return _polish(evaluate, z, reach, target)
 
 
 def _polish(evaluate: RowFunction, z: np.ndarray, reach: np.ndarray, target: float) -> np.ndarray:

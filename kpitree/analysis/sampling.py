@@ -12,7 +12,8 @@ of blocks, so the numbers do not depend on how the paths are chunked.
 Correlations are rank correlations imposed through a Gaussian copula: the Spearman ``rho`` of
 the tree becomes the normal correlation ``2 sin(pi rho / 6)`` (for which the copula has rank
 correlation exactly ``rho``), and a matrix that this conversion leaves slightly indefinite is
-repaired by clipping its negative eigenvalues. A path-level input correlated with a
+repaired by clipping its negative eigenvalues and rescaling it back to a unit diagonal, so
+every marginal stays exact. A path-level input correlated with a
 period-level one is correlated with its draw in every period.
 
 Fixed inputs: an input that a scenario or an override sets (``--set``, ``--scenario``) is
@@ -133,9 +134,19 @@ def generators(entropy: int, first: int, last: int) -> Iterator[np.random.Genera
 
 
 def _psd_root(matrix: np.ndarray) -> np.ndarray:
-    """A square root ``R`` with ``R @ R.T == matrix``, negative eigenvalues clipped to 0."""
+    """A square root ``R`` with ``R @ R.T == matrix``, negative eigenvalues clipped to 0.
+
+    Clipping changes the diagonal (a variance of 1.0076 instead of 1 for rank correlations
+    0.8, 0.8, 0.28), so each row is rescaled to give back ``matrix``'s own diagonal: the
+    marginals stay exact and only the correlations move (``D^-1/2 C D^-1/2``).
+    """
     values, vectors = np.linalg.eigh(matrix)
-    return vectors * np.sqrt(np.clip(values, 0.0, None))
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    reached = np.einsum("ij,ij->i", root, root)
+    wanted = np.clip(np.diag(matrix), 0.0, None)
+    scale = np.divide(np.sqrt(wanted), np.sqrt(reached), out=np.ones_like(reached),
+                      where=reached > 0)  # fmt: skip
+    return root * scale[:, None]
 
 
 def _quantile(law: Any, normals: np.ndarray) -> np.ndarray:
@@ -181,7 +192,10 @@ class InputSampler:
         spearman = spearman[np.ix_(kept, kept)]
         self.correlated = correlated
         self.independent = [name for name in self.names if name not in correlated]
-        gaussian = 2 * np.sin(np.pi * spearman / 6)
+        # Repaired as a whole before the path/period split, so the conditional Gaussian below
+        # is built from a valid correlation matrix and every normal keeps variance 1.
+        root = _psd_root(2 * np.sin(np.pi * spearman / 6))
+        gaussian = root @ root.T
         self._by_path = [n for n in correlated if self.distributions[n].vary == "path"]
         self._by_period = [n for n in correlated if self.distributions[n].vary == "period"]
         order = [correlated.index(n) for n in self._by_path + self._by_period]

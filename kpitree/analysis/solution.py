@@ -122,6 +122,7 @@ class Solution:
             "binding": self.binding,
             "before": {lever.name: _plain(lever.base) for lever in self.levers},
             "roots": [_plain(root) for root in self.plan.roots],
+            "flat": [[_plain(low), _plain(high)] for low, high in self.plan.intervals],
             "effort": self.plan.effort,
             "note": self.plan.note,
         }

@@ -139,13 +139,14 @@ def solve_one(
 
     line = solve_line(function, target, low, high, start=start, scale=scale)
     roots, method = list(line.roots), "scan of the bounds and brentq on each sign change"
+    intervals = line.intervals
     exact = None
     if not (lever.per_period or tree.is_timed):
         exact = _symbolic_roots(tree, node, lever, base, target)
     if exact is not None:
         checked = function(np.array(exact)) if exact else np.array([])
         if all(abs(v - target) <= RESIDUAL * max(abs(target), 1e-300) for v in checked):
-            roots, method = exact, "exact: sympy solveset on the bounds"
+            roots, method, intervals = exact, "exact: sympy solveset on the bounds", ()
     if roots:
         best = min(roots, key=lambda x: (abs(x - start), x))
         reached = float(function(np.array([best]))[0])
@@ -156,28 +157,45 @@ def solve_one(
         feasible=bool(roots),
         reached=reached,
         method=method,
-        note=_note(lever, roots, best, reached, target, node),
+        note=_note(lever, roots, intervals, best, reached, target, node),
         roots=tuple(value(root) for root in roots),
+        intervals=tuple((value(a), value(b)) for a, b in intervals),
     )
 
 
 def _note(
-    lever: Lever, roots: list[float], best: float, reached: float, target: float, node: str
+    lever: Lever,
+    roots: list[float],
+    intervals: tuple[tuple[float, float], ...],
+    best: float,
+    reached: float,
+    target: float,
+    node: str,
 ) -> str:
     what = f"the factor on every period of {lever.name}" if lever.per_period else lever.name
     bounds = f"[{lever.low:g}, {lever.high:g}]"
+    current = 1.0 if lever.per_period else lever.base
+    closest = f"returned {best:g}, the closest to the current {current:g} (the smallest change)"
     if not roots:
         return (
             f"no value of {what} within bounds {bounds} brings {node} to {target:g}; the "
             f"closest is {reached:g}, at {what} = {best:g}"
         )
+    if intervals:
+        # Each flat interval stands in roots as its point nearest the current value.
+        stretches = " and ".join(f"between {a:g} and {b:g}" for a, b in intervals)
+        others = [root for root in roots if not any(a <= root <= b for a, b in intervals)]
+        listed = ", ".join(f"{root:g}" for root in others)
+        return (
+            f"{node} is flat at the target {target:g} for {what} {stretches}"
+            + (f"; it also reaches it at {listed}" if others else "")
+            + f"; {closest}"
+        )
     if len(roots) > 1:
         listed = ", ".join(f"{root:g}" for root in roots)
-        current = 1.0 if lever.per_period else lever.base
         return (
             f"{len(roots)} values of {what} within bounds reach the target ({listed}): {node} "
-            f"is not monotone in it; returned {best:g}, the closest to the current {current:g} "
-            f"(the smallest change)"
+            f"is not monotone in it; {closest}"
         )
     return ""
 

@@ -165,11 +165,17 @@ def cascade_section(report: Report) -> str:
     target = format_number(solution.target, goal.unit)
     if solution.feasible:
         verdict = f"{goal.title} reaches its target {target}{when} with the levers below."
-    else:
+    elif mode == "min-effort" or len(levers) == 1:  # each lever at the bound that helps
         verdict = (
             f"NOT FEASIBLE: within the levers' bounds {goal.title} reaches at most "
             f"{format_number(solution.reached, goal.unit)}{when}, short of its target {target}. "
             "The tables show the closest point."
+        )
+    else:  # a common change stops at the first lever's bound: not the most reachable
+        verdict = (
+            f"NOT FEASIBLE: moved by the same relative change, the levers take {goal.title} to "
+            f"{format_number(solution.reached, goal.unit)}{when} when the first of them reaches "
+            f"its bound, short of its target {target}. The tables show that point."
         )
     parts = [intro, paragraph(verdict, "verdict")]
     if solution.plan.note:
