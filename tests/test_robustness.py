@@ -326,3 +326,11 @@ def test_api_errors_are_kpitree_errors(write_tree) -> None:
     for text in texts:
         with pytest.raises(KpiTreeError):
             kpitree.loads(text)
+
+
+def test_tables_align_japanese_text() -> None:
+    """A wide character takes two terminal columns, so columns after Japanese text align."""
+    from kpitree.present.table import render_table
+
+    text = render_table(["owner", "n"], [["マーケ", "1"], ["a", "22"]])
+    assert text.splitlines() == ["owner    n", "------  --", "マーケ   1", "a       22"]
