@@ -533,9 +533,15 @@ class Tree:
 def _number(name: str, value: Any, where: Location | None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DataError(f"node '{name}': value must be a number, found {value!r}", where)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond a float's range
+        number = math.inf
     if not math.isfinite(number):
-        raise DataError(f"node '{name}': value must be finite, found {number}", where)
+        found = number if isinstance(value, float | np.floating) else "a number too large"
+        raise DataError(
+            f"node '{name}': value must be finite (at most about 1.8e308), found {found}", where
+        )
     return number
 
 

@@ -334,3 +334,10 @@ def test_tables_align_japanese_text() -> None:
 
     text = render_table(["owner", "n"], [["マーケ", "1"], ["a", "22"]])
     assert text.splitlines() == ["owner    n", "------  --", "マーケ   1", "a       22"]
+
+
+def test_api_override_beyond_a_float_is_a_data_error() -> None:
+    """An override of 10 ** 400 (a Python int) is a DataError, not an OverflowError."""
+    tree = kpitree.load(TREES / "webinar_case.yaml")
+    with pytest.raises(DataError, match=r"node 'webinars': value must be finite .* too large"):
+        tree.evaluate(overrides={"webinars": 10**400})
