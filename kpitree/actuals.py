@@ -16,11 +16,13 @@ import csv
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import DataError, Location, did_you_mean
 
 if TYPE_CHECKING:
@@ -32,7 +34,12 @@ PERIOD_COLUMN = "period"
 # A plain decimal number, or one with a comma every three digits: "1200", "1,200.5", "-3e4".
 _PLAIN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+# 2027-03-31, 2027/3/31, 2027.3.31 or 2027年3月31日, maybe followed by a time (Excel's
+# "2027/3/31 0:00"); without the day (2027/3, 2027年3月) it names the month.
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?|月)?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -109,17 +116,27 @@ def parse_cell(text: str) -> float | None:
     ValueError
         When the text is not a finite number written one of these ways.
     """
-    clean = text.strip().replace("\u00a0", "")
+    # NFKC turns full-width digits, commas, signs and spaces (１，２００) into ASCII ones.
+    clean = unicodedata.normalize("NFKC", text).strip().replace("\u00a0", "")
+    clean = clean.replace("\u2212", "-")  # the minus sign some tools write
     if not clean:
         return None
+    sign = 1.0
+    if clean[0] in "▲△":  # Japanese accounting: ▲1,200 is -1200
+        clean, sign = clean[1:].strip(), -1.0
+    elif clean.startswith("(") and clean.endswith(")"):  # accounting: (1,200) is -1200
+        clean, sign = clean[1:-1].strip(), -1.0
+    if sign < 0 and clean[:1] in ("-", "+"):
+        raise ValueError(text)  # ▲-5 or (-5): which sign is meant?
     scale = 1.0
     if clean.endswith("%"):
         clean, scale = clean[:-1].rstrip(), 0.01
+    clean = clean.removeprefix("¥").removesuffix("円").strip()
     if _GROUPED.fullmatch(clean):
         clean = clean.replace(",", "")
     elif not _PLAIN.fullmatch(clean):
         raise ValueError(text)
-    number = float(clean) * scale
+    number = sign * float(clean) * scale
     if not math.isfinite(number):
         raise ValueError(text)
     return number
@@ -150,14 +167,24 @@ def read_actuals(path: str | Path, tree: Tree) -> Actuals:
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = decode_text(Path(path).read_bytes())
     except FileNotFoundError:
         raise DataError(f"actuals file '{source}' does not exist") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"actuals file '{source}' is not UTF-8 text ({error.reason})") from None
+    except EncodingError as error:
+        raise DataError(f"actuals file '{source}' {error}") from None
     except OSError as error:
         raise DataError(f"cannot read actuals file '{source}': {error.strerror}") from None
-    reader = csv.reader(text.splitlines(), skipinitialspace=True)
+    if "\0" in text:
+        raise DataError(f"actuals file '{source}' is not a CSV text file (it holds NUL bytes)")
+    lines = text.splitlines()
+    reader = csv.reader(lines, delimiter=_delimiter(lines), skipinitialspace=True)
+    try:
+        return _read_rows(reader, source, tree)
+    except csv.Error as error:  # a field over the csv module's limit (131,072 characters)
+        raise DataError(f"not a CSV file: {error}", Location(source, reader.line_num)) from None
+
+
+def _read_rows(reader: Any, source: str, tree: Tree) -> Actuals:
     header = next(reader, None)
     if header is None or not any(cell.strip() for cell in header):
         raise DataError("the actuals file is empty: expected a header row", Location(source, 1))
@@ -199,6 +226,13 @@ def read_actuals(path: str | Path, tree: Tree) -> Actuals:
         values={name: by_period for name, by_period in values.items() if by_period},
         labels=tree.periods,
     )
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The header line's separator: a comma, or the semicolon (European Excel) or tab
+    (Excel's "Unicode text") when the header has more of those than commas."""
+    header = next((line for line in lines if line.strip()), "")
+    return max((",", ";", "\t"), key=header.count)
 
 
 def _columns(header: list[str], tree: Tree, where: Location) -> dict[str, int]:
@@ -252,7 +286,7 @@ def _period(text: str, tree: Tree, where: Location) -> int:
     time = tree.time
     if time is None:  # a static tree has one row and no periods to name
         return 0
-    clean = text.strip()
+    clean = unicodedata.normalize("NFKC", text).strip()
     if not clean:
         raise DataError(f"column '{PERIOD_COLUMN}': the period is blank", where)
     index = time.index_of(clean)
@@ -273,8 +307,14 @@ def _period_of_date(text: str, tree: Tree, where: Location) -> int | None:
     time = tree.time
     if match is None or time is None:
         return None
+    if match.group(3) is None and time.unit in ("day", "week"):
+        raise DataError(
+            f"column '{PERIOD_COLUMN}': '{text}' names a month, which is not one period of a "
+            f"tree counted in {time.unit}s: give the date",
+            where,
+        )
     try:
-        date = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        date = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1))
     except ValueError:
         raise DataError(f"column '{PERIOD_COLUMN}': '{text}' is not a valid date", where) from None
     if time.start is None:

@@ -88,12 +88,39 @@ class Distribution:
                 raise DistributionError(
                     f"{dist} parameter '{key}' must be a number, found {value!r}"
                 )
-            if not math.isfinite(value):
+            try:
+                params[key] = float(value)
+            except OverflowError:  # an int beyond a float's range
+                params[key] = math.inf
+            if not math.isfinite(params[key]):
                 raise DistributionError(f"{dist} parameter '{key}' must be finite, found {value}")
-            params[key] = float(value)
         distribution = cls(dist, params, vary)
-        distribution.law()  # checks the parameters
+        distribution.check()
         return distribution
+
+    def check(self) -> None:
+        """Check that the law exists and can be drawn from: its 0.1 % to 99.9 % quantiles
+        are finite numbers (parameters at the edge of a float's range can overflow).
+
+        Raises
+        ------
+        DistributionError
+            Naming the law and its parameters.
+        """
+        try:
+            with np.errstate(all="ignore"):
+                quantiles = self.ppf(np.array([0.001, 0.5, 0.999]))
+                quantiles = np.append(quantiles, self.law().mean())
+        except (ArithmeticError, ValueError) as error:
+            if isinstance(error, DistributionError):
+                raise
+            quantiles = np.array([math.nan])
+        if not np.isfinite(quantiles).all():
+            given = ", ".join(f"{key} {value:g}" for key, value in self.params.items())
+            raise DistributionError(
+                f"{self.dist} with {given} cannot be drawn from: its quantiles overflow or are "
+                "undefined (parameters too extreme)"
+            )
 
     def law(self) -> Any:
         """The frozen ``scipy.stats`` distribution.
@@ -145,7 +172,8 @@ class Distribution:
     @property
     def mean(self) -> float:
         """The mean of the law."""
-        return float(self.law().mean())
+        with np.errstate(all="ignore"):
+            return float(self.law().mean())
 
     def ppf(self, quantiles: np.ndarray) -> np.ndarray:
         """The values at ``quantiles`` (inverse CDF), for Monte Carlo and copulas."""

@@ -21,6 +21,7 @@ the engine decides how to feed it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,15 @@ from kpitree.errors import FormulaError
 
 TIME = sympy.Symbol("t", integer=True, positive=True)
 """The period number 1..periods in a timed tree."""
+
+MAX_DEPTH = 100
+"""Deepest nesting of parentheses, calls, signs and powers a formula may have: the parser and
+sympy recurse once per level, and Python's stack is finite."""
+
+_LARGEST_EXPONENT = 400
+"""A constant may be written up to 1e400 (and computed up to 10 ** 400) before it is refused:
+beyond a float's range (1.8e308) it cannot be evaluated, and sympy would compute 10 ** 10 ** 10
+exactly, digit by digit, for ever."""
 
 _TOKEN = re.compile(
     r"""
@@ -115,6 +125,7 @@ def parse_formula(text: str) -> Formula:
     """
     parser = _Parser(text)
     expr = _as_number(parser.parse())
+    _check_constants(expr)
     lags = tuple(sorted(parser.lags.values(), key=lambda lag: lag.symbol.name))
     return Formula(text, expr, frozenset(parser.names), lags, parser.uses_time)
 
@@ -132,7 +143,9 @@ def _tokenize(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise FormulaError(f"unexpected character '{text[position]}' at column {position + 1}")
+            character = text[position]
+            shown = character if character.isprintable() else f"U+{ord(character):04X}"
+            raise FormulaError(f"unexpected character '{shown}' at column {position + 1}")
         kind = match.lastgroup or ""
         if kind != "space":
             tokens.append(_Token(kind, match.group(), position + 1))
@@ -169,6 +182,7 @@ class _Parser:
         self.names: set[str] = set()
         self.lags: dict[sympy.Symbol, Lag] = {}
         self.uses_time = False
+        self.depth = 0
 
     # -- token helpers -----------------------------------------------------------------------
     @property
@@ -189,6 +203,12 @@ class _Parser:
             raise self.error(f"expected '{text}'")
         self.take()
 
+    def nest(self) -> None:
+        """Enter one more level of nesting; refuse a formula nested deeper than MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"the formula nests more than {MAX_DEPTH} levels deep")
+
     def error(self, what: str) -> FormulaError:
         token = self.current
         found = "the end of the formula" if token.kind == "end" else f"'{token.text}'"
@@ -202,11 +222,18 @@ class _Parser:
         return value
 
     def comparison(self) -> sympy.Basic:
+        self.nest()
         left = self.sum()
         if self.current.kind == "op" and self.current.text in _COMPARISONS:
             operator = _COMPARISONS[self.take().text]
             right = self.sum()
-            return operator(_as_number(left), _as_number(right))
+            if self.current.kind == "op" and self.current.text in _COMPARISONS:
+                raise self.error(
+                    "comparisons do not chain (a < b < c): write if(a < b, b < c, 0) or "
+                    "(a < b) * (b < c)"
+                )
+            left = operator(_as_number(left), _as_number(right))
+        self.depth -= 1
         return left
 
     def sum(self) -> sympy.Basic:
@@ -228,15 +255,23 @@ class _Parser:
     def unary(self) -> sympy.Basic:
         if self.at("+", "-"):
             sign = self.take().text
+            self.nest()
             operand = _as_number(self.unary())
+            self.depth -= 1
             return operand if sign == "+" else -operand
         return self.power()
 
     def power(self) -> sympy.Basic:
         base = self.atom()
         if self.at("**", "^"):
-            self.take()
-            return _as_number(base) ** _as_number(self.unary())
+            operator = self.take()
+            self.nest()
+            exponent = _as_number(self.unary())
+            self.depth -= 1
+            base = _as_number(base)
+            if isinstance(base, sympy.Number) and isinstance(exponent, sympy.Number):
+                _check_power(base, exponent, operator)
+            return base**exponent
         return base
 
     def atom(self) -> sympy.Basic:
@@ -307,6 +342,7 @@ class _Parser:
             value = _as_number(self.sum())
             if not value.is_number:
                 raise FormulaError(f"delay() default must be a constant number, found '{value}'")
+            _check_constants(value)
             default = float(value)
         self.expect(")")
         if periods == 0:
@@ -321,10 +357,63 @@ class _Parser:
 
 def _number(text: str) -> sympy.Expr:
     clean = text.replace("_", "")
+    mantissa, _, exponent = clean.lower().partition("e")
+    digits = len(mantissa.lstrip("0").replace(".", ""))
+    if (exponent and abs(int(exponent)) > _LARGEST_EXPONENT) or digits > _LARGEST_EXPONENT:
+        shown = text if len(text) <= 20 else f"{text[:17]}..."
+        raise FormulaError(
+            f"the number {shown} is out of range (more than {_LARGEST_EXPONENT} digits or an "
+            f"exponent beyond ±{_LARGEST_EXPONENT})"
+        )
     if re.fullmatch(r"\d+", clean):
-        return sympy.Integer(int(clean))
+        return sympy.Integer(int(mantissa))
     # Rational of the decimal text keeps 0.1 exactly one tenth for symbolic work.
     return sympy.Rational(clean)
+
+
+def _check_power(base: sympy.Number, exponent: sympy.Number, operator: _Token) -> None:
+    """Refuse a constant power too large to compute exactly (sympy would try)."""
+    if abs(base) in (0, 1):
+        return
+    magnitude = abs(float(exponent)) * math.log10(abs(float(base)))
+    if magnitude > _LARGEST_EXPONENT:
+        raise FormulaError(
+            f"the constant {base}**{exponent} at column {operator.column} is out of range "
+            f"(about 1e{magnitude:.0f}; at most 1e{_LARGEST_EXPONENT})"
+        )
+
+
+def _check_constants(expr: sympy.Basic) -> None:
+    """Refuse a constant part that has no real, finite value (``1/0``, ``log(0)``,
+    ``sqrt(-1)``) or that no float can hold: the numpy code would fail or, worse, drop an
+    imaginary part and compute a wrong number."""
+    for part in sympy.preorder_traversal(expr):
+        if not isinstance(part, sympy.Expr) or not part.is_number:
+            continue
+        if part.has(sympy.zoo, sympy.oo, -sympy.oo):
+            problem = "is infinite (a division by zero, or log(0))"
+        elif part.has(sympy.nan):
+            problem = "is undefined (0/0 or the like)"
+        elif part.is_extended_real is False:
+            problem = "is not a real number (a root or log of a negative number)"
+        elif isinstance(part, sympy.Number) and not math.isfinite(_float(part)):
+            problem = "is out of range (at most about 1.8e308, a float's limit)"
+        else:
+            continue
+        raise FormulaError(f"the constant part '{_shown(part)}' {problem}")
+
+
+def _float(number: sympy.Number) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
+
+
+def _shown(part: sympy.Basic) -> str:
+    text = str(sympy.N(part, 3)) if isinstance(part, sympy.Number) else str(part)
+    text = text.replace("zoo", "1/0").replace("I", "sqrt(-1)")
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _apply(function: _Token, args: list[sympy.Basic]) -> sympy.Basic:

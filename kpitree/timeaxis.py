@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 UNITS = ("day", "week", "month", "quarter", "year")
+MAX_PERIODS = 10_000
+"""More periods than any plan has; every analysis holds arrays of (samples, periods)."""
 
 
 class TimeAxisError(ValueError):
@@ -24,12 +27,17 @@ class TimeAxis:
     def __post_init__(self) -> None:
         if isinstance(self.periods, bool) or not isinstance(self.periods, int) or self.periods < 1:
             raise TimeAxisError(f"periods must be a whole number >= 1, found {self.periods!r}")
+        if self.periods > MAX_PERIODS:
+            raise TimeAxisError(
+                f"periods must be at most {MAX_PERIODS:,} (27 years of days), found "
+                f"{self.periods:,}"
+            )
         if self.unit not in UNITS:
             raise TimeAxisError(f"unit must be one of {', '.join(UNITS)}, found '{self.unit}'")
         if self.start is not None:
             self.labels  # noqa: B018 - parses start, raising on a bad one
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         """One label per period: 2027-01 (month), 2027-Q1 (quarter), 2027 (year), ISO dates."""
         if self.start is None:
@@ -71,4 +79,9 @@ class TimeAxis:
                 f"a {adverb} start is an ISO date YYYY-MM-DD, found '{start}'"
             ) from None
         step = dt.timedelta(days=7 if self.unit == "week" else 1)
-        return (first + index * step).isoformat()
+        try:
+            return (first + index * step).isoformat()
+        except OverflowError:
+            raise TimeAxisError(
+                f"{self.periods} {self.unit}s from {start} run past the year 9999"
+            ) from None

@@ -105,9 +105,25 @@ class Tree:
         self.source = source
         self._locations = dict(locations or {})
         self.nodes: dict[str, Node] = {}
+        folded: dict[str, str] = {}
         for node in nodes:
             if node.name in self.nodes:
                 raise SpecError(f"node '{node.name}' is defined twice", node.location)
+            # ARR and arr would be two nodes that people (and spreadsheet headers) confuse.
+            other = folded.setdefault(node.name.casefold(), node.name)
+            if other != node.name:
+                raise SpecError(
+                    f"node '{node.name}' differs from node '{other}' only in case: give them "
+                    "names that differ in letters",
+                    node.location,
+                )
+            if not node.is_input and (node.distribution is not None or node.effort is not None):
+                key = "distribution" if node.distribution is not None else "effort"
+                raise SpecError(
+                    f"node '{node.name}' has a formula, so its {key} would never be used: a "
+                    f"{key} belongs on an input (a node with a value)",
+                    node.location,
+                )
             self.nodes[node.name] = node
         if kgi not in self.nodes:
             raise UnknownNodeError(
@@ -230,7 +246,8 @@ class Tree:
                 )
             values.update(self.scenarios[scenario])
         if overrides:
-            values.update(self._check_values(overrides, None))
+            # No location: an override comes from the caller (--set), not from the file.
+            values.update(self._check_values(overrides, None, in_file=False))
         return values
 
     def evaluate(
@@ -397,7 +414,9 @@ class Tree:
         hint = " (use prev() to read the previous period)" if self.is_timed else ""
         raise CycleError(f"cycle: {' -> '.join(path)}{hint}", first.location)
 
-    def _check_values(self, values: Overrides, location: Location | None) -> dict[str, Value]:
+    def _check_values(
+        self, values: Overrides, location: Location | None, in_file: bool = True
+    ) -> dict[str, Value]:
         checked: dict[str, Value] = {}
         for name, value in values.items():
             if name not in self.nodes:
@@ -408,12 +427,14 @@ class Tree:
                 raise DataError(
                     f"node '{name}' is derived (has a formula); only inputs take values", location
                 )
-            checked[name] = self._check_value(name, value, location)
+            checked[name] = self._check_value(name, value, location, in_file)
         return checked
 
-    def _check_value(self, name: str, value: Any, location: Location | None) -> Value:
+    def _check_value(
+        self, name: str, value: Any, location: Location | None, in_file: bool = True
+    ) -> Value:
         node = self.nodes[name]
-        where = location or node.location
+        where = location or (node.location if in_file else None)
         checked: Value
         if isinstance(value, list | tuple | np.ndarray):
             periods = self.time.periods if self.time is not None else None
@@ -513,9 +534,15 @@ class Tree:
 def _number(name: str, value: Any, where: Location | None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DataError(f"node '{name}': value must be a number, found {value!r}", where)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond a float's range
+        number = math.inf
     if not math.isfinite(number):
-        raise DataError(f"node '{name}': value must be finite, found {number}", where)
+        found = number if isinstance(value, float | np.floating) else "a number too large"
+        raise DataError(
+            f"node '{name}': value must be finite (at most about 1.8e308), found {found}", where
+        )
     return number
 
 

@@ -302,7 +302,7 @@ def test_cli_scenarios_and_table(cli) -> None:
         ),
         (
             ("--to", "optimistic", "--plot", "no/such/dir/c.png"),
-            "kpitree: no/such/dir/c.png: directory 'no/such/dir' does not exist",
+            "kpitree: --plot no/such/dir/c.png: directory 'no/such/dir' does not exist",
         ),
         (
             ("--to", "optimistic", "--node", "mrrr"),

@@ -63,7 +63,7 @@ def test_plot_missing_directory_exits_2(cli, tmp_path) -> None:
     out = tmp_path / "nowhere" / "tree.png"
     status, _, stderr = cli("plot", TREES / "saas_arr.yaml", "-o", out)
     assert status == 2
-    assert stderr == f"kpitree: {out}: directory '{out.parent}' does not exist\n"
+    assert stderr == f"kpitree: -o {out}: directory '{out.parent}' does not exist\n"
 
 
 @pytest.mark.parametrize("command", ["plot", "report"])

@@ -47,7 +47,7 @@ nodes:
         (["--lever", "win_rate", "--target", "lots"], "kpitree: --target: 'lots' is not a number"),
         (
             ["--lever", "win_rate", "--target", "nan"],
-            "kpitree: target must be a finite number, found nan",
+            "kpitree: --target: expected a finite number, found 'nan'",
         ),
         (
             ["--lever", "win_rate", "--node", "sqll"],

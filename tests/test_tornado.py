@@ -162,12 +162,12 @@ def test_cli_distribution_range_without_distributions(cli) -> None:
     assert err == "kpitree: tree 'nrr': no input the KGI 'nrr' depends on has a distribution\n"
 
 
-@pytest.mark.parametrize("swing", ["0", "-0.1"])
+@pytest.mark.parametrize("swing", ["0", "-0.1", "1", "150%"])
 def test_cli_swing_must_be_positive(cli, swing: str) -> None:
-    """--swing 0 or negative: exit 2, one line."""
+    """--swing outside (0, 1): exit 2, one line."""
     status, out, err = cli("tornado", TREES / "nrr.yaml", f"--swing={swing}")
     assert (status, out) == (2, "")
-    assert err == f"kpitree: --swing: expected a number > 0, found '{swing}'\n"
+    assert err == f"kpitree: --swing: expected a number > 0 and < 1 (100%), found '{swing}'\n"
 
 
 def test_cli_plot_needs_a_known_format(cli, tmp_path: Path) -> None:
@@ -184,5 +184,5 @@ def test_cli_plot_directory_missing(cli, tmp_path: Path) -> None:
     target = tmp_path / "missing" / "chart.png"
     status, out, err = cli("tornado", TREES / "nrr.yaml", "--plot", target)
     assert (status, out) == (2, "")
-    assert err == f"kpitree: {target}: directory '{target.parent}' does not exist\n"
+    assert err == f"kpitree: --plot {target}: directory '{target.parent}' does not exist\n"
     assert not np.any([path.name.endswith(".tmp") for path in tmp_path.iterdir()])

@@ -181,13 +181,15 @@ def tornado(
     Raises
     ------
     DataError
-        For a swing that is not a positive number, an unknown range or period, or when no
+        For a swing outside (0, 1), an unknown range or period, or when no
         input has what the range needs.
     """
     if range not in RANGES:
         raise DataError(f"range must be one of {', '.join(RANGES)}, found '{range}'")
-    if not swing > 0 or not np.isfinite(swing):
-        raise DataError(f"swing must be a number > 0, found {swing:g}")
+    if not 0 < swing < 1:
+        # At 1 (100 %) the low end is 0 and beyond it changes sign: a rate or count that
+        # divides (cost per lead) would make the KGI infinite, not the bar informative.
+        raise DataError(f"swing must be a number > 0 and < 1 (100 %), found {swing:g}")
     index = resolve_period(tree, period)
     base = tree.input_values(overrides, scenario)
     periods = tree.time.periods if tree.time is not None else 1

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +86,27 @@ def figure_format(path: str | None, option: str = "--plot") -> str | None:
     if suffix not in FIGURE_FORMATS:
         found = f"'{suffix}'" if suffix else "no extension"
         raise UsageError(f"{option} {path}: expected a .png, .svg or .pdf file, found {found}")
+    check_output(path, option)
     return FIGURE_FORMATS[suffix]
+
+
+def check_output(path: str | Path, option: str) -> None:
+    """Refuse an output path that cannot be written, before any computing: its folder is
+    missing or read-only, or the path is a folder.
+
+    Raises
+    ------
+    UsageError
+        Naming the option and the path.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"{option} {path}: directory '{directory}' does not exist")
+    if path.is_dir():
+        raise UsageError(f"{option} {path}: is a directory, expected a file name")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: directory '{directory}' is not writable")
 
 
 def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120) -> None:
@@ -101,14 +123,17 @@ def load_tree(args: argparse.Namespace) -> Tree:
 
 def parse_number(text: str, what: str) -> float:
     """A number as people type it: ``1_000``, ``2.5e6``, ``12%`` (0.12)."""
-    clean = text.strip().replace("_", "")
+    clean = unicodedata.normalize("NFKC", text).strip().replace("_", "")
     scale = 1.0
     if clean.endswith("%"):
         clean, scale = clean[:-1].strip(), 0.01
     try:
-        return float(clean) * scale
+        number = float(clean) * scale
     except ValueError:
         raise UsageError(f"{what}: '{text}' is not a number") from None
+    if not math.isfinite(number):
+        raise UsageError(f"{what}: expected a finite number, found '{text}'")
+    return number
 
 
 def parse_overrides(items: list[str]) -> dict[str, float | list[float]]:
@@ -137,7 +162,10 @@ def write_output(path: str | Path, data: bytes | str) -> None:
     if not directory.is_dir():
         raise UsageError(f"{path}: directory '{directory}' does not exist")
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write the file: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
@@ -147,6 +175,9 @@ def write_output(path: str | Path, data: bytes | str) -> None:
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
+    except OSError as error:  # disk full, a directory in the way
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write the file: {error.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -12,6 +12,7 @@ from kpitree.cli.options import (
     UsageError,
     add_tree,
     add_values,
+    check_output,
     load_tree,
     parse_overrides,
     write_output,
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {args.output}: expected an .html file")
+    check_output(args.output, "-o")
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
     tree = load_tree(args)

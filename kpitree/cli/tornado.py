@@ -35,7 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     how.add_argument(
         "--swing",
         metavar="X",
-        help="relative swing: base x (1 - X) and base x (1 + X) (default 0.1; 10%% also works)",
+        help="relative swing: base x (1 - X) and base x (1 + X), 0 < X < 1 (default 0.1; 10%% also "
+        "works)",
     )
     how.add_argument(
         "--range",
@@ -53,8 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
     swing = 0.1 if args.swing is None else parse_number(args.swing, "--swing")
-    if not swing > 0:
-        raise UsageError(f"--swing: expected a number > 0, found '{args.swing}'")
+    if not 0 < swing < 1:
+        raise UsageError(f"--swing: expected a number > 0 and < 1 (100%), found '{args.swing}'")
     figure_format(args.plot)
     tree = load_tree(args)
     result = tornado(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kpitree.distribution import Distribution, DistributionError
+from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import Location, SpecError, did_you_mean
 from kpitree.formula import FUNCTIONS
 from kpitree.node import INDICATORS, Alert, Node
@@ -40,13 +41,13 @@ def load(path: str | Path) -> Tree:
         :class:`~kpitree.errors.KpiTreeError` subclasses for formulas, cycles and values.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = decode_text(Path(path).read_bytes())
     except OSError as error:
         raise SpecError(
             f"cannot read the tree file: {error.strerror}", Location(str(path))
         ) from None
-    except UnicodeDecodeError:
-        raise SpecError("the tree file is not UTF-8 text", Location(str(path))) from None
+    except EncodingError as error:
+        raise SpecError(f"the tree file {error}", Location(str(path))) from None
     return loads(text, source=str(path))
 
 
@@ -81,6 +82,9 @@ class _TreeReader:
         nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
         locations = {"kgi": self.doc.where("kgi")}
         scenarios = self.scenarios(data.get("scenarios"), locations)
+        for key in ("name", "kgi"):
+            if data[key] is None or str(data[key]).strip() == "":
+                raise SpecError(f"'{key}' is empty", self.doc.where(key))
         return Tree(
             self.text(data["name"], ("name",)),
             self.text(data["kgi"], ("kgi",)),
@@ -99,6 +103,24 @@ class _TreeReader:
     ) -> None:
         for key in raw:
             if key not in allowed:
+                formula = raw.get("formula")
+                if (
+                    isinstance(formula, str)
+                    and raw[key] is None
+                    and formula.count("(") > formula.count(")")
+                ):
+                    # {formula: if(a > 0, a, 0)} is cut by YAML at each comma of the braces
+                    # into the formula 'if(a > 0' and keys 'a', '0)' without values.
+                    pieces = [formula]
+                    for other, value in raw.items():
+                        if other not in allowed and value is None:
+                            pieces.append(other)
+                    raise SpecError(
+                        f"{what}: formula '{formula}' is cut at a comma: inside {{...}} put a "
+                        f"formula with commas in quotes, {{formula: '{', '.join(pieces)}'}}, or "
+                        "write it on its own line",
+                        self.doc.where(*path, key),
+                    )
                 raise SpecError(
                     f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}"
                     f" (allowed: {', '.join(allowed)})",
@@ -243,13 +265,20 @@ class _TreeReader:
     def number(self, raw: Any, path: tuple, node: str, key: str) -> float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise SpecError(
-                f"node '{node}': {key} must be a number, found {raw!r}", self.doc.where(*path)
+                f"node '{node}': {key} must be a number, found {_shown(raw)}",
+                self.doc.where(*path),
             )
-        if not math.isfinite(raw):
+        try:
+            number = float(raw)
+        except OverflowError:  # an int with hundreds of digits
+            number = math.inf
+        if not math.isfinite(number):
+            found = raw if isinstance(raw, float) else f"a number of {len(str(raw))} digits"
             raise SpecError(
-                f"node '{node}': {key} must be finite, found {raw}", self.doc.where(*path)
+                f"node '{node}': {key} must be finite (at most about 1.8e308), found {found}",
+                self.doc.where(*path),
             )
-        return float(raw)
+        return number
 
     def pair(self, raw: Any, path: tuple, node: str, key: str) -> tuple[float | None, float | None]:
         if not isinstance(raw, list) or len(raw) != 2:
@@ -272,7 +301,7 @@ class _TreeReader:
                 f"node '{node}': alert must be {{below: x}} and/or {{above: x}}, found {raw!r}",
                 self.doc.where(*path),
             )
-        return Alert(
+        alert = Alert(
             below=self.number(raw["below"], (*path, "below"), node, "alert below")
             if "below" in raw
             else None,
@@ -280,6 +309,13 @@ class _TreeReader:
             if "above" in raw
             else None,
         )
+        if alert.below is not None and alert.above is not None and alert.below > alert.above:
+            raise SpecError(
+                f"node '{node}': alert below {alert.below:g} and above {alert.above:g} would "
+                "fire on every value (below must not exceed above)",
+                self.doc.where(*path),
+            )
+        return alert
 
     def distribution(self, raw: Any, path: tuple, node: str) -> Distribution:
         if not isinstance(raw, dict):
@@ -292,3 +328,9 @@ class _TreeReader:
             return Distribution.from_mapping(raw)
         except DistributionError as error:
             raise SpecError(f"node '{node}': {error}", self.doc.where(*path)) from None
+
+
+def _shown(raw: Any) -> str:
+    """A found value for a message: its repr, cut short."""
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:57]}..."
