@@ -341,3 +341,13 @@ def test_api_override_beyond_a_float_is_a_data_error() -> None:
     tree = kpitree.load(TREES / "webinar_case.yaml")
     with pytest.raises(DataError, match=r"node 'webinars': value must be finite .* too large"):
         tree.evaluate(overrides={"webinars": 10**400})
+
+
+@pytest.mark.parametrize("analysis", ["forecast", "sobol"])
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", True])
+def test_api_seed_must_be_a_whole_number(analysis, seed) -> None:
+    """forecast() and sobol() refuse a seed that is not a whole number >= 0 with a DataError
+    naming it, not numpy's bare ValueError or TypeError."""
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    with pytest.raises(DataError, match=r"seed must be a whole number >= 0, found"):
+        getattr(tree, analysis)(samples=64, seed=seed)

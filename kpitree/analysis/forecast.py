@@ -25,6 +25,7 @@ from kpitree.analysis.sampling import (
     assumptions,
     fixed_dict,
     generators,
+    seed_entropy,
 )
 from kpitree.engine import Engine
 from kpitree.errors import DataError
@@ -220,7 +221,7 @@ def forecast(
     if target is None:
         target = tree.nodes[name].target
     plan = assumptions(tree, overrides, scenario)
-    entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
+    entropy = seed_entropy(seed)
     sampler = InputSampler(tree, plan.fixed)
     blocks = BlockDraws()
     engine = _engine(tree, counts, blocks)

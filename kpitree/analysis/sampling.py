@@ -239,3 +239,19 @@ class InputSampler:
     def from_uniforms(self, name: str, uniforms: np.ndarray) -> np.ndarray:
         """``name``'s values at the quantiles ``uniforms`` (for quasi-random designs)."""
         return np.asarray(self.laws[name].ppf(uniforms), dtype=float)
+
+
+def seed_entropy(seed: int | None) -> int:
+    """The entropy of the random streams: ``seed`` itself, or a fresh one from the operating
+    system when ``None`` (reported in results so any run can be repeated).
+
+    Raises
+    ------
+    DataError
+        When ``seed`` is not a whole number >= 0.
+    """
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
+    ):
+        raise DataError(f"seed must be a whole number >= 0, found {seed!r}")
+    return int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from kpitree.analysis.sampling import InputSampler, assumptions, fixed_dict
+from kpitree.analysis.sampling import InputSampler, assumptions, fixed_dict, seed_entropy
 from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.tree import Overrides, Tree
@@ -221,7 +221,7 @@ def sobol(
         )
     periods = tree.time.periods if tree.time is not None else 1
     widths = [periods if sampler.distributions[x].vary == "period" else 1 for x in names]
-    entropy = int(np.random.SeedSequence(seed).entropy)  # type: ignore[arg-type]
+    entropy = seed_entropy(seed)
     x_a, x_b = _design(sampler, names, widths, n, entropy)
     k = len(names)
     total = n * (k + 2)
