@@ -168,3 +168,20 @@ def test_without_evaluation_inputs_show_their_values_and_no_status() -> None:
     assert "(JPY/month)" in texts
     for box in _boxes(ax).values():
         assert np.allclose(box.get_facecolor()[:3], _rgb(COLOURS[Status.NONE][0]))
+
+
+def test_small_tree_legend_fits_in_the_figure() -> None:
+    """A two-node tree is narrower than its one-row legend: the figure widens so the whole
+    legend is inside it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    tree = kpitree.loads(
+        "name: s\nkgi: b\nnodes:\n  a: {value: 1}\n  b: {formula: a * 2, target: 3}\n"
+    )
+    ax = plot_tree(tree, tree.evaluate())
+    figure = ax.figure
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    legend = ax.get_legend().get_window_extent(canvas.get_renderer())
+    assert legend.x0 >= 0
+    assert legend.x1 <= figure.bbox.x1

@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import PERCENT_UNITS, format_number
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def _title(result: Forecast) -> str:
     return node.title + (f" ({node.unit})" if node.unit else "")
 
 
+@with_fonts
 def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     """Quantile bands (5-95, 10-90, 25-75 %) and the median per period, with the target.
 
@@ -91,6 +93,7 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     return ax
 
 
+@with_fonts
 def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> Axes:
     """Histogram of the node at the last period over all paths, with the target line.
 
@@ -126,6 +129,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
     return ax
 
 
+@with_fonts
 def forecast_figure(result: Forecast) -> Any:
     """A figure with the fan chart (left) and the last period's histogram (right)."""
     figure = Figure(figsize=(13, 5), layout="constrained")

@@ -8,10 +8,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from kpitree.plots.fonts import with_fonts
+
 if TYPE_CHECKING:
     from kpitree.analysis.sobol import Sobol
 
 
+@with_fonts
 def plot_sobol(result: Sobol, ax: Axes | None = None) -> Axes:
     """Horizontal bars of S1 and ST per input (largest ST on top), with 95 % intervals.
 

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import format_number
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ LOW_COLOR = "#d95f02"
 HIGH_COLOR = "#1b9e77"
 
 
+@with_fonts
 def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
     """Draw ``result`` as a tornado chart: largest spread on top, base KGI as a vertical line.
 

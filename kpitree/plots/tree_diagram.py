@@ -22,6 +22,7 @@ from matplotlib.textpath import TextToPath
 
 from kpitree.analysis.batch import resolve_period
 from kpitree.analysis.status import Status, statuses
+from kpitree.plots.fonts import with_fonts
 from kpitree.plots.layout import Layout, layered_layout
 from kpitree.present.numbers import PERCENT_UNITS, format_number
 
@@ -52,6 +53,7 @@ class _Line:
     colour: str = "black"
 
 
+@with_fonts
 def plot_tree(
     tree: Tree,
     evaluation: Evaluation | None = None,
@@ -89,7 +91,9 @@ def plot_tree(
     layout = layered_layout(tree.graph, tree.kgi, sizes, gap_x=1.5 * fontsize, gap_y=3.5 * fontsize)
     margin = 1.5 * fontsize
     title_band, legend_band = 3.2 * fontsize, 3.0 * fontsize
-    width = layout.width + 2 * margin
+    # A small tree is narrower than its one-row legend: widen the drawing to fit the legend.
+    content = max(layout.width, _legend_width(evaluation is not None, fontsize))
+    width = content + 2 * margin
     height = layout.height + 2 * margin + title_band + legend_band
     if ax is None:
         figure = Figure(figsize=(width / 72, height / 72))
@@ -99,7 +103,7 @@ def plot_tree(
         box = ax.get_position()
         inches = ax.figure.get_size_inches()
         scale = min(box.width * inches[0] * 72 / width, box.height * inches[1] * 72 / height)
-    ax.set_xlim(-margin, layout.width + margin)
+    ax.set_xlim(-margin, content + margin)
     ax.set_ylim(-margin - legend_band, layout.height + margin + title_band)
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -219,19 +223,31 @@ def _title(tree: Tree, evaluation: Evaluation | None, index: int) -> str:
     return text
 
 
+def _legend_labels(coloured: bool) -> list[str]:
+    statuses = [status.value for status in COLOURS] if coloured else []
+    return [*statuses, "feeds (same period)", "earlier period (prev/delay)"]
+
+
+def _legend_width(coloured: bool, fontsize: float) -> float:
+    """The one-row legend's width in points: each label, its handle and the gaps."""
+    font = FontProperties(size=fontsize)
+    labels = _legend_labels(coloured)
+    text = sum(
+        _TEXT_PATH.get_text_width_height_descent(label, font, ismath=False)[0] for label in labels
+    )
+    # handlelength 2.5 + handletextpad 0.8 + columnspacing 2.0 font sizes per entry, borders.
+    return text * 1.05 + len(labels) * 5.3 * fontsize + 0.4 * fontsize
+
+
 def _legend(ax: Axes, coloured: bool, size: float, margin: float, band: float) -> None:
     handles: list[Patch | Line2D] = []
     if coloured:
-        handles += [
-            Patch(facecolor=fill, edgecolor=border, label=status.value)
-            for status, (fill, border) in COLOURS.items()
-        ]
+        handles += [Patch(facecolor=fill, edgecolor=border) for fill, border in COLOURS.values()]
     handles += [
-        Line2D([], [], color="#555555", linewidth=0.8, label="feeds (same period)"),
-        Line2D([], [], color="#555555", linewidth=0.8, linestyle="--",
-               label="earlier period (prev/delay)"),
-    ]  # fmt: skip
+        Line2D([], [], color="#555555", linewidth=0.8),
+        Line2D([], [], color="#555555", linewidth=0.8, linestyle="--"),
+    ]
     ax.legend(
-        handles=handles, loc="lower left", ncol=len(handles), fontsize=size, frameon=False,
-        bbox_to_anchor=(0, 0), borderaxespad=0.2, handlelength=2.5,
+        handles=handles, labels=_legend_labels(coloured), loc="lower left", ncol=len(handles),
+        fontsize=size, frameon=False, bbox_to_anchor=(0, 0), borderaxespad=0.2, handlelength=2.5,
     )  # fmt: skip

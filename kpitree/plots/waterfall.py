@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import format_number, format_signed
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 UP, DOWN, TOTAL = "#2a9d8f", "#e76f51", "#577590"
 
 
+@with_fonts
 def plot_waterfall(result: Attribution, ax: Axes | None = None, *, top: int = 10) -> Axes:
     """Draw base -> contributions (largest first) -> new as a waterfall.
 
