@@ -10,6 +10,7 @@ from matplotlib.ticker import FuncFormatter
 
 from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import format_number
+from kpitree.present.tornado import swing_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -59,8 +60,8 @@ def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
     ax.set_xlabel(f"{result.kgi}{unit}")
     when = f" at {result.period}" if result.period else ""
     ax.set_title(
-        f"{result.tree}: {result.kgi}{when}, base {format_number(base, result.kgi_unit)} "
-        f"({_swing_text(result)})",
+        f"{result.tree}: {result.kgi}{when}, base {format_number(base, result.kgi_unit)}\n"
+        f"{swing_text(result)}",
         fontsize=10,
         pad=22,
     )
@@ -86,11 +87,3 @@ def _tick_label(bar: TornadoBar) -> str:
     low, high = format_number(bar.low_value, bar.unit), format_number(bar.high_value, bar.unit)
     mean = " (mean)" if bar.per_period else ""
     return f"{bar.name}{clipped}\n{low} .. {high}{mean}"
-
-
-def _swing_text(result: Tornado) -> str:
-    if result.range == "swing":
-        return f"each input ±{result.swing:.0%}"
-    if result.range == "benchmark":
-        return "each input across its benchmark range"
-    return "each input from its 5th to 95th percentile"
