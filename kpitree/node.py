@@ -11,6 +11,8 @@ Value = float | tuple[float, ...]
 """An input's value: one number, or one number per period in a timed tree."""
 
 INDICATORS = ("leading", "coincident", "lagging")
+PERCENT_UNITS = ("%", "percent")
+"""Units that mark a fraction (0.15) to be shown as a percentage (15 %)."""
 
 
 @dataclass(frozen=True)

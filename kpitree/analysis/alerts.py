@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from kpitree.evaluation import Evaluation
 
@@ -62,9 +61,3 @@ def check_alerts(evaluation: Evaluation) -> list[AlertHit]:
                         AlertHit(name, period, float(value), threshold, direction, node.owner)
                     )
     return hits
-
-
-def alerts_frame(hits: list[AlertHit]) -> pd.DataFrame:
-    """One row per alert hit."""
-    columns = ["node", "period", "value", "threshold", "direction", "owner"]
-    return pd.DataFrame([hit.to_dict() for hit in hits], columns=columns)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kpitree.present.numbers import PERCENT_UNITS
+from kpitree.node import PERCENT_UNITS
 
 if TYPE_CHECKING:
     from kpitree.evaluation import Evaluation

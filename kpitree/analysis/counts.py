@@ -107,6 +107,8 @@ class BinomialFlow:
         self.blocks = blocks
 
     def __call__(self, *arguments: np.ndarray) -> np.ndarray:
+        """The node's values for the engine: Binomial(round(count), rate) per path and period,
+        drawn from the current blocks' generators (arguments as the node's formula reads)."""
         rows = sum(self.blocks.sizes)
         count = np.rint(np.asarray(arguments[self.count_index], dtype=float))
         rate = np.asarray(arguments[self.rate_index], dtype=float)

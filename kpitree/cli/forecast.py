@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from kpitree.cli.options import (
-    UsageError,
     add_format,
     add_plot,
     add_tree,
@@ -15,6 +14,7 @@ from kpitree.cli.options import (
     load_tree,
     parse_number,
     parse_overrides,
+    parse_whole,
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
@@ -67,16 +67,6 @@ def add_sampling(parser: argparse.ArgumentParser, default_samples: str) -> None:
         "--seed", metavar="S", help="seed of the random numbers: the same seed gives the same "
         "result (default: a fresh seed, reported in the output)",
     )  # fmt: skip
-
-
-def parse_whole(text: str | None, what: str) -> int | None:
-    """A whole number >= 0 as people type it (``100_000``, ``1e5``); ``None`` passes."""
-    if text is None:
-        return None
-    number = parse_number(text, what)
-    if number < 0 or number != int(number):
-        raise UsageError(f"{what}: expected a whole number >= 0, found '{text}'")
-    return int(number)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -136,6 +136,16 @@ def parse_number(text: str, what: str) -> float:
     return number
 
 
+def parse_whole(text: str | None, what: str) -> int | None:
+    """A whole number >= 0 as people type it (``100_000``, ``1e5``); ``None`` passes."""
+    if text is None:
+        return None
+    number = parse_number(text, what)
+    if number < 0 or number != int(number):
+        raise UsageError(f"{what}: expected a whole number >= 0, found '{text}'")
+    return int(number)
+
+
 def parse_overrides(items: list[str]) -> dict[str, float | list[float]]:
     """``["win_rate=0.3", "leads=[1, 2, 3]"]`` -> ``{"win_rate": 0.3, "leads": [1, 2, 3]}``."""
     overrides: dict[str, float | list[float]] = {}

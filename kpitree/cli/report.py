@@ -7,7 +7,6 @@ import argparse
 from pathlib import Path
 
 from kpitree.actuals import read_actuals
-from kpitree.cli.forecast import parse_whole
 from kpitree.cli.options import (
     UsageError,
     add_tree,
@@ -15,10 +14,10 @@ from kpitree.cli.options import (
     check_output,
     load_tree,
     parse_overrides,
+    parse_whole,
     write_output,
 )
-
-SAMPLES, SEED = "2_000", "1"  # as kpitree.report.context.SAMPLES and SEED
+from kpitree.report.context import SAMPLES, SEED
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -42,11 +41,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "attribution of the KGI's gap; the plan is the tree's values or --scenario",
     )
     parser.add_argument(
-        "--samples", metavar="N", default=SAMPLES,
-        help=f"forecast paths (default: {SAMPLES}, quick; more gives smoother bands)",
+        "--samples", metavar="N", default=str(SAMPLES),
+        help=f"forecast paths (default: {SAMPLES:_}, quick; more gives smoother bands)",
     )  # fmt: skip
     parser.add_argument(
-        "--seed", metavar="S", default=SEED,
+        "--seed", metavar="S", default=str(SEED),
         help=f"seed of the forecast (default: {SEED}, fixed, so the same tree and options give "
         "the same report)",
     )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kpitree.cli.forecast import add_sampling, parse_whole
+from kpitree.cli.forecast import add_sampling
 from kpitree.cli.options import (
     add_format,
     add_plot,
@@ -14,6 +14,7 @@ from kpitree.cli.options import (
     figure_format,
     load_tree,
     parse_overrides,
+    parse_whole,
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar

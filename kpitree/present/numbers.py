@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-PERCENT_UNITS = ("%", "percent")
+from kpitree.node import PERCENT_UNITS
 
 
 def format_number(value: float, unit: str | None = None) -> str:
