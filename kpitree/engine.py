@@ -110,7 +110,7 @@ class Engine:
         self, tree: Tree, replacements: Mapping[str, Callable[..., Any]] | None = None
     ) -> None:
         self.tree = tree
-        self.periods = tree.time.periods if tree.time is not None else 1
+        self.periods = tree.period_count
         self.replacements = dict(replacements or {})
         for name in self.replacements:
             if name not in tree.formulas:

@@ -153,6 +153,12 @@ class Tree:
         return self.time is not None
 
     @property
+    def period_count(self) -> int:
+        """The number of periods: ``time.periods`` for a timed tree, 1 for a static one (the
+        engine evaluates a static tree as one period)."""
+        return self.time.periods if self.time is not None else 1
+
+    @property
     def periods(self) -> tuple[str, ...] | None:
         """The period labels of a timed tree, ``None`` for a static one."""
         return self.time.labels if self.time is not None else None

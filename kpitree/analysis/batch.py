@@ -82,7 +82,7 @@ def evaluate_rows(
         Every node's ``(samples, periods)`` values.
     """
     inputs = dict(tree.input_values() if base is None else base)
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     for name, values in changes.items():
         if name not in inputs:
             raise DataError(f"'{name}' is not an input of tree '{tree.name}'")

@@ -230,7 +230,7 @@ def bottlenecks(
     index = resolve_period(tree, period)
     base = tree.input_values(overrides, scenario)
     local = sensitivity(tree, period=period, overrides=overrides, scenario=scenario)
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     moves: list[tuple[str, np.ndarray, np.ndarray, str, bool]] = []
     flat = []
     for entry in local.inputs:

@@ -128,7 +128,7 @@ def tangents(
     tangents : dict
         Every node's tangent, ``(rows, periods)``: d node / d (step along the row's direction).
     """
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     run = tree.engine.run(base, samples=1)
     values = {name: np.asarray(array[0], dtype=float) for name, array in run.items()}
     tangent: dict[str, np.ndarray] = {}

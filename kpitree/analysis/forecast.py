@@ -153,7 +153,7 @@ def _check_options(samples: int, counts: str | None, chunk: int) -> None:
 def _engine(tree: Tree, counts: str | None, blocks: BlockDraws) -> Engine:
     if counts is None:
         return tree.engine
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     replacements = {}
     for rule in binomial_flows(tree):
         arguments = tree.engine.arguments(rule.node)
@@ -226,7 +226,7 @@ def forecast(
     blocks = BlockDraws()
     engine = _engine(tree, counts, blocks)
     base = plan.values
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     values = np.empty((samples, periods))
     for start in range(0, samples, chunk):
         stop = min(samples, start + chunk)

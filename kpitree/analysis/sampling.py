@@ -171,7 +171,7 @@ class InputSampler:
 
     def __init__(self, tree: Tree, fixed: Collection[str] = ()) -> None:
         self.tree = tree
-        self.periods = tree.time.periods if tree.time is not None else 1
+        self.periods = tree.period_count
         self.names = uncertain_inputs(tree, fixed)
         self.distributions: dict[str, Distribution] = {
             name: tree.nodes[name].distribution  # type: ignore[misc]

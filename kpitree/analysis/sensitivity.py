@@ -139,7 +139,7 @@ def sensitivity(
     base = tree.input_values(overrides, scenario)
     names = tree.inputs
     count = len(names)
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     # Rows 0..n-1 shift input i by one unit in every period; rows n..2n-1 move it by its own
     # value (d/dλ of λ x_t at λ = 1), which is the elasticity's numerator.
     seeds = {}

@@ -219,7 +219,7 @@ def sobol(
         raise DataError(
             f"tree '{tree.name}': no input has a distribution, so there is nothing to vary"
         )
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     widths = [periods if sampler.distributions[x].vary == "period" else 1 for x in names]
     entropy = seed_entropy(seed)
     x_a, x_b = _design(sampler, names, widths, n, entropy)

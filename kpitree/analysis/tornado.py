@@ -192,7 +192,7 @@ def tornado(
         raise DataError(f"swing must be a number > 0 and < 1 (100 %), found {swing:g}")
     index = resolve_period(tree, period)
     base = tree.input_values(overrides, scenario)
-    periods = tree.time.periods if tree.time is not None else 1
+    periods = tree.period_count
     swung: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, bool]] = []
     skipped = []
     for name in tree.inputs_of(tree.kgi):
