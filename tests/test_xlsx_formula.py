@@ -131,3 +131,33 @@ def test_a_choice_without_else_is_refused() -> None:
     choice = sympy.Piecewise((a, a > 0))
     with pytest.raises(KpiTreeError, match="node 'x': cannot write a choice with no 'else'"):
         excel_formula(choice, _upper, "x")
+
+
+def test_a_formula_longer_than_excel_takes_is_refused() -> None:
+    """A formula beyond Excel's 8,192 characters is an error naming the node."""
+    total = sympy.Add(*(node_symbol(f"kpi_{index}") for index in range(2000)))
+    with pytest.raises(
+        FormulaError, match=r"node 'big': .* characters long, and Excel takes at most 8,192"
+    ):
+        excel_formula(total, _upper, "big")
+
+
+def test_functions_nested_deeper_than_excel_takes_are_refused() -> None:
+    """Functions nested beyond Excel's 64 levels are an error naming the node; 64 pass."""
+
+    def nested(depth: int) -> sympy.Expr:
+        expr: sympy.Expr = node_symbol("a")
+        for _ in range(depth):
+            expr = sympy.exp(expr)
+        return expr
+
+    assert excel_formula(nested(64), _upper, "deep").count("EXP(") == 64
+    with pytest.raises(FormulaError, match=r"node 'deep': .* nests 65 functions deep"):
+        excel_formula(nested(65), _upper, "deep")
+
+
+def test_xor_is_written_without_excel_2013_functions() -> None:
+    """Xor (which sympy may make of nested if()) is an odd count of true conditions."""
+    a, b = node_symbol("a"), node_symbol("b")
+    xor = sympy.Piecewise((1, sympy.Xor(a > 0, b > 0)), (0, True))
+    assert excel_formula(xor, _upper, "x") == "=IF(MOD((A>0)+(B>0),2)=1,1,0)"

@@ -143,6 +143,31 @@ RANDOM_INPUTS = {"a": 1.7, "b": -0.6, "c": 2.25}
 RANDOM_COUNT = 200
 
 
+def _logic_expressions() -> list[sympy.Expr]:
+    """Conditions sympy can make of nested if() (and Heaviside, from derivatives), which the
+    language cannot write directly."""
+    a, b, c = (node_symbol(name) for name in RANDOM_INPUTS)
+
+    def number(condition: sympy.Basic) -> sympy.Expr:
+        return sympy.Piecewise((1, condition), (0, True))
+
+    return [
+        number(sympy.Xor(a > 0, b > 0, c > 2)),
+        number(sympy.Xor(a > 0, b > 0)),
+        number(sympy.ITE(a > b, b < c, c > a)),
+        number(sympy.ITE(a < b, b < c, c < a)),
+        number(sympy.Implies(a > 0, b > 0)),
+        number(sympy.Implies(a < 0, b > 0)),
+        number(sympy.Nand(a > 0, b < 0)),
+        number(sympy.Nor(a < 0, b > 0)),
+        number(sympy.Equivalent(a > 0, b > 0)),
+        number(sympy.Equivalent(a > 0, b < 0, c > 0)),
+        number(sympy.And(a > 0, sympy.Or(b > 0, sympy.Not(c > 3)))),
+        sympy.Heaviside(b) + sympy.Heaviside(a) + sympy.Heaviside(a - a),
+        sympy.Heaviside(a - a, 1) * c,
+    ]
+
+
 @pytest.fixture(scope="module")
 def recomputed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every workbook of this module, written by kpitree and recomputed by LibreOffice."""
@@ -190,6 +215,8 @@ def _random_workbook(path: Path) -> None:
     address = {node_symbol(name): f"${'ABC'[i]}$1" for i, name in enumerate(RANDOM_INPUTS)}
     for row, (_, expr) in enumerate(_random_formulas(RANDOM_COUNT, seed=11), start=2):
         sheet.cell(row, 1, excel_formula(expr, address.__getitem__, "r"))
+    for row, expr in enumerate(_logic_expressions(), start=2):
+        sheet.cell(row, 2, excel_formula(expr, address.__getitem__, "r"))
     workbook.save(path)
 
 
@@ -309,3 +336,14 @@ def test_random_formulas_recompute_to_numpy(recomputed) -> None:
         assert _close(got, expected), (text, got, expected, sympy.N(expr, 5))
         checked += 1
     assert checked > RANDOM_COUNT // 2
+
+
+def test_logic_and_heaviside_recompute_to_numpy(recomputed) -> None:
+    """Xor, ITE, Implies, Nand, Nor, Equivalent, And/Or/Not conditions and Heaviside give in
+    LibreOffice what the engine's compiled numpy function gives."""
+    sheet = openpyxl.load_workbook(recomputed["random"], data_only=True).active
+    symbols = [node_symbol(name) for name in RANDOM_INPUTS]
+    inputs = [np.full((1, 1), value) for value in RANDOM_INPUTS.values()]
+    for row, expr in enumerate(_logic_expressions(), start=2):
+        expected = float(np.asarray(compile_expression(expr, symbols)(*inputs)).reshape(-1)[0])
+        assert _close(sheet.cell(row, 2).value, expected), expr

@@ -15,6 +15,7 @@ parenthesised; otherwise parentheses appear only where precedence needs them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import sympy
@@ -29,6 +30,14 @@ _COMPARE, _SUM, _PRODUCT, _POWER, _ATOM = range(5)
 
 _EXACT_INTEGER = 2**53
 """Integers up to this size are exact in a double; bigger ones are written as floats."""
+
+_SLOT = re.compile("\x00([0-9]+)\x00")
+"""Where a symbol's text goes in a formula template."""
+
+MAX_FORMULA_LENGTH = 8192
+"""Excel's longest formula, in characters."""
+MAX_FUNCTION_DEPTH = 64
+"""Excel's deepest nesting of functions."""
 
 _COMPARISONS = {
     sympy.StrictLessThan: "<",
@@ -62,9 +71,86 @@ def excel_formula(expr: sympy.Basic, reference: Reference, node: str) -> str:
     Raises
     ------
     FormulaError
-        When the expression holds a construct with no spreadsheet equivalent here.
+        When the expression holds a construct with no spreadsheet equivalent here, or the
+        formula is longer or nests deeper than Excel allows.
     """
-    return "=" + _Translator(reference, node).text(expr)
+    return FormulaTemplate(expr, node).fill(reference)
+
+
+class FormulaTemplate:
+    """A node's formula translated once, its symbols left as slots to fill per cell.
+
+    A timed tree has one formula per period that differs only in the cells it reads, so the
+    expression is walked once and each period only fills in its references.
+
+    Parameters
+    ----------
+    expr : sympy.Basic
+        A node's formula.
+    node : str
+        The node's name, for error messages.
+
+    Raises
+    ------
+    FormulaError
+        When the expression holds a construct with no spreadsheet equivalent here, or nests
+        functions deeper than Excel allows.
+    """
+
+    def __init__(self, expr: sympy.Basic, node: str) -> None:
+        self.node = node
+        self.symbols: list[sympy.Symbol] = []
+        slots: dict[sympy.Symbol, str] = {}
+
+        def slot(symbol: sympy.Symbol) -> str:
+            if symbol not in slots:
+                slots[symbol] = f"\x00{len(self.symbols)}\x00"
+                self.symbols.append(symbol)
+            return slots[symbol]
+
+        self.text = "=" + _Translator(slot, node).text(expr)
+        self._parts = _SLOT.split(self.text)
+        depth = _function_depth(self.text)
+        if depth > MAX_FUNCTION_DEPTH:
+            raise FormulaError(
+                f"node '{node}': as a spreadsheet formula it nests {depth} functions deep, "
+                f"and Excel takes at most {MAX_FUNCTION_DEPTH}: split it into nodes"
+            )
+
+    def fill(self, reference: Reference) -> str:
+        """The formula with each symbol replaced by ``reference(symbol)``.
+
+        Raises
+        ------
+        FormulaError
+            When the result is longer than Excel allows.
+        """
+        texts = [reference(symbol) for symbol in self.symbols]
+        parts = self._parts
+        formula = "".join(
+            part if index % 2 == 0 else texts[int(part)] for index, part in enumerate(parts)
+        )
+        if len(formula) > MAX_FORMULA_LENGTH:
+            raise FormulaError(
+                f"node '{self.node}': as a spreadsheet formula it is {len(formula):,} characters "
+                f"long, and Excel takes at most {MAX_FORMULA_LENGTH:,}: split it into nodes"
+            )
+        return formula
+
+
+def _function_depth(text: str) -> int:
+    """How deep function calls nest in formula ``text`` (parentheses of grouping excluded)."""
+    stack: list[bool] = []
+    calls = deepest = 0
+    for index, character in enumerate(text):
+        if character == "(":
+            is_call = index > 0 and (text[index - 1].isalpha() or text[index - 1] == ".")
+            stack.append(is_call)
+            calls += is_call
+            deepest = max(deepest, calls)
+        elif character == ")" and stack:
+            calls -= stack.pop()
+    return deepest
 
 
 def excel_number(value: float | int | sympy.Number) -> str:
@@ -225,7 +311,9 @@ class _Translator:
         if isinstance(expr, sympy.ITE):
             return self.call("IF", expr.args)
         if isinstance(expr, sympy.Xor):
-            return self.call("XOR", expr.args)
+            # XOR() is not in Excel before 2013: an odd count of true arguments says the same.
+            count = "+".join(f"({self.text(arg)})" for arg in expr.args)
+            return f"MOD({count},2)=1"
         if isinstance(expr, sympy.Implies):
             condition, consequence = expr.args
             return f"OR(NOT({self.text(condition)}),{self.text(consequence)})"

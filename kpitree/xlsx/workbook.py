@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitree.node import PERCENT_UNITS
-from kpitree.xlsx.formula import excel_formula
+from kpitree.xlsx.formula import FormulaTemplate
 from kpitree.xlsx.layout import (
     FIRST_NODE_ROW,
     FORMULA,
@@ -185,9 +185,9 @@ def _write_node(
     if node.is_input:
         _write_input(sheet, layout, row, cells, value)
     else:
-        expr = tree.formulas[name].expr
+        template = FormulaTemplate(tree.formulas[name].expr, name)
         for period, cell in enumerate(cells, start=1):
-            cell.value = excel_formula(expr, layout.reference(name, period), name)
+            cell.value = template.fill(layout.reference(name, period))
     if node.unit is not None and node.unit.strip() in PERCENT_UNITS:
         for cell in cells:
             cell.number_format = "0.00%"
