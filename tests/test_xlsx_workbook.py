@@ -104,11 +104,12 @@ def test_the_kgi_summary_reads_its_target_value_and_status_cells() -> None:
         ("\rx", "'\rx"),
         ("ARR (JPY)", "ARR (JPY)"),
         ("bell\x07", "bell"),
+        pytest.param("=" + "x" * 40_000, "'=" + "x" * 32_764 + "…", id="too-long"),
     ],
 )
 def test_text_that_could_run_as_a_formula_is_neutralised(text, shown) -> None:
     """Text starting with = + - @ tab or CR gets an apostrophe; control characters that an
-    xlsx file cannot hold are dropped."""
+    xlsx file cannot hold are dropped; text beyond a cell's 32,767 characters is cut."""
     assert safe_text(text) == shown
 
 

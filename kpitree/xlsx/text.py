@@ -12,6 +12,9 @@ program that copies the text into one): the text of a label could run a command.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """Control characters that an xlsx file cannot hold."""
 
+CELL_TEXT_LENGTH = 32_767
+"""The most characters an Excel cell holds; longer text is cut (with an ellipsis)."""
+
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 SHEET_NAME_LENGTH = 31
 _RESERVED_SHEETS = {"history"}
@@ -19,9 +22,12 @@ _RESERVED_SHEETS = {"history"}
 
 def safe_text(text: str) -> str:
     """``text`` as a cell shows it and never runs it: a leading ``= + - @``, tab or carriage
-    return gets an apostrophe in front, and characters a workbook cannot hold are dropped."""
+    return gets an apostrophe in front, characters a workbook cannot hold are dropped and text
+    longer than a cell holds is cut."""
     clean = _ILLEGAL.sub("", text)
-    return "'" + clean if clean.startswith(_FORMULA_START) else clean
+    if clean.startswith(_FORMULA_START):
+        clean = "'" + clean
+    return clean if len(clean) <= CELL_TEXT_LENGTH else clean[: CELL_TEXT_LENGTH - 1] + "…"
 
 
 def sheet_name(wanted: str, taken: set[str]) -> str:
