@@ -82,7 +82,8 @@ def test_every_bundled_tree_has_a_department_sheet_per_owner() -> None:
 
 
 def test_the_kgi_summary_reads_its_target_value_and_status_cells() -> None:
-    """The summary line shows the KGI's target, last value and status as references."""
+    """The summary line shows the KGI's target, last value and status as references, and
+    status cells are coloured by their live value."""
     tree = kpitree.load(TREES / "saas_arr.yaml")
     layout = Layout(tree)
     sheet = build_workbook(tree)[MAIN_SHEET]
@@ -91,6 +92,12 @@ def test_the_kgi_summary_reads_its_target_value_and_status_cells() -> None:
     assert sheet.cell(2, 4).value == f"={layout.address(row, TARGET)}"
     assert sheet.cell(2, 6).value == f"={layout.cell('arr', 12)}"
     assert sheet.cell(row, STATUS).value.startswith("=CHOOSE(MAX(IF(")
+    rules = {
+        str(ranges.sqref): sorted(rule.formula[0] for rule in ranges.rules)
+        for ranges in sheet.conditional_formatting
+    }
+    colours = ['"at risk"', '"off track"', '"on track"']
+    assert rules == {"G2": colours, f"G7:G{6 + len(tree.nodes)}": colours}
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kpitree.analysis.status import Status
 from kpitree.node import PERCENT_UNITS
 from kpitree.xlsx.formula import FormulaTemplate
 from kpitree.xlsx.layout import (
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 _INPUT_FILL = PatternFill("solid", start_color="FFF2CC")
 """Inputs are the cells to edit: the usual pale yellow of a spreadsheet's assumptions."""
 _BOLD = Font(bold=True)
+_STATUS_FILLS = {Status.ON_TRACK: "D8F0D2", Status.AT_RISK: "FFE7B8", Status.OFF_TRACK: "F9D0D0"}
+"""The tree diagram's box colours, so a status reads the same in both."""
 _WIDTHS = {NAME: 22, LABEL: 36, OWNER: 16, UNIT: 16, FORMULA: 36, TARGET: 14, STATUS: 11}
 
 
@@ -81,10 +85,16 @@ def build_workbook(
     _write_headers(sheet, layout)
     for name in tree.nodes:
         _write_node(sheet, layout, name, values.get(name))
+    last_row = FIRST_NODE_ROW + len(tree.nodes) - 1
+    _colour_statuses(sheet, f"{layout.address(KGI_ROW, STATUS)}")
+    _colour_statuses(
+        sheet, f"{layout.address(FIRST_NODE_ROW, STATUS)}:{layout.address(last_row, STATUS)}"
+    )
     taken = {MAIN_SHEET.casefold()}
     for owner, names in _owners(tree).items():
         department = workbook.create_sheet(sheet_name(owner, taken))
         _write_department(department, layout, owner, names)
+        _colour_statuses(department, f"E4:E{3 + len(names)}")
     # Excel then computes every formula on opening (openpyxl writes no cached results).
     workbook.calculation.fullCalcOnLoad = True
     return workbook
@@ -112,6 +122,14 @@ def _text(sheet: Worksheet, row: int, column: int, text: str | None, bold: bool 
     cell.data_type = "s"  # text stays text, whatever it looks like
     if bold:
         cell.font = _BOLD
+
+
+def _colour_statuses(sheet: Worksheet, cells: str) -> None:
+    """Fill status cells by their (live) value: green, amber, red."""
+    for status, colour in _STATUS_FILLS.items():
+        fill = PatternFill("solid", start_color=colour, end_color=colour)
+        rule = CellIsRule(operator="equal", formula=[f'"{status.value}"'], fill=fill)
+        sheet.conditional_formatting.add(cells, rule)
 
 
 def _write_summary(sheet: Worksheet, layout: Layout, values: str) -> None:
