@@ -17,6 +17,7 @@ from kpitree.cli import (
     check,
     compare,
     evaluate,
+    export,
     forecast,
     plot,
     report,
@@ -42,6 +43,7 @@ COMMANDS = (
     check,
     plot,
     report,
+    export,
 )
 
 
