@@ -9,6 +9,8 @@ Swings (``range``):
   and listed in ``skipped``.
 - ``"distribution"``: the 5th and 95th percentiles of the input's distribution
   (``Distribution.law().ppf``), the same in every period. Inputs without one are skipped.
+  The law is the one forecast and Sobol draw from: truncated to the input's bounds when it
+  reaches beyond them, so its percentiles lie inside them.
 
 Every swing value is clipped to the input's bounds; a clipped bar says so (``clipped``). All
 swings are rows of one engine call.
