@@ -197,6 +197,7 @@ def tornado(
     periods = tree.period_count
     swung: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, bool]] = []
     skipped = []
+    upstream = set(tree.inputs_of(tree.kgi))
     for name in tree.inputs_of(tree.kgi):
         node = tree.nodes[name]
         value = np.broadcast_to(np.asarray(base[name], dtype=float), (periods,))
@@ -249,7 +250,7 @@ def tornado(
         scenario=scenario,
         bars=tuple(bars),
         skipped=tuple(skipped),
-        not_upstream=tuple(name for name in tree.inputs if name not in tree.inputs_of(tree.kgi)),
+        not_upstream=tuple(name for name in tree.inputs if name not in upstream),
     )
 
 
