@@ -57,6 +57,9 @@ def fit(text: str, width: int = CELL_WIDTH) -> str:
     """
     if len(text) * 2 <= width:  # no character takes more than two columns
         return text
+    head = text[: width + 1]
+    if head.isascii():  # one column per character
+        return text if len(text) <= width else head[: width - 1] + ELLIPSIS
     used = 0
     cut = 0  # characters that fit in width - 1 columns, leaving room for the ellipsis
     for index, character in enumerate(text):
