@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 
@@ -34,12 +35,14 @@ def render_table(
     align = align or "l" + "r" * (columns - 1)
     header = [fit(str(cell)) for cell in header]
     rows = [[fit(str(cell)) for cell in row] for row in rows]
-    widths = [max(display_width(row[i]) for row in [header, *rows]) for i in range(columns)]
+    # Measured once per distinct text: a table repeats its owners, units and cut cells.
+    measure = functools.cache(display_width)
+    widths = [max(measure(row[i]) for row in [header, *rows]) for i in range(columns)]
 
     def line(cells: Sequence[str]) -> str:
         parts = []
         for cell, width, how in zip(cells, widths, align, strict=True):
-            pad = " " * (width - display_width(cell))
+            pad = " " * (width - measure(cell))
             parts.append(f"{cell}{pad}" if how == "l" else f"{pad}{cell}")
         return "  ".join(parts).rstrip()
 
@@ -74,6 +77,8 @@ def fit(text: str, width: int = CELL_WIDTH) -> str:
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal: two for a wide character (漢字, カナ, full-width
     digits), none for a combining mark, one otherwise; so Japanese labels and owners align."""
+    if text.isascii():  # the common case, one column per character
+        return len(text)
     return sum(_character_width(character) for character in text)
 
 
