@@ -129,7 +129,9 @@ def _value(tree: Tree, node: Node, evaluation: Evaluation | None, index: int) ->
 
 def _box_lines(node: Node, value: float | None) -> list[_Line]:
     # Long text is cut (three label lines, one owner line) so a box stays a box.
-    title = textwrap.wrap(fit(node.title, 3 * LABEL_WIDTH), LABEL_WIDTH, max_lines=3)
+    title = textwrap.wrap(
+        fit(node.title, 3 * LABEL_WIDTH), LABEL_WIDTH, max_lines=3, placeholder=" …"
+    )
     lines = [_Line(text, weight="bold") for text in title]
     unit = f" {node.unit}" if node.unit and node.unit not in PERCENT_UNITS else ""
     if value is not None:
