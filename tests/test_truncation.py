@@ -207,3 +207,29 @@ def test_report_forecast_names_the_truncated_law() -> None:
 
     html = build_report(funnel(), samples=256, seed=1, sections=[forecast_section])
     assert "win_rate (normal, truncated to its bounds: 30.9 % cut)" in html
+
+
+def test_truncated_gamma_matches_numerical_integration() -> None:
+    """gamma(mean 4, sd 1) on [3, 5]: at each of its quantiles u, the integral of the gamma
+    density from 3, over the integral from 3 to 5, is u (scipy.integrate.quad as reference)."""
+    from scipy import integrate
+
+    law = Node(
+        "cycle", value=4, bounds=(3, 5), distribution=Distribution("gamma", {"mean": 4, "sd": 1})
+    ).distribution.law()
+    density = stats.gamma(a=16, scale=0.25).pdf
+    kept = integrate.quad(density, 3, 5)[0]
+    for u in (0.01, 0.25, 0.5, 0.75, 0.99):
+        x = float(law.ppf(u))
+        assert 3 <= x <= 5
+        assert integrate.quad(density, 3, x)[0] / kept == pytest.approx(u, rel=1e-7)
+
+
+def test_period_draws_are_truncated_too() -> None:
+    """A `vary: period` normal on [0, 1] is drawn inside the bounds in every period."""
+    text = FUNNEL.replace("LAW", "{dist: normal, mean: 0.9, sd: 0.2, vary: period}")
+    text = text.replace("kgi: won\n", "kgi: won\ntime: {periods: 6}\n")
+    draws = InputSampler(kpitree.loads(text)).draw(next(generators(4, 0, 1)), 5000)
+    assert draws["win_rate"].shape == (5000, 6)
+    assert draws["win_rate"].min() >= 0
+    assert draws["win_rate"].max() <= 1
