@@ -233,3 +233,14 @@ def test_period_draws_are_truncated_too() -> None:
     assert draws["win_rate"].shape == (5000, 6)
     assert draws["win_rate"].min() >= 0
     assert draws["win_rate"].max() <= 1
+
+
+def test_tornado_says_which_percentiles_come_from_a_truncated_law(cli, write_tree) -> None:
+    """The distribution tornado lists the truncated input and its cut share (table and JSON)."""
+    tree = funnel()
+    cut = stats.norm.cdf(0, 0.9, 0.2) + stats.norm.sf(1, 0.9, 0.2)
+    assert tree.tornado(range="distribution").truncated == {"win_rate": pytest.approx(cut)}
+    assert tree.tornado().truncated == {}
+    path = write_tree(FUNNEL.replace("LAW", NORMAL))
+    _, out, _ = cli("tornado", path, "--range", "distribution")
+    assert "percentiles of the law truncated to the input's bounds: win_rate (30.9 % cut)" in out

@@ -18,7 +18,7 @@ swings are rows of one engine call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -97,6 +97,9 @@ class Tornado:
     """Upstream inputs with no benchmark (or distribution) for the chosen range."""
     not_upstream: tuple[str, ...]
     """Inputs the KGI does not depend on (no bar: their spread is 0)."""
+    truncated: dict[str, float] = field(default_factory=dict)
+    """For ``range="distribution"``: the swung inputs whose law is truncated to their bounds,
+    with the share of its probability cut (as forecast and Sobol draw them)."""
 
     def __getitem__(self, name: str) -> TornadoBar:
         """The bar of input ``name``."""
@@ -114,7 +117,7 @@ class Tornado:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "range", "swing", "scenario", "bars",
-        "skipped", "not_upstream"}``."""
+        "skipped", "not_upstream", "truncated"}``."""
         return {
             "tree": self.tree,
             "kgi": self.kgi,
@@ -126,6 +129,7 @@ class Tornado:
             "bars": [bar.to_dict() for bar in self.bars],
             "skipped": list(self.skipped),
             "not_upstream": list(self.not_upstream),
+            "truncated": dict(self.truncated),
         }
 
     def plot(self, ax: Axes | None = None) -> Axes:
@@ -251,6 +255,13 @@ def tornado(
         bars=tuple(bars),
         skipped=tuple(skipped),
         not_upstream=tuple(name for name in tree.inputs if name not in upstream),
+        truncated={
+            bar.name: law.cut
+            for bar in bars
+            if range == "distribution"
+            and (law := tree.nodes[bar.name].distribution) is not None
+            and law.truncation != (None, None)
+        },
     )
 
 
