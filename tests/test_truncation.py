@@ -244,3 +244,21 @@ def test_tornado_says_which_percentiles_come_from_a_truncated_law(cli, write_tre
     path = write_tree(FUNNEL.replace("LAW", NORMAL))
     _, out, _ = cli("tornado", path, "--range", "distribution")
     assert "percentiles of the law truncated to the input's bounds: win_rate (30.9 % cut)" in out
+
+
+def test_count_with_a_floor_draws_no_negative_counts() -> None:
+    """The issue's negative counts: normal(5, 5) leads with bounds [0, null] are drawn >= 0,
+    their mean that of the normal truncated at 0 (scipy truncnorm) within 4 SE."""
+    text = """
+    name: leads
+    kgi: leads
+    nodes:
+      leads: {value: 5, unit: leads, bounds: [0, null],
+              distribution: {dist: normal, mean: 5, sd: 5}}
+    """
+    rows = 40_000
+    tree = kpitree.loads(text.replace("\n    ", "\n"))
+    draws = InputSampler(tree).draw(next(generators(9, 0, 1)), rows)["leads"]
+    reference = stats.truncnorm(-1, np.inf, loc=5, scale=5)
+    assert draws.min() >= 0
+    assert abs(draws.mean() - reference.mean()) < 4 * reference.std() / np.sqrt(rows)
