@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import DataError, Location, did_you_mean
+from kpitree.numbers import CharacterError, plain_text
 
 if TYPE_CHECKING:
     from kpitree.node import Node, Value
@@ -114,10 +114,12 @@ def parse_cell(text: str) -> float | None:
     Raises
     ------
     ValueError
-        When the text is not a finite number written one of these ways.
+        When the text is not a finite number written one of these ways;
+        :class:`~kpitree.numbers.CharacterError` for a character such as ``⁵`` or ``①``
+        that would otherwise read as a digit (``10⁵`` is not 105).
     """
-    # NFKC turns full-width digits, commas, signs and spaces (１，２００) into ASCII ones.
-    clean = unicodedata.normalize("NFKC", text).strip().replace("\u00a0", "")
+    # Full-width digits, commas, signs and spaces (１，２００) become ASCII ones.
+    clean = plain_text(text).strip()
     clean = clean.replace("\u2212", "-")  # the minus sign some tools write
     if not clean:
         return None
@@ -267,6 +269,8 @@ def _columns(header: list[str], tree: Tree, where: Location) -> dict[str, int]:
 def _value(text: str, node: Node, where: Location) -> float | None:
     try:
         value = parse_cell(text)
+    except CharacterError as error:
+        raise DataError(f"column '{node.name}': {error}", where) from None
     except ValueError:
         raise DataError(
             f"column '{node.name}': '{text.strip()}' is not a number (expected e.g. 1200, "
@@ -286,7 +290,10 @@ def _period(text: str, tree: Tree, where: Location) -> int:
     time = tree.time
     if time is None:  # a static tree has one row and no periods to name
         return 0
-    clean = unicodedata.normalize("NFKC", text).strip()
+    try:
+        clean = plain_text(text).strip()
+    except CharacterError as error:
+        raise DataError(f"column '{PERIOD_COLUMN}': {error}", where) from None
     if not clean:
         raise DataError(f"column '{PERIOD_COLUMN}': the period is blank", where)
     index = time.index_of(clean)

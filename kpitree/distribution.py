@@ -3,13 +3,22 @@
 Parameters follow what planners know: the mean and standard deviation of the variable itself
 (normal, lognormal, beta, gamma), low/mode/high (triangular, PERT), low/high (uniform), mu
 (Poisson), or beta's shape parameters a/b.
+
+Bounds: an input's draws never leave its ``bounds``. A law whose values lie in a stated interval
+(uniform, triangular, PERT, beta) must lie inside the bounds, or the tree is refused: its author
+wrote the interval, so one that crosses the bounds is a mistake to fix, not to guess at. A law
+with an open tail (normal, lognormal, gamma, Poisson) is *truncated* to the bounds: it keeps its
+shape inside them and the probability beyond them is cut (:attr:`Distribution.cut`), and a
+law almost entirely outside them (more than :data:`MAX_CUT` cut) is refused. Quantiles of the
+truncated law are ``F^-1(F(lo) + u (F(hi) - F(lo)))``, so Monte Carlo draws, the copula's and
+Sobol's uniforms and the tornado's percentiles all come from the same law.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +37,12 @@ KINDS: dict[str, tuple[frozenset[str], ...]] = {
     "poisson": (frozenset({"mu"}),),
 }
 VARY = ("path", "period")
+INTERVAL_KINDS = frozenset({"uniform", "triangular", "pert", "beta"})
+"""Laws whose values lie in an interval the tree states: refused when it leaves the bounds."""
+MAX_CUT = 0.999
+"""The largest share of a law's probability that truncation to the bounds may cut."""
+POSITIONAL = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high")}
+POSITIONAL["pert"] = POSITIONAL["triangular"]
 
 
 class DistributionError(ValueError):
@@ -46,11 +61,16 @@ class Distribution:
         The parameters as given in the tree file.
     vary : str
         ``"path"`` (one draw per simulated path) or ``"period"`` (a fresh draw each period).
+    truncation : tuple of float or None
+        The bounds the law is truncated to (``None``: an open end); ``(None, None)`` when
+        nothing is cut. Set by :meth:`within`, which a :class:`~kpitree.node.Node` calls
+        with its bounds.
     """
 
     dist: str
     params: Mapping[str, float] = field(hash=False)
     vary: str = "path"
+    truncation: tuple[float | None, float | None] = (None, None)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> Distribution:
@@ -122,8 +142,96 @@ class Distribution:
                 "undefined (parameters too extreme)"
             )
 
+    def describe(self) -> str:
+        """The law as written: ``uniform(-0.5, 1.5)``, ``normal(mean=0.9, sd=0.2)``."""
+        names = POSITIONAL.get(self.dist)
+        if names is not None and set(names) == set(self.params):
+            inside = ", ".join(f"{self.params[name]:g}" for name in names)
+        else:
+            inside = ", ".join(f"{key}={value:g}" for key, value in self.params.items())
+        return f"{self.dist}({inside})"
+
+    def check_bounds(self, low: float | None, high: float | None) -> None:
+        """Check that this law can be drawn inside ``[low, high]`` (``None``: an open end).
+
+        Raises
+        ------
+        DistributionError
+            For a law with a stated interval (uniform, triangular, PERT, beta) that leaves the
+            bounds, or an open-tailed law with more than :data:`MAX_CUT` of its probability
+            beyond them.
+        """
+        lo = -math.inf if low is None else low
+        hi = math.inf if high is None else high
+        first, last = (float(end) for end in self.untruncated().support())
+        if first >= lo and last <= hi:
+            return
+        bounds = f"[{_end(low, '-inf')}, {_end(high, 'inf')}]"
+        if self.dist in INTERVAL_KINDS:
+            raise DistributionError(
+                f"distribution {self.describe()} leaves bounds {bounds}: its values run from "
+                f"{first:g} to {last:g} (narrow the distribution or widen the bounds)"
+            )
+        cut = _cut(self.untruncated(), lo, hi, self.dist == "poisson")
+        if not cut <= MAX_CUT:
+            raise DistributionError(
+                f"distribution {self.describe()} lies almost entirely outside bounds {bounds}: "
+                f"{100 * cut:.4g} % of its probability is beyond them (at most "
+                f"{100 * MAX_CUT:g} % may be cut); centre it inside the bounds"
+            )
+
+    def within(self, low: float | None, high: float | None) -> Distribution:
+        """This law truncated to ``[low, high]``: itself when nothing lies beyond them.
+
+        Raises
+        ------
+        DistributionError
+            As :meth:`check_bounds`.
+        """
+        plain = replace(self, truncation=(None, None))
+        if low is None and high is None:
+            return plain
+        self.check_bounds(low, high)
+        lo = -math.inf if low is None else low
+        hi = math.inf if high is None else high
+        if self.dist in INTERVAL_KINDS or _cut(plain.law(), lo, hi, self.dist == "poisson") == 0:
+            return plain
+        return replace(self, truncation=(low, high))
+
+    @property
+    def cut(self) -> float:
+        """The share of the untruncated law's probability that the bounds cut (0 when the law
+        is not truncated)."""
+        if self.truncation == (None, None):
+            return 0.0
+        low, high = self.truncation
+        lo = -math.inf if low is None else low
+        hi = math.inf if high is None else high
+        return _cut(self.untruncated(), lo, hi, self.dist == "poisson")
+
     def law(self) -> Any:
-        """The frozen ``scipy.stats`` distribution.
+        """The law drawn from: the ``scipy.stats`` distribution, truncated to the bounds when
+        :meth:`within` set a truncation (an object with the same ``ppf``, ``isf``, ``cdf``,
+        ``rvs``, ``mean`` and ``support``).
+
+        Raises
+        ------
+        DistributionError
+            When no distribution of this kind has these parameters.
+        """
+        law = self.untruncated()
+        if self.truncation == (None, None):
+            return law
+        low, high = self.truncation
+        return TruncatedLaw(
+            law,
+            -math.inf if low is None else low,
+            math.inf if high is None else high,
+            discrete=self.dist == "poisson",
+        )
+
+    def untruncated(self) -> Any:
+        """The frozen ``scipy.stats`` distribution of the parameters, before any truncation.
 
         Raises
         ------
@@ -210,3 +318,87 @@ class Distribution:
 
 def _describe(dist: str) -> str:
     return " or ".join("/".join(sorted(option)) for option in KINDS[dist])
+
+
+def _end(value: float | None, open_end: str) -> str:
+    return open_end if value is None else f"{value:g}"
+
+
+def _tails(law: Any, lo: float, hi: float, discrete: bool) -> tuple[float, float]:
+    """``P(X < lo)`` and ``P(X > hi)``; a count below ``lo`` is at most ``ceil(lo) - 1``."""
+    with np.errstate(all="ignore"):
+        if discrete:
+            below = float(law.cdf(math.ceil(lo) - 1)) if math.isfinite(lo) else 0.0
+            above = float(law.sf(math.floor(hi))) if math.isfinite(hi) else 0.0
+        else:
+            below = float(law.cdf(lo))
+            above = float(law.sf(hi))
+    return below, above
+
+
+def _cut(law: Any, lo: float, hi: float, discrete: bool) -> float:
+    below, above = _tails(law, lo, hi, discrete)
+    return below + above
+
+
+class TruncatedLaw:
+    """A ``scipy.stats`` law restricted to ``[lo, hi]`` (renormalised inside).
+
+    Quantiles map into the kept probability: ``ppf(u) = F^-1(F(lo) + u (F(hi) - F(lo)))``;
+    the upper half goes through the survival function (``isf``) so that quantiles near 1 keep
+    their precision, as the copula needs. Results are clipped to ``[lo, hi]`` against
+    rounding at the ends (and a count's ``ppf(0)``, which is one below its support).
+    """
+
+    def __init__(self, law: Any, lo: float, hi: float, *, discrete: bool = False) -> None:
+        self.base = law
+        self.lo = lo
+        self.hi = hi
+        self.discrete = discrete
+        self.below, self.above = _tails(law, lo, hi, discrete)
+        self.kept = 1.0 - self.below - self.above
+
+    def ppf(self, quantiles: Any) -> np.ndarray:
+        """Values at ``quantiles`` of the truncated law."""
+        u = np.asarray(quantiles, dtype=float)
+        return self._inverse(self.below + u * self.kept, self.above + (1 - u) * self.kept)
+
+    def isf(self, tails: Any) -> np.ndarray:
+        """Values with probability ``tails`` above them in the truncated law."""
+        v = np.asarray(tails, dtype=float)
+        return self._inverse(self.below + (1 - v) * self.kept, self.above + v * self.kept)
+
+    def _inverse(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+        """The base law's value with ``lower`` below and ``upper`` above it (``lower + upper``
+        is 1): through ``ppf`` in the lower half and ``isf`` in the upper, so that neither
+        reads a probability rounded near 1."""
+        with np.errstate(all="ignore"):
+            if self.discrete:
+                # scipy's discrete isf gives nan for tiny tails; a count's steps are coarse
+                # enough for ppf alone.
+                values = self.base.ppf(lower)
+            else:
+                values = np.where(lower <= 0.5, self.base.ppf(lower), self.base.isf(upper))
+        return np.clip(values, self.lo, self.hi)
+
+    def cdf(self, values: Any) -> np.ndarray:
+        """``P(X <= x)`` in the truncated law."""
+        with np.errstate(all="ignore"):
+            inside = (np.asarray(self.base.cdf(values), dtype=float) - self.below) / self.kept
+        return np.clip(inside, 0.0, 1.0)
+
+    def rvs(self, size: Any = None, random_state: np.random.Generator | None = None) -> Any:
+        """Draws by inversion of uniforms from ``random_state``."""
+        generator = random_state if random_state is not None else np.random.default_rng()
+        return self.ppf(generator.random(size))
+
+    def mean(self) -> float:
+        """The mean of the truncated law."""
+        lb = math.ceil(self.lo) if self.discrete and math.isfinite(self.lo) else self.lo
+        with np.errstate(all="ignore"):
+            return float(self.base.expect(lb=lb, ub=self.hi, conditional=True))
+
+    def support(self) -> tuple[float, float]:
+        """The ends of the truncated law's values."""
+        first, last = (float(end) for end in self.base.support())
+        return max(first, self.lo), min(last, self.hi)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kpitree.distribution import Distribution
-from kpitree.errors import Location
+from kpitree.distribution import Distribution, DistributionError
+from kpitree.errors import Location, SpecError
 
 Value = float | tuple[float, ...]
 """An input's value: one number, or one number per period in a timed tree."""
@@ -62,6 +62,16 @@ class Node:
     effort: float | None = None
     distribution: Distribution | None = None
     location: Location | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # The distribution is drawn inside the bounds everywhere (forecast, Sobol, tornado):
+        # truncated here, once, so no analysis can draw from the law as given.
+        if self.distribution is not None:
+            try:
+                truncated = self.distribution.within(*self.bounds)
+            except DistributionError as error:
+                raise SpecError(f"node '{self.name}': {error}", self.location) from None
+            object.__setattr__(self, "distribution", truncated)
 
     @property
     def is_input(self) -> bool:

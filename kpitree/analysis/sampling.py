@@ -21,12 +21,17 @@ Fixed inputs: an input that a scenario or an override sets (``--set``, ``--scena
 correlation that names it is dropped (see :func:`assumptions`). A "what if win rate were 0.3"
 is a decision to hold the input there, not an observation of it, so the other inputs keep their
 own laws rather than the laws conditional on it.
+
+Bounds: every law is drawn inside its input's bounds. An open-tailed law (normal, lognormal,
+gamma, Poisson) that reaches beyond them is truncated to them when the tree is read
+(:meth:`kpitree.distribution.Distribution.within`); :func:`truncations` lists those drawn in a
+run with the share of probability cut, and :func:`assumptions` adds a note per input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,13 +59,18 @@ class Assumptions:
         there on every path, never drawn.
     scenario : str or None
     notes : tuple of str
-        What fixing changed: the distributions not drawn, the correlations dropped.
+        What fixing changed: the distributions not drawn, the correlations dropped; and the
+        laws truncated to their bounds.
+    truncated : dict[str, float]
+        The drawn inputs whose law is truncated to their bounds, in file order, with the share
+        of its probability cut (see :func:`truncations`).
     """
 
     values: dict[str, Value]
     fixed: dict[str, Value]
     scenario: str | None
     notes: tuple[str, ...]
+    truncated: dict[str, float] = field(default_factory=dict)
 
 
 def assumptions(
@@ -92,7 +102,38 @@ def assumptions(
                 f"(rho {correlation.rho:g}) dropped: {' and '.join(held)} "
                 f"{'is' if len(held) == 1 else 'are'} fixed"
             )
-    return Assumptions(values, fixed, scenario, tuple(notes))
+    truncated = truncations(tree, fixed)
+    notes += [truncation_note(tree, name, cut) for name, cut in truncated.items()]
+    return Assumptions(values, fixed, scenario, tuple(notes), truncated)
+
+
+def truncations(tree: Tree, fixed: Collection[str] = ()) -> dict[str, float]:
+    """The inputs drawn in a run (a distribution, not ``fixed``) whose law is truncated to
+    their bounds, in file order, with the share of the law's probability that the bounds cut
+    (``{"win_rate": 0.0013}``: 0.13 % of the normal lay outside [0, 1])."""
+    found = {}
+    for name in tree.inputs:
+        distribution = tree.nodes[name].distribution
+        if name in fixed or distribution is None or distribution.truncation == (None, None):
+            continue
+        found[name] = distribution.cut
+    return found
+
+
+def truncation_note(tree: Tree, name: str, cut: float) -> str:
+    """``win_rate (normal) is truncated to its bounds [0, 1]: the 0.13 % of its probability
+    beyond them is cut``."""
+    node = tree.nodes[name]
+    law = node.distribution.dist if node.distribution is not None else "?"
+    return (
+        f"{name} ({law}) is truncated to its bounds {node.describe_bounds()}: the "
+        f"{cut_share(cut)} of its probability beyond them is cut"
+    )
+
+
+def cut_share(cut: float) -> str:
+    """A share of probability cut, as a percentage: ``30.9 %``, ``< 0.01 %``."""
+    return "< 0.01 %" if cut < 1e-4 else f"{100 * cut:.3g} %"
 
 
 def fixed_dict(fixed: dict[str, Value]) -> dict[str, float | list[float]]:

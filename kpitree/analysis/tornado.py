@@ -9,6 +9,8 @@ Swings (``range``):
   and listed in ``skipped``.
 - ``"distribution"``: the 5th and 95th percentiles of the input's distribution
   (``Distribution.law().ppf``), the same in every period. Inputs without one are skipped.
+  The law is the one forecast and Sobol draw from: truncated to the input's bounds when it
+  reaches beyond them, so its percentiles lie inside them.
 
 Every swing value is clipped to the input's bounds; a clipped bar says so (``clipped``). All
 swings are rows of one engine call.
@@ -16,7 +18,7 @@ swings are rows of one engine call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -95,6 +97,9 @@ class Tornado:
     """Upstream inputs with no benchmark (or distribution) for the chosen range."""
     not_upstream: tuple[str, ...]
     """Inputs the KGI does not depend on (no bar: their spread is 0)."""
+    truncated: dict[str, float] = field(default_factory=dict)
+    """For ``range="distribution"``: the swung inputs whose law is truncated to their bounds,
+    with the share of its probability cut (as forecast and Sobol draw them)."""
 
     def __getitem__(self, name: str) -> TornadoBar:
         """The bar of input ``name``."""
@@ -112,7 +117,7 @@ class Tornado:
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "range", "swing", "scenario", "bars",
-        "skipped", "not_upstream"}``."""
+        "skipped", "not_upstream", "truncated"}``."""
         return {
             "tree": self.tree,
             "kgi": self.kgi,
@@ -124,6 +129,7 @@ class Tornado:
             "bars": [bar.to_dict() for bar in self.bars],
             "skipped": list(self.skipped),
             "not_upstream": list(self.not_upstream),
+            "truncated": dict(self.truncated),
         }
 
     def plot(self, ax: Axes | None = None) -> Axes:
@@ -195,6 +201,7 @@ def tornado(
     periods = tree.period_count
     swung: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, bool]] = []
     skipped = []
+    upstream = set(tree.inputs_of(tree.kgi))
     for name in tree.inputs_of(tree.kgi):
         node = tree.nodes[name]
         value = np.broadcast_to(np.asarray(base[name], dtype=float), (periods,))
@@ -247,7 +254,14 @@ def tornado(
         scenario=scenario,
         bars=tuple(bars),
         skipped=tuple(skipped),
-        not_upstream=tuple(name for name in tree.inputs if name not in tree.inputs_of(tree.kgi)),
+        not_upstream=tuple(name for name in tree.inputs if name not in upstream),
+        truncated={
+            bar.name: law.cut
+            for bar in bars
+            if range == "distribution"
+            and (law := tree.nodes[bar.name].distribution) is not None
+            and law.truncation != (None, None)
+        },
     )
 
 

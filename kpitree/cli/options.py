@@ -8,11 +8,11 @@ import math
 import os
 import re
 import tempfile
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 from kpitree.errors import DataError
+from kpitree.numbers import CharacterError, plain_text
 from kpitree.spec import load
 from kpitree.tree import Tree
 
@@ -123,7 +123,10 @@ def load_tree(args: argparse.Namespace) -> Tree:
 
 def parse_number(text: str, what: str) -> float:
     """A number as people type it: ``1_000``, ``2.5e6``, ``12%`` (0.12)."""
-    clean = unicodedata.normalize("NFKC", text).strip().replace("_", "")
+    try:
+        clean = plain_text(text).strip().replace("_", "")
+    except CharacterError as error:
+        raise UsageError(f"{what}: {error}") from None
     scale = 1.0
     if clean.endswith("%"):
         clean, scale = clean[:-1].strip(), 0.01

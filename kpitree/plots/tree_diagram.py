@@ -25,6 +25,7 @@ from kpitree.analysis.status import Status, statuses
 from kpitree.plots.fonts import with_fonts
 from kpitree.plots.layout import Layout, layered_layout
 from kpitree.present.numbers import PERCENT_UNITS, format_number
+from kpitree.present.table import fit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -127,7 +128,11 @@ def _value(tree: Tree, node: Node, evaluation: Evaluation | None, index: int) ->
 
 
 def _box_lines(node: Node, value: float | None) -> list[_Line]:
-    lines = [_Line(text, weight="bold") for text in textwrap.wrap(node.title, LABEL_WIDTH)]
+    # Long text is cut (three label lines, one owner line) so a box stays a box.
+    title = textwrap.wrap(
+        fit(node.title, 3 * LABEL_WIDTH), LABEL_WIDTH, max_lines=3, placeholder=" …"
+    )
+    lines = [_Line(text, weight="bold") for text in title]
     unit = f" {node.unit}" if node.unit and node.unit not in PERCENT_UNITS else ""
     if value is not None:
         lines.append(_Line(format_number(value, node.unit) + unit))
@@ -141,7 +146,7 @@ def _box_lines(node: Node, value: float | None) -> list[_Line]:
     if rules:
         lines.append(_Line(", ".join(rules), colour="#444444"))
     if node.owner:
-        lines.append(_Line(node.owner, style="italic", colour="#333333"))
+        lines.append(_Line(fit(node.owner, 2 * LABEL_WIDTH), style="italic", colour="#333333"))
     return lines
 
 

@@ -1,10 +1,18 @@
-"""Machine-readable output: JSON and CSV text from result dictionaries and frames."""
+"""Machine-readable output: JSON and CSV text from result dictionaries and frames.
+
+CSV is opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-`` or ``@`` (or a
+tab or carriage return before one) as a formula: an owner written ``=HYPERLINK(...)`` in a tree
+file would reach Excel as a live link. Every text cell and label starting so is written with a
+leading apostrophe, which spreadsheets show as text; numbers, negative ones included, are
+written as numbers.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -33,8 +41,37 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(_clean(data), indent=2, ensure_ascii=False)
 
 
+# The full-width forms too: a Japanese spreadsheet may read ＝ as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+# A signed number written as text, or a lone sign (compare's "-": no verdict), is no formula.
+_SIGNED_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?")
+
+
+def inert_text(value: Any) -> Any:
+    """``value`` made safe for a spreadsheet cell: text starting like a formula gets a leading
+    apostrophe; anything that is not text (numbers, ``None``) is returned as is."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _SIGNED_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def to_csv(frame: pd.DataFrame, *, index: bool = True) -> str:
-    """CSV text of ``frame`` with full float precision."""
+    """CSV text of ``frame`` with full float precision, text cells made inert (see
+    :func:`inert_text`)."""
+    frame = frame.rename(index=inert_text, columns=inert_text)
+    text_columns = [
+        column
+        for column, dtype in frame.dtypes.items()
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+    ]
+    if text_columns:
+        frame = frame.copy()
+        for column in text_columns:
+            frame[column] = frame[column].map(inert_text)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=index, float_format=None, lineterminator="\n")
     return buffer.getvalue()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kpitree.analysis.sampling import cut_share
 from kpitree.analysis.tornado import Tornado
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.kgi import kgi_formatter, kgi_heading
@@ -44,6 +45,11 @@ def tornado_table(result: Tornado) -> str:
         lines.append(
             f"given per period (low/high are means, every period swung): {', '.join(per_period)}"
         )
+    if result.truncated:
+        cut = ", ".join(
+            f"{name} ({cut_share(share)} cut)" for name, share in result.truncated.items()
+        )
+        lines.append(f"percentiles of the law truncated to the input's bounds: {cut}")
     if result.range == "benchmark":
         lines.append("an open end of a benchmark range (null) stays at the base value")
     if result.skipped:

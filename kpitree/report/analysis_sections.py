@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from kpitree.analysis.sampling import cut_share
 from kpitree.analysis.solution import Solution
 from kpitree.distribution import Distribution
 from kpitree.errors import KpiTreeError
@@ -316,7 +317,10 @@ def _lever_value(value: float | tuple[float, ...], unit: str | None) -> str:
 def _law(distribution: Distribution | None) -> str:
     if distribution is None:
         return ""
-    return distribution.dist + (", each period" if distribution.vary == "period" else "")
+    text = distribution.dist + (", each period" if distribution.vary == "period" else "")
+    if distribution.truncation != (None, None):
+        text += f", truncated to its bounds: {cut_share(distribution.cut)} cut"
+    return text
 
 
 __all__ = [

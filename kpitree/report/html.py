@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING
 
 from kpitree.analysis.status import Status
 from kpitree.plots.tree_diagram import COLOURS
+from kpitree.present.table import fit
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+CELL_WIDTH = 200
+"""The most characters (wide ones count twice) a table cell shows: a megabyte-long owner
+would make the page unreadable and slow to build."""
 STATUS_CLASSES = {
     Status.ON_TRACK: "on-track",
     Status.AT_RISK: "at-risk",
@@ -120,13 +124,14 @@ def table(
     ----------
     header, rows
         Cell texts (escaped here).
+        Text longer than :data:`CELL_WIDTH` columns is cut with an ellipsis.
     numeric : sequence of bool, optional
         Per column: right-aligned numbers.
     classes : optional
         A CSS class per cell (``None`` for none), e.g. a status class.
     """
     numeric = numeric or [False] * len(header)
-    head = "".join(f"<th>{escape(cell)}</th>" for cell in header)
+    head = "".join(f"<th>{escape(fit(str(cell), CELL_WIDTH))}</th>" for cell in header)
     lines = []
     for r, row in enumerate(rows):
         cells = []
@@ -135,7 +140,7 @@ def table(
             if classes is not None and classes[r][c]:
                 names.append(str(classes[r][c]))
             cls = f' class="{escape(" ".join(names))}"' if names else ""
-            cells.append(f"<td{cls}>{escape(cell)}</td>")
+            cells.append(f"<td{cls}>{escape(fit(str(cell), CELL_WIDTH))}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     body = "\n".join(lines)
     return (

@@ -82,8 +82,21 @@ def kgi_section(report: Report) -> str:
     )
 
 
+MAX_DIAGRAM_NODES = 100
+"""The most nodes the report draws: beyond it the boxes are too many to read on a page and
+drawing them takes longer than the rest of the report."""
+
+
 def diagram_section(report: Report) -> str:
-    """The tree diagram, coloured by status."""
+    """The tree diagram, coloured by status; a note instead for a tree of more than
+    :data:`MAX_DIAGRAM_NODES` nodes."""
+    count = len(report.tree.nodes)
+    if count > MAX_DIAGRAM_NODES:
+        note = (
+            f"The tree has {count:,} nodes, more than the {MAX_DIAGRAM_NODES} a diagram on "
+            "this page can show legibly, so it is left out: draw it alone with kpitree plot."
+        )
+        return section("The tree", paragraph(note), anchor="tree")
     figure = plot_tree(report.tree, report.evaluation).figure
     caption = (
         "Each box: label, value (at the last period), unit, target or alert, owner. "
