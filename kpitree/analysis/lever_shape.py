@@ -16,13 +16,12 @@ formulas do not change, so what is learnt about them stays true):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from collections.abc import Mapping, Sequence
 
 import networkx as nx
 import sympy
 
+from kpitree.analysis.tree_cache import cached
 from kpitree.formula import node_symbol
 from kpitree.tree import Tree
 
@@ -31,17 +30,6 @@ ALGEBRA = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Symbol, sympy.Number, sympy.ex
 # The largest expression (sympy tree nodes, counted before simplification) given to sympy;
 # beyond it building and solving it costs more than scanning the bounds.
 EXPRESSION_BUDGET = 400
-
-_Cached = TypeVar("_Cached")
-_CACHE: WeakKeyDictionary[Tree, dict[tuple[Any, ...], Any]] = WeakKeyDictionary()
-
-
-def cached(tree: Tree, key: tuple[Any, ...], build: Callable[[], _Cached]) -> _Cached:
-    """``build()`` once per tree and key: what a solve learns from a tree's formulas."""
-    store = _CACHE.setdefault(tree, {})
-    if key not in store:
-        store[key] = build()
-    return store[key]  # type: ignore[no-any-return]
 
 
 def lever_path(tree: Tree, node: str, levers: Sequence[str]) -> tuple[str, ...]:
