@@ -4,10 +4,11 @@ One lever on a static tree is solved exactly when that is cheap: a node linear i
 (every formula on the way affine in it, :mod:`kpitree.analysis.lever_shape`) from two
 evaluations, a small algebraic one (a low-degree polynomial or rational function of the lever,
 or one that reads it once) by sympy, over the lever's bounds only. Otherwise, and on timed
-trees, by a batched scan of the bounded interval and brentq on every sign change. What a solve
-learns about the tree's formulas is cached per tree, and the node is never built as one
-expression of the whole tree (it can double in size at every level). Several levers are moved
-together by one of the modes of :mod:`kpitree.analysis.multilever`.
+trees, by a batched scan of the bounded interval, every sign change then narrowed in batches
+(:mod:`kpitree.analysis.bracket`). What a solve learns about the tree's formulas is cached per
+tree, and the node is never built as one expression of the whole tree (it can double in size
+at every level). Several levers are moved together by one of the modes of
+:mod:`kpitree.analysis.multilever`.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ def solve_one(
         intervals: tuple[tuple[float, float], ...] = ()
     else:
         line = solve_line(function, target, low, high, start=start, scale=scale)
-        roots, method = list(line.roots), "scan of the bounds and brentq on each sign change"
+        roots, method = (
+            list(line.roots),
+            "scan of the bounds and each sign change narrowed to the last bits",
+        )
         intervals = line.intervals
     if roots:
         best = min(roots, key=lambda x: (abs(x - start), x))
