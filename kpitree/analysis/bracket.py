@@ -109,9 +109,11 @@ def solve_line(
 
     roots: list[float] = []
     intervals: list[tuple[float, float]] = []
+    known: dict[float, float] = {}  # the gap at roots already evaluated
     for first, last in _runs(zero):
         if first == last:  # one scan point: a root (a flat stretch narrower than a step)
             roots.append(float(points[first]))
+            known[roots[-1]] = 0.0
             continue
         edge_low = _edge(function, target, points, first, -1)
         edge_high = _edge(function, target, points, last, +1)
@@ -124,10 +126,12 @@ def solve_line(
         )  # fmt: skip
         if abs(root_gap) <= tolerance(gaps[index], gaps[index + 1]):
             roots.append(root)
+            known[root] = root_gap
     roots = sorted(set(roots))
     if roots:
         best = min(roots, key=lambda x: (abs(x - start), x))
-        return LineSolution(tuple(roots), best, target + gap(best), tuple(intervals))
+        best_gap = known[best] if best in known else gap(best)
+        return LineSolution(tuple(roots), best, target + best_gap, tuple(intervals))
     if not finite.any():
         return LineSolution((), start, math.nan)
     candidates = np.nonzero(finite)[0]
@@ -162,9 +166,10 @@ def narrow(
 
     brentq asks for one point per call; the engine evaluates a hundred rows for the price of
     one, so each round here evaluates, in one call, the secant (regula falsi) point with
-    points at ``width / 4**k`` on both sides of it and an even grid, then keeps the narrowest
-    sign change. Where the node is smooth the secant point is within a few ulps after two or
-    three rounds; elsewhere the grid still narrows the bracket 16 times per round.
+    points at ``width / 4**k`` and at 1, 2, 4, 8 and 16 ulps on both sides of it and an even grid,
+    then keeps the narrowest sign change. Where the node is smooth the secant point is within
+    a few ulps after one to three rounds; elsewhere the grid narrows the bracket 16 times per
+    round.
     """
     (a, gap_a), (b, gap_b) = low, high
     offsets = 4.0 ** -np.arange(1, 27)
@@ -175,10 +180,12 @@ def narrow(
         secant = a - gap_a * width / (gap_b - gap_a)
         if not a < secant < b:
             secant = a + width / 2
+        # Steps of a few ulps too: a secant point that is right to rounding closes the bracket
+        # in this round.
+        steps = np.concatenate([width * offsets, np.spacing(secant) * 2.0 ** np.arange(5)])
         points = np.concatenate(
-            [secant - width * offsets, [secant], secant + width * offsets,
-             np.linspace(a, b, NARROW_GRID + 2)[1:-1]]
-        )  # fmt: skip
+            [secant - steps, [secant], secant + steps, np.linspace(a, b, NARROW_GRID + 2)[1:-1]]
+        )
         points = np.unique(points[(points > a) & (points < b)])
         if points.size == 0:
             break

@@ -149,7 +149,8 @@ def solve_one(
     if not (lever.per_period or tree.is_timed):
         exact = _exact_roots(tree, node, lever, base, target, function)
     if exact is not None:
-        roots, method = exact
+        found, method = exact
+        roots = sorted(found)
         intervals: tuple[tuple[float, float], ...] = ()
     else:
         line = solve_line(function, target, low, high, start=start, scale=scale)
@@ -158,9 +159,11 @@ def solve_one(
             "scan of the bounds and each sign change narrowed to the last bits",
         )
         intervals = line.intervals
-    if roots:
+    if roots and line is not None:
+        best, reached = line.best, line.best_value
+    elif roots:
         best = min(roots, key=lambda x: (abs(x - start), x))
-        reached = float(function(np.array([best]))[0])
+        reached = found[best]
     elif method == LINEAR:
         # A straight line comes closest to the target at the bound on the root's side.
         best = _nearest_bound(function, target, low, high)
@@ -187,10 +190,11 @@ def _exact_roots(
     base: Mapping[str, Value],
     target: float,
     function: Callable[[np.ndarray], np.ndarray],
-) -> tuple[list[float], str] | None:
-    """The roots within bounds and how they were found, when they are known exactly: the
-    node is linear in the lever (two evaluations), or a small algebraic expression of it
-    (sympy). None when neither applies or the answer does not check out numerically."""
+) -> tuple[dict[float, float], str] | None:
+    """The roots within bounds (each with the node's value there) and how they were found,
+    when they are known exactly: the node is linear in the lever (two evaluations), or a
+    small algebraic expression of it (sympy). None when neither applies or the answer does
+    not check out numerically."""
     if is_linear(tree, node, lever.name):
         roots = _linear_roots(function, target, lever)
         return None if roots is None else (roots, LINEAR)
@@ -206,15 +210,15 @@ def _exact_roots(
     checked = function(np.array(found)) if found else np.array([])
     if not all(abs(v - target) <= RESIDUAL * max(abs(target), 1e-300) for v in checked):
         return None
-    return found, "exact: sympy solveset on the bounds"
+    return dict(zip(found, checked.tolist(), strict=True)), "exact: sympy solveset on the bounds"
 
 
 def _linear_roots(
     function: Callable[[np.ndarray], np.ndarray], target: float, lever: Lever
-) -> list[float] | None:
+) -> dict[float, float] | None:
     """The root of a node that is a straight line in the lever, from two points on the line:
-    ``[root]`` within bounds, ``[]`` outside, None when the line is flat or undefined (the
-    scan then describes it) or the root does not check out."""
+    ``{root: value there}`` within bounds, ``{}`` outside, None when the line is flat or
+    undefined (the scan then describes it) or the root does not check out."""
     start = float(lever.base)  # type: ignore[arg-type]
     step = max(abs(start), 1.0)
     first, second = function(np.array([start, start + step]))
@@ -225,11 +229,11 @@ def _linear_roots(
     if not math.isfinite(root):
         return None
     if not lever.low <= root <= lever.high:
-        return []
+        return {}
     (reached,) = function(np.array([root]))
     if not abs(reached - target) <= RESIDUAL * max(abs(target), 1e-12 * abs(target - first)):
         return None
-    return [root]
+    return {root: float(reached)}
 
 
 def _nearest_bound(
