@@ -12,6 +12,7 @@ are located to the last bit; the edge nearest the start (the smallest move) stan
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,22 +138,60 @@ def solve_line(
     candidates = np.nonzero(finite)[0]
     index = int(candidates[np.argmin(np.abs(gaps[finite]))])
     best, best_gap = float(points[index]), float(gaps[index])
+    first, last = _level_run(gaps, index)
+    if first < last:
+        # Out of reach over a flat stretch: report its point nearest the start (the smallest
+        # move, its edge to the last bit), not whichever scan point happens to be on it.
+        edge_low = _edge(function, float(values[index]), points, first, -1)
+        edge_high = _edge(function, float(values[index]), points, last, +1)
+        return LineSolution((), min(max(start, edge_low), edge_high), float(values[index]))
     # The closest scan point may sit next to an interior optimum of a non-monotone value.
     if 0 < index < len(points) - 1:
+        seen = [(float(points[i]), float(gaps[i])) for i in (index - 1, index, index + 1)]
+
+        def distance(x: float) -> float:
+            found = gap(x)
+            seen.append((x, found))
+            return abs(found) if math.isfinite(found) else math.inf
+
         refined = minimize_scalar(
-            lambda x: abs(gap(x)) if math.isfinite(gap(x)) else math.inf,
+            distance,
             bounds=(float(points[index - 1]), float(points[index + 1])),
             method="bounded",
             options={"xatol": 1e-12 * max(abs(best), 1e-300)},
         )
-        if refined.success and abs(refined.fun) < abs(best_gap):
+        if refined.success and refined.fun < abs(best_gap):
             best, best_gap = float(refined.x), float(gap(float(refined.x)))
+        # A value that passes the target between two scan points and comes back (the spike
+        # next to a pole, 1 / (x - 3)) shows as a sign change among the points the search
+        # above evaluated: bracket and narrow each like any other (a jump fails the residual).
+        passed = []
+        ordered = sorted((x, g) for x, g in seen if math.isfinite(g))
+        for low_end, high_end in itertools.pairwise(ordered):
+            if math.copysign(1, low_end[1]) != math.copysign(1, high_end[1]):
+                root, root_gap = narrow(function, target, low_end, high_end)
+                if abs(root_gap) <= tolerance(low_end[1], high_end[1]):
+                    passed.append((root, root_gap))
+        if passed:
+            root, root_gap = min(passed, key=lambda found: (abs(found[0] - start), found[0]))
+            roots = sorted({found[0] for found in passed})
+            return LineSolution(tuple(roots), root, target + root_gap)
         # A minimum that touches the target ((x - c)**2 at 0) is a root: no sign change
         # brackets it, but it meets the same residual test as the roots the brackets give.
         around = [gaps[i] for i in (index - 1, index + 1) if finite[i]]
         if around and abs(best_gap) <= tolerance(*around):
             return LineSolution((best,), best, target + best_gap)
     return LineSolution((), best, target + best_gap)
+
+
+def _level_run(gaps: np.ndarray, index: int) -> tuple[int, int]:
+    """The first and last of the consecutive scan points around ``index`` with its gap."""
+    first = last = index
+    while first > 0 and gaps[first - 1] == gaps[index]:
+        first -= 1
+    while last < len(gaps) - 1 and gaps[last + 1] == gaps[index]:
+        last += 1
+    return first, last
 
 
 def narrow(
@@ -212,12 +251,12 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _edge(
-    function: LineFunction, target: float, points: np.ndarray, inside: int, direction: int
+    function: LineFunction, level: float, points: np.ndarray, inside: int, direction: int
 ) -> float:
-    """The last point, from scan point ``inside`` (value at the target) towards ``direction``,
-    before the value leaves the target: the edge of a flat interval, to the last bit.
+    """The last point, from scan point ``inside`` (value ``level``) towards ``direction``,
+    before the value leaves ``level``: the edge of a flat interval, to the last bit.
 
-    The predicate "value == target" has no sign change to bracket, so the edge is
+    The predicate "value == level" has no sign change to bracket, so the edge is
     found by k-section written here: each round evaluates EDGE_POINTS points between the
     last point known on the target and the first known off it (one engine call), and keeps
     the pair where it leaves, until no float lies between them.
@@ -231,8 +270,8 @@ def _edge(
         grid = grid[(grid != on) & (grid != off)]
         if grid.size == 0:
             break
-        level = np.asarray(function(grid), dtype=float) == target
-        leaves = np.nonzero(~level)[0]
+        flat = np.asarray(function(grid), dtype=float) == level
+        leaves = np.nonzero(~flat)[0]
         first = int(leaves[0]) if leaves.size else grid.size
         if first > 0:
             on = float(grid[first - 1])
