@@ -119,6 +119,10 @@ def test_doubling_tree_previous_period_matches_hand_shapley(levels) -> None:
     assert result.by_owner == pytest.approx(
         {"sales": expected["a"], "ops": expected["b"], "finance": expected["prev(n0)"]}
     )
+    # Every level reads a, b and prev(n0) (through n0), small expression or not.
+    assert result.by_node == pytest.approx(
+        {f"n{i}": sum(expected.values()) for i in range(levels + 1)}, rel=1e-12
+    )
 
 
 def test_doubling_tree_previous_period_on_the_command_line(cli, write_tree) -> None:

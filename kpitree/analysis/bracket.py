@@ -136,18 +136,18 @@ def solve_line(
     if not finite.any():
         return LineSolution((), start, math.nan)
     candidates = np.nonzero(finite)[0]
-    index = int(candidates[np.argmin(np.abs(gaps[finite]))])
-    best, best_gap = float(points[index]), float(gaps[index])
-    first, last = _level_run(gaps, index)
+    closest = int(candidates[np.argmin(np.abs(gaps[finite]))])
+    best, best_gap = float(points[closest]), float(gaps[closest])
+    first, last = _level_run(gaps, closest)
     if first < last:
         # Out of reach over a flat stretch: report its point nearest the start (the smallest
         # move, its edge to the last bit), not whichever scan point happens to be on it.
-        edge_low = _edge(function, float(values[index]), points, first, -1)
-        edge_high = _edge(function, float(values[index]), points, last, +1)
-        return LineSolution((), min(max(start, edge_low), edge_high), float(values[index]))
+        edge_low = _edge(function, float(values[closest]), points, first, -1)
+        edge_high = _edge(function, float(values[closest]), points, last, +1)
+        return LineSolution((), min(max(start, edge_low), edge_high), float(values[closest]))
     # The closest scan point may sit next to an interior optimum of a non-monotone value.
-    if 0 < index < len(points) - 1:
-        seen = [(float(points[i]), float(gaps[i])) for i in (index - 1, index, index + 1)]
+    if 0 < closest < len(points) - 1:
+        seen = [(float(points[i]), float(gaps[i])) for i in (closest - 1, closest, closest + 1)]
 
         def distance(x: float) -> float:
             found = gap(x)
@@ -156,7 +156,7 @@ def solve_line(
 
         refined = minimize_scalar(
             distance,
-            bounds=(float(points[index - 1]), float(points[index + 1])),
+            bounds=(float(points[closest - 1]), float(points[closest + 1])),
             method="bounded",
             options={"xatol": 1e-12 * max(abs(best), 1e-300)},
         )
@@ -178,7 +178,7 @@ def solve_line(
             return LineSolution(tuple(roots), root, target + root_gap)
         # A minimum that touches the target ((x - c)**2 at 0) is a root: no sign change
         # brackets it, but it meets the same residual test as the roots the brackets give.
-        around = [gaps[i] for i in (index - 1, index + 1) if finite[i]]
+        around = [gaps[i] for i in (closest - 1, closest + 1) if finite[i]]
         if around and abs(best_gap) <= tolerance(*around):
             return LineSolution((best,), best, target + best_gap)
     return LineSolution((), best, target + best_gap)

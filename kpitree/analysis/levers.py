@@ -105,7 +105,7 @@ def resolve_levers(
     if not names:
         raise SolveError("give at least one lever (--lever NAME): the input to solve for")
     affecting = set(tree.inputs_of(node))
-    levers = []
+    levers: list[Lever] = []
     for name in names:
         found = tree.node(name)
         if any(lever.name == name for lever in levers):
@@ -151,7 +151,7 @@ def node_values(
     isolated (a few extra engine calls per bad row).
     """
     try:
-        inputs = dict(base)
+        inputs: dict[str, Value | np.ndarray] = dict(base)
         for name, rows in changes.items():
             inputs[name] = as_rows(rows, samples, tree.period_count)
         # Only what the node reads: a node elsewhere that is undefined cannot lose the row.
