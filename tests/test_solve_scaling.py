@@ -257,3 +257,23 @@ def test_narrowing_a_jump_ends_on_it() -> None:
     point, gap = narrow(step, 0.0, (1.0, -1.0), (2.0, 1.0))
     assert point == pytest.approx(1.5, rel=1e-15)
     assert abs(gap) == 1.0
+
+
+def test_what_a_solve_learns_goes_with_the_tree() -> None:
+    """The per-tree cache (linearity, the period function) is filled by a solve and an
+    attribution, reused by the next, and emptied when the tree is gone (no leak per tree)."""
+    import gc
+
+    from kpitree.analysis import tree_cache
+
+    tree = kpitree.loads(doubling(4, timed=True))
+    tree.solve(["a"], target=100)
+    tree.attribute(previous=True)
+    store = tree_cache._STORE[tree]
+    learnt = dict(store)
+    tree.solve(["a"], target=120)
+    tree.attribute(previous=True)
+    assert all(store[key] is value for key, value in learnt.items())
+    del tree, store
+    gc.collect()
+    assert not any(t.name == "doubling" and len(t.nodes) == 7 for t in tree_cache._STORE)
