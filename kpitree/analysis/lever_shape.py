@@ -8,8 +8,9 @@ formulas do not change, so what is learnt about them stays true):
 
 - :func:`is_linear`: the node is an affine function of the lever (every formula on the way is
   affine in what depends on the lever), so two evaluations give the root exactly;
-- :func:`lever_expression`: the node as one small sympy expression of the lever alone, or None
-  when a formula on the way is not plain algebra or the expression would grow past a budget;
+- :func:`is_small_algebra` and :func:`lever_expression`: the node as one small sympy expression
+  of the lever alone, unless a formula on the way is not plain algebra or the expression would
+  grow past a budget;
 - :func:`product_exponents`: the node as ``c x prod(lever_i ** p_i)`` (min-effort's linear
   program), from the elasticities of each formula.
 """
@@ -78,21 +79,43 @@ def is_linear(tree: Tree, node: str, lever: str) -> bool:
     return cached(tree, ("linear", node, lever), build)
 
 
+def is_small_algebra(tree: Tree, node: str, lever: str) -> bool:
+    """True when every formula between ``lever`` and ``node`` is plain algebra
+    (:data:`ALGEBRA`) and ``node`` as one expression of the lever stays within
+    :data:`EXPRESSION_BUDGET` (bounded from the formulas, before anything is built)."""
+
+    def build() -> bool:
+        size = {lever: 1}
+        for name in lever_path(tree, node, (lever,)):
+            expr = tree.formulas[name].expr
+            if not all(isinstance(part, ALGEBRA) for part in sympy.preorder_traversal(expr)):
+                return False
+            grown = sum(1 for _ in sympy.preorder_traversal(expr)) + sum(
+                expr.count(node_symbol(dependency)) * (size[dependency] - 1)
+                for dependency in tree.formulas[name].names
+                if dependency in size
+            )
+            if grown > EXPRESSION_BUDGET:
+                return False
+            size[name] = grown
+        return True
+
+    return cached(tree, ("small algebra", node, lever), build)
+
+
 def lever_expression(
     tree: Tree, node: str, lever: str, values: Mapping[str, float]
 ) -> sympy.Expr | None:
-    """``node`` of a static tree as a sympy expression of ``lever`` alone, built node by node.
+    """``node`` of a static tree as a sympy expression of ``lever`` alone, built node by node,
+    or None unless :func:`is_small_algebra`.
 
     Every other node is replaced by its value in ``values`` as an exact rational (the binary
-    value of the float). None when a formula between the lever and the node is not plain
-    algebra (:data:`ALGEBRA`) or when the expression would be larger than
-    :data:`EXPRESSION_BUDGET`; the size is bounded from the formulas before anything is built.
+    value of the float).
     """
-    path = lever_path(tree, node, (lever,))
-    if not cached(tree, ("small algebra", node, lever), lambda: _small_algebra(tree, path, lever)):
+    if not is_small_algebra(tree, node, lever):
         return None
     expressions: dict[str, sympy.Expr] = {lever: node_symbol(lever)}
-    for name in path:
+    for name in lever_path(tree, node, (lever,)):
         formula = tree.formulas[name]
         expressions[name] = formula.expr.xreplace(
             {
@@ -103,25 +126,6 @@ def lever_expression(
             }
         )
     return expressions[node]
-
-
-def _small_algebra(tree: Tree, path: Sequence[str], lever: str) -> bool:
-    """Every formula on ``path`` is plain algebra and the substituted expression stays small."""
-    size = {lever: 1}
-    for name in path:
-        expr = tree.formulas[name].expr
-        if not all(isinstance(part, ALGEBRA) for part in sympy.preorder_traversal(expr)):
-            return False
-        own = sum(1 for _ in sympy.preorder_traversal(expr))
-        grown = own + sum(
-            expr.count(node_symbol(dependency)) * (size[dependency] - 1)
-            for dependency in tree.formulas[name].names
-            if dependency in size
-        )
-        if grown > EXPRESSION_BUDGET:
-            return False
-        size[name] = grown
-    return True
 
 
 def product_exponents(

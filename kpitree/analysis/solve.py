@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy
 
-from kpitree.analysis.bracket import RESIDUAL, LineSolution, solve_line
-from kpitree.analysis.lever_shape import is_linear, lever_expression
+from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.lever_shape import is_linear, is_small_algebra, lever_expression
 from kpitree.analysis.levers import Lever, LeverPlan, node_values, resolve_levers
 from kpitree.analysis.multilever import MODES, solve_levers
 from kpitree.analysis.solution import Solution
@@ -29,6 +29,7 @@ from kpitree.node import Value
 from kpitree.tree import Overrides, Tree
 
 LINEAR = "exact: the node is linear in the lever, solved from two evaluations"
+SCAN = "scan of the bounds and each sign change narrowed to the last bits"
 
 
 def solve(
@@ -144,34 +145,26 @@ def solve_one(
         def value(point: float) -> Value:
             return float(min(max(point, lever.low), lever.high))
 
-    line: LineSolution | None = None
     exact = None
     if not (lever.per_period or tree.is_timed):
         exact = _exact_roots(tree, node, lever, base, target, function)
-    if exact is not None:
-        found, method = exact
-        roots = sorted(found)
-        intervals: tuple[tuple[float, float], ...] = ()
-    else:
+    if exact is None:
         line = solve_line(function, target, low, high, start=start, scale=scale)
-        roots, method = (
-            list(line.roots),
-            "scan of the bounds and each sign change narrowed to the last bits",
-        )
-        intervals = line.intervals
-    if roots and line is not None:
+        roots, intervals, method = list(line.roots), line.intervals, SCAN
         best, reached = line.best, line.best_value
-    elif roots:
-        best = min(roots, key=lambda x: (abs(x - start), x))
-        reached = found[best]
-    elif method == LINEAR:
-        # A straight line comes closest to the target at the bound on the root's side.
-        best = _nearest_bound(function, target, low, high)
-        reached = float(function(np.array([best]))[0])
     else:
-        if line is None:  # sympy found no root within bounds: the scan finds the closest
+        found, method = exact
+        roots, intervals = sorted(found), ()
+        if roots:
+            best = min(roots, key=lambda x: (abs(x - start), x))
+            reached = found[best]
+        elif method == LINEAR:
+            # A straight line comes closest to the target at the bound on the root's side.
+            best = _nearest_bound(function, target, low, high)
+            reached = float(function(np.array([best]))[0])
+        else:  # sympy found no root within bounds: the scan finds the closest point
             line = solve_line(function, target, low, high, start=start, scale=scale)
-        best, reached = line.best, line.best_value
+            best, reached = line.best, line.best_value
     return LeverPlan(
         values={lever.name: value(best)},
         feasible=bool(roots),
@@ -198,12 +191,12 @@ def _exact_roots(
     if is_linear(tree, node, lever.name):
         roots = _linear_roots(function, target, lever)
         return None if roots is None else (roots, LINEAR)
+    if not is_small_algebra(tree, node, lever.name):
+        return None
     values = {
         name: float(array[0, 0]) for name, array in tree.engine.run(base, nodes=[node]).items()
     }
     expr = lever_expression(tree, node, lever.name, values)
-    if expr is None:
-        return None
     found = _symbolic_roots(expr, tree.symbol(lever.name), lever, target)
     if found is None:
         return None
