@@ -277,3 +277,19 @@ def test_what_a_solve_learns_goes_with_the_tree() -> None:
     del tree, store
     gc.collect()
     assert not any(t.name == "doubling" and len(t.nodes) == 7 for t in tree_cache._STORE)
+
+
+def test_period_function_compiles_its_own_formulas_when_the_engine_has_none(monkeypatch):
+    """Without the engine's compiled formulas the period function compiles each one itself and
+    gives the same attribution (the hand Shapley values of the 6-level doubling tree)."""
+    from kpitree.analysis import period_function
+
+    monkeypatch.setattr(period_function, "_engine_functions", lambda tree: {})
+    tree = kpitree.loads(doubling(6, timed=True))
+    result = tree.attribute(previous=True)
+    before = {"a": 2.0, "b": 3.0, "prev(n0)": 3.5}
+    after = {"a": 4.0, "b": 1.0, "prev(n0)": 6.75}
+    expected = _hand_shapley(
+        lambda state: _hand_doubling(6, state["a"], state["b"], state["prev(n0)"]), before, after
+    )
+    assert result.contributions == pytest.approx(expected, rel=1e-12)

@@ -105,9 +105,13 @@ def _build(tree: Tree, node: str) -> PeriodFunction:
 def _engine_functions(tree: Tree) -> dict[str, Callable[..., Any]]:
     """The engine's compiled formula of each derived node: lambdify is slow on min/max (sympy
     compares their arguments again), so a formula is not compiled twice. It is used only when
-    the engine reads the arguments in the order given here (checked by the caller)."""
+    the engine reads the arguments in the order given here (checked by the caller); an engine
+    laid out otherwise (no ``steps`` of ``formulas``) gives none, and each is compiled here."""
     return {
-        formula.node: formula.function for step in tree.engine.steps for formula in step.formulas
+        formula.node: formula.function
+        for step in getattr(tree.engine, "steps", ())
+        for formula in getattr(step, "formulas", ())
+        if hasattr(formula, "node") and hasattr(formula, "function")
     }
 
 
