@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kpitree.analysis.batch import node_rows
+from kpitree.analysis.batch import as_rows
 from kpitree.errors import EvaluationError, SolveError, did_you_mean
 from kpitree.node import Value
 from kpitree.tree import Tree
@@ -105,7 +105,7 @@ def resolve_levers(
     if not names:
         raise SolveError("give at least one lever (--lever NAME): the input to solve for")
     affecting = set(tree.inputs_of(node))
-    levers = []
+    levers: list[Lever] = []
     for name in names:
         found = tree.node(name)
         if any(lever.name == name for lever in levers):
@@ -143,13 +143,19 @@ def node_values(
 ) -> np.ndarray:
     """``node`` at the last period for each row of ``changes``; NaN where it is undefined.
 
+    Only the nodes ``node`` depends on are evaluated.
+
     ``changes`` hold one row per sample (first axis ``samples``). The engine refuses a batch in
     which any row divides by zero or overflows; a scan that crosses such a point should lose
     that row, not the whole scan, so a refused batch is split in halves until the bad rows are
     isolated (a few extra engine calls per bad row).
     """
     try:
-        return node_rows(tree, changes, samples, node=node, base=base)
+        inputs: dict[str, Value | np.ndarray] = dict(base)
+        for name, rows in changes.items():
+            inputs[name] = as_rows(rows, samples, tree.period_count)
+        # Only what the node reads: a node elsewhere that is undefined cannot lose the row.
+        return np.array(tree.engine.run(inputs, samples=samples, nodes=[node])[node][:, -1])
     except EvaluationError:
         if samples == 1:
             return np.array([np.nan])

@@ -22,10 +22,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
-import sympy
 from scipy.optimize import linprog, minimize
 
 from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.lever_shape import product_exponents
 from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
 from kpitree.errors import SolveError
 from kpitree.node import Value
@@ -219,29 +219,15 @@ def _min_effort(
 def _product_exponents(
     tree: Tree, levers: Sequence[Lever], node: str, base: Mapping[str, Value]
 ) -> np.ndarray | None:
-    """``p`` with node = c x prod(lever_i ** p_i) on a static tree, else None.
-
-    The elasticity ``x dE/dx / E`` of every lever must be a constant.
-    """
+    """``p`` with node = c x prod(lever_i ** p_i) on a static tree, else None (read formula by
+    formula, see :func:`kpitree.analysis.lever_shape.product_exponents`)."""
     if tree.is_timed:
         return None
-    expr = tree.expression(node)
-    symbols = {tree.symbol(lever.name) for lever in levers}
-    expr = expr.xreplace(
-        {
-            tree.symbol(name): sympy.Float(base[name])  # type: ignore[arg-type]
-            for name in tree.inputs_of(node)
-            if tree.symbol(name) not in symbols
-        }
-    )
-    exponents = []
-    for lever in levers:
-        x = tree.symbol(lever.name)
-        elasticity = sympy.cancel(x * sympy.diff(expr, x) / expr)
-        if elasticity.free_symbols or not elasticity.is_number:
-            return None
-        exponents.append(float(elasticity))
-    return np.array(exponents)
+    values = {
+        name: float(array[0, 0]) for name, array in tree.engine.run(base, nodes=[node]).items()
+    }
+    exponents = product_exponents(tree, node, [lever.name for lever in levers], values)
+    return None if exponents is None else np.array(exponents)
 
 
 def _linear_program(

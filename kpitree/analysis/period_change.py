@@ -5,8 +5,8 @@ In a timed tree ``KGI(p) - KGI(p - 1)`` is not a function of the inputs' values 
 carried over from earlier periods. But the KGI at any period is one static function ``F`` of
 the inputs' values in that period, the values its ``prev()`` / ``delay()`` reads see in that
 period (``prev(mrr)``: MRR one period back; ``delay(sql, 2)``: SQLs two periods back) and the
-period number ``t`` if a formula uses it. :meth:`Tree.expression` gives ``F`` (same-period
-reads substituted, lag symbols kept).
+period number ``t`` if a formula uses it. :mod:`kpitree.analysis.period_function` evaluates
+``F`` node by node (never as one substituted expression, which can double at every level).
 
 The players are the inputs ``F`` reads whose value differs between the two periods, one
 *driver* per lag read whose value differs (``carried over: prev(mrr)``, ``pipeline:
@@ -16,7 +16,7 @@ period 1. The worth of a coalition ``S`` is ``F`` with the players in ``S`` at t
 period ``p`` and the others at their values in ``p - 1``; the Shapley values (Owen by owner
 beyond ``exact_limit`` players, see :mod:`kpitree.analysis.attribution`) add up exactly to
 ``F(state at p) - F(state at p - 1) = KGI(p) - KGI(p - 1)``, every coalition evaluated as one
-row of one vectorised call of the compiled ``F``.
+row of one vectorised call of ``F``.
 
 An input that changed between the periods but that ``F`` does not read in the same period (the
 visits behind SQLs that close two months later) gets 0: its effect reaches the KGI only through
@@ -31,13 +31,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import sympy
 
 from kpitree.analysis.attribution import NO_OWNER, Attribution, Driver, by_owner, play
 from kpitree.analysis.batch import resolve_period
-from kpitree.engine import compile_expression
+from kpitree.analysis.period_function import PeriodFunction, period_function
 from kpitree.errors import DataError, EvaluationError
 from kpitree.formula import TIME, Lag, node_symbol
 
@@ -112,25 +111,28 @@ def attribute_previous(
         )
     inputs = tree.input_values(values, scenario)
     history = tree.engine.run(inputs, nodes=[name])
-    expr = tree.expression(name)
-    series = _terms(tree, expr, history)
-    # Each symbol of F: (value in period p - 1, value in period p).
+    function = period_function(tree, name)
+    series = _terms(tree, function.arguments, history)
+    # Each symbol read: (value in period p - 1, value in period p).
     state = {
         term: (float(per_period[index - 1]), float(per_period[index]))
         for term, per_period in series.items()
     }
-    players = [term for term, (before, after) in state.items() if before != after]
-    drivers = _drivers(tree, [term for term in series if not isinstance(term, str)])
-    formula = compile_expression(expr, [_symbol(term) for term in series])
+    # Only what F depends on plays; a read that cancels (x - x) keeps its earlier value.
+    terms = [term for term in series if _symbol(term) in function.symbols]
+    players = [term for term in terms if state[term][0] != state[term][1]]
+    drivers = _drivers(tree, [term for term in terms if not isinstance(term, str)])
     bit_of = {term: bit for bit, term in enumerate(players)}
 
     def rows(masks: np.ndarray) -> np.ndarray:
-        arguments = [
-            np.where((masks >> bit_of[term]) & 1, after, before) if term in bit_of else before
+        arguments = {
+            _symbol(term): np.where((masks >> bit_of[term]) & 1, after, before)
+            if term in bit_of
+            else before
             for term, (before, after) in state.items()
-        ]
+        }
         with np.errstate(all="ignore"):
-            worth = np.broadcast_to(np.asarray(formula(*arguments), dtype=float), masks.shape)
+            worth = np.broadcast_to(np.asarray(function(arguments), dtype=float), masks.shape)
         if not np.isfinite(worth).all():
             raise EvaluationError(
                 f"node '{name}': a mix of {labels[index - 1]} and {labels[index]} values makes "
@@ -140,7 +142,7 @@ def attribute_previous(
             )
         return worth
 
-    keys = {term: _key(term, drivers) for term in series}
+    keys = {term: _key(term, drivers) for term in terms}
     owners = {keys[term]: _owner(tree, term) for term in players}
     game = play(
         [keys[term] for term in players],
@@ -152,7 +154,7 @@ def attribute_previous(
         noun="inputs and drivers",
     )
     contributions = dict.fromkeys(tree.inputs, 0.0)
-    contributions.update(dict.fromkeys((keys[term] for term in series if term in drivers), 0.0))
+    contributions.update(dict.fromkeys((keys[term] for term in terms if term in drivers), 0.0))
     contributions.update(game.values)
     state_label = label or scenario or "plan"
     return Attribution(
@@ -163,7 +165,9 @@ def attribute_previous(
         new=game.new,
         contributions=contributions,
         by_owner=by_owner(contributions, owners),
-        by_node=_by_node(tree, name, {_symbol(term): keys[term] for term in series}, contributions),
+        by_node=_by_node(
+            tree, function, {_symbol(term): keys[term] for term in terms}, contributions
+        ),
         method=game.method,
         base_label=f"{state_label} {labels[index - 1]}",
         new_label=f"{state_label} {labels[index]}",
@@ -195,20 +199,19 @@ def attribute_previous_actuals(
 
 
 def _terms(
-    tree: Tree, expr: sympy.Expr, history: Mapping[str, np.ndarray]
+    tree: Tree, symbols: frozenset[sympy.Symbol], history: Mapping[str, np.ndarray]
 ) -> dict[str | Lag | sympy.Symbol, np.ndarray]:
-    """Each symbol of ``expr`` (an input's name, a :class:`Lag`, or ``TIME``) with its value in
+    """Each of ``symbols`` (an input's name, a :class:`Lag`, or ``TIME``) with its value in
     every period: inputs in file order, then lag reads by name, then ``t``."""
-    free = expr.free_symbols
     lags = {lag.symbol: lag for formula in tree.formulas.values() for lag in formula.lags}
     terms: dict[Any, np.ndarray] = {}
     for input_ in tree.inputs:
-        if node_symbol(input_) in free:
+        if node_symbol(input_) in symbols:
             terms[input_] = np.asarray(history[input_], dtype=float)[0]
-    for symbol in sorted(free & lags.keys(), key=lambda s: s.name):
+    for symbol in sorted(symbols & lags.keys(), key=lambda s: s.name):
         lag = lags[symbol]
         terms[lag] = tree.engine.lagged(lag, history[lag.node])[0]
-    if TIME in free:
+    if TIME in symbols:
         terms[TIME] = np.arange(1.0, tree.engine.periods + 1)
     return terms
 
@@ -264,23 +267,14 @@ def _owner(tree: Tree, term: str | Lag | sympy.Symbol) -> str:
 
 def _by_node(
     tree: Tree,
-    node: str,
+    function: PeriodFunction,
     keys: Mapping[sympy.Symbol, str],
     contributions: Mapping[str, float],
 ) -> dict[str, float]:
-    """Per derived node that ``node`` reads in the same period (and ``node`` itself): the
-    contributions of the inputs and drivers in its own expression."""
-    same_period = nx.DiGraph()
-    same_period.add_nodes_from(tree.nodes)
-    same_period.add_edges_from(
-        (dependency, name)
-        for name, formula in tree.formulas.items()
-        for dependency in formula.names
-    )
-    above = nx.ancestors(same_period, node) | {node}
-    totals = {}
-    for name in tree.derived:
-        if name in above:
-            free = tree.expression(name).free_symbols
-            totals[name] = sum(contributions[keys[s]] for s in free if s in keys)
-    return totals
+    """Per derived node that the explained node reads in the same period (and that node
+    itself): the contributions of the inputs and drivers its own function depends on."""
+    return {
+        name: sum(contributions[keys[s]] for s in function.reads[name] if s in keys)
+        for name in tree.derived
+        if name in function.reads
+    }

@@ -1,20 +1,26 @@
 """Goal seek: the lever values at which a node (the KGI by default) reaches its target.
 
-One lever is solved exactly where sympy can (a static tree whose node is a low-degree polynomial
-or rational function of the lever, or reads it once), over the lever's bounds only; otherwise by
-a batched scan of the bounded interval and brentq on every sign change. Several levers are moved
-together by one of the modes of :mod:`kpitree.analysis.multilever`.
+One lever on a static tree is solved exactly when that is cheap: a node linear in the lever
+(every formula on the way affine in it, :mod:`kpitree.analysis.lever_shape`) from two
+evaluations, a small algebraic one (a low-degree polynomial or rational function of the lever,
+or one that reads it once) by sympy, over the lever's bounds only. Otherwise, and on timed
+trees, by a batched scan of the bounded interval, every sign change then narrowed in batches
+(:mod:`kpitree.analysis.bracket`). What a solve learns about the tree's formulas is cached per
+tree, and the node is never built as one expression of the whole tree (it can double in size
+at every level). Several levers are moved together by one of the modes of
+:mod:`kpitree.analysis.multilever`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy
 
 from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.lever_shape import is_linear, is_small_algebra, lever_expression
 from kpitree.analysis.levers import Lever, LeverPlan, node_values, resolve_levers
 from kpitree.analysis.multilever import MODES, solve_levers
 from kpitree.analysis.solution import Solution
@@ -22,8 +28,8 @@ from kpitree.errors import SolveError
 from kpitree.node import Value
 from kpitree.tree import Overrides, Tree
 
-# Formulas sympy inverts quickly and exactly; anything else (if, min, floor, abs) is scanned.
-_ALGEBRA = (sympy.Add, sympy.Mul, sympy.Pow, sympy.Symbol, sympy.Number, sympy.exp, sympy.log)
+LINEAR = "exact: the node is linear in the lever, solved from two evaluations"
+SCAN = "scan of the bounds and each sign change narrowed to the last bits"
 
 
 def solve(
@@ -113,7 +119,9 @@ def solve_one(
 
     A single-valued input is solved for its value; a per-period input for the common factor
     on all its periods. Every solution within bounds is kept (``roots``); the one nearest the
-    current value is returned.
+    current value is returned. On a static tree a node linear in the lever is solved from two
+    evaluations, a small algebraic one by sympy; the scan runs only when neither applies (or
+    when sympy finds no root within bounds and the closest point is wanted).
     """
     if lever.per_period:
         low, high = lever.factor_range()
@@ -137,21 +145,26 @@ def solve_one(
         def value(point: float) -> Value:
             return float(min(max(point, lever.low), lever.high))
 
-    line = solve_line(function, target, low, high, start=start, scale=scale)
-    roots, method = list(line.roots), "scan of the bounds and brentq on each sign change"
-    intervals = line.intervals
     exact = None
     if not (lever.per_period or tree.is_timed):
-        exact = _symbolic_roots(tree, node, lever, base, target)
-    if exact is not None:
-        checked = function(np.array(exact)) if exact else np.array([])
-        if all(abs(v - target) <= RESIDUAL * max(abs(target), 1e-300) for v in checked):
-            roots, method, intervals = exact, "exact: sympy solveset on the bounds", ()
-    if roots:
-        best = min(roots, key=lambda x: (abs(x - start), x))
-        reached = float(function(np.array([best]))[0])
-    else:
+        exact = _exact_roots(tree, node, lever, base, target, function)
+    if exact is None:
+        line = solve_line(function, target, low, high, start=start, scale=scale)
+        roots, intervals, method = list(line.roots), line.intervals, SCAN
         best, reached = line.best, line.best_value
+    else:
+        found, method = exact
+        roots, intervals = sorted(found), ()
+        if roots:
+            best = min(roots, key=lambda x: (abs(x - start), x))
+            reached = found[best]
+        elif method == LINEAR:
+            # A straight line comes closest to the target at the bound on the root's side.
+            best = _nearest_bound(function, target, low, high)
+            reached = float(function(np.array([best]))[0])
+        else:  # sympy found no root within bounds: the scan finds the closest point
+            line = solve_line(function, target, low, high, start=start, scale=scale)
+            best, reached = line.best, line.best_value
     return LeverPlan(
         values={lever.name: value(best)},
         feasible=bool(roots),
@@ -161,6 +174,68 @@ def solve_one(
         roots=tuple(value(root) for root in roots),
         intervals=tuple((value(a), value(b)) for a, b in intervals),
     )
+
+
+def _exact_roots(
+    tree: Tree,
+    node: str,
+    lever: Lever,
+    base: Mapping[str, Value],
+    target: float,
+    function: Callable[[np.ndarray], np.ndarray],
+) -> tuple[dict[float, float], str] | None:
+    """The roots within bounds (each with the node's value there) and how they were found,
+    when they are known exactly: the node is linear in the lever (two evaluations), or a
+    small algebraic expression of it (sympy). None when neither applies or the answer does
+    not check out numerically."""
+    if is_linear(tree, node, lever.name):
+        roots = _linear_roots(function, target, lever)
+        return None if roots is None else (roots, LINEAR)
+    if not is_small_algebra(tree, node, lever.name):
+        return None
+    values = {
+        name: float(array[0, 0]) for name, array in tree.engine.run(base, nodes=[node]).items()
+    }
+    expr = lever_expression(tree, node, lever.name, values)
+    found = _symbolic_roots(expr, tree.symbol(lever.name), lever, target)
+    if found is None:
+        return None
+    checked = function(np.array(found)) if found else np.array([])
+    if not all(abs(v - target) <= RESIDUAL * max(abs(target), 1e-300) for v in checked):
+        return None
+    return dict(zip(found, checked.tolist(), strict=True)), "exact: sympy solveset on the bounds"
+
+
+def _linear_roots(
+    function: Callable[[np.ndarray], np.ndarray], target: float, lever: Lever
+) -> dict[float, float] | None:
+    """The root of a node that is a straight line in the lever, from two points on the line:
+    ``{root: value there}`` within bounds, ``{}`` outside, None when the line is flat or
+    undefined (the scan then describes it) or the root does not check out."""
+    start = float(lever.base)  # type: ignore[arg-type]
+    step = max(abs(start), 1.0)
+    first, second = function(np.array([start, start + step]))
+    slope = (second - first) / step
+    if not (math.isfinite(first) and math.isfinite(slope)) or slope == 0:
+        return None
+    root = start + (target - first) / slope
+    if not math.isfinite(root):
+        return None
+    if not lever.low <= root <= lever.high:
+        return {}
+    (reached,) = function(np.array([root]))
+    if not abs(reached - target) <= RESIDUAL * max(abs(target), 1e-12 * abs(target - first)):
+        return None
+    return {root: float(reached)}
+
+
+def _nearest_bound(
+    function: Callable[[np.ndarray], np.ndarray], target: float, low: float, high: float
+) -> float:
+    """The bound of ``[low, high]`` whose value is nearer the target (a finite one)."""
+    ends = [end for end in (low, high) if math.isfinite(end)]
+    gaps = np.abs(function(np.array(ends)) - target)
+    return float(ends[int(np.nanargmin(gaps))])
 
 
 def _note(
@@ -201,24 +276,15 @@ def _note(
 
 
 def _symbolic_roots(
-    tree: Tree, node: str, lever: Lever, base: Mapping[str, Value], target: float
+    expr: sympy.Expr, x: sympy.Symbol, lever: Lever, target: float
 ) -> list[float] | None:
-    """Exact roots within bounds, or None when sympy is not used (or gives no finite set).
+    """Exact roots of ``expr = target`` within the lever's bounds, or None when sympy is not
+    used (or gives no finite set).
 
     Only expressions that sympy inverts at once are tried: the lever read once (any power,
     exp, log), or a polynomial of degree <= 2 after clearing denominators. A general higher
     degree makes solveset fall back to CRootOf and can take seconds; the scan is faster there.
     """
-    expr = tree.expression(node)
-    if not all(isinstance(part, _ALGEBRA) for part in sympy.preorder_traversal(expr)):
-        return None
-    x = tree.symbol(lever.name)
-    others = {
-        tree.symbol(name): sympy.Rational(base[name])  # exact binary value of the float
-        for name in tree.inputs_of(node)
-        if name != lever.name
-    }
-    expr = expr.xreplace(others)
     if x not in expr.free_symbols:
         return None
     goal = sympy.Rational(target)
