@@ -13,6 +13,7 @@ from conftest import TREES
 import kpitree
 from kpitree.analysis.sampling import InputSampler
 from kpitree.analysis.shapley import normal_covariance, shapley
+from kpitree.errors import DataError
 
 LINEAR = """
 name: lin
@@ -207,3 +208,25 @@ def test_fixed_input_is_no_player_and_its_correlation_is_dropped() -> None:
     assert np.all(np.abs(result.effects - exact) < 4 * result.effects_se)
     assert result.fixed == {"x2": 2.0}
     assert any("dropped" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("mu", [0.01, 3.2, 640.0])
+def test_discrete_inputs_take_the_ppf_values_through_the_cdf_table(mu) -> None:
+    """A Poisson input's values at normal quantiles equal scipy's ppf (the table only makes
+    them faster)."""
+    from scipy import special, stats
+
+    from kpitree.analysis.shapley import _marginal
+
+    normals = np.random.default_rng(1).standard_normal((5000, 3))
+    law = stats.poisson(mu)
+    np.testing.assert_array_equal(_marginal(law, normals), law.ppf(special.ndtr(normals)))
+
+
+def test_refuses_orders_that_would_not_fit_in_memory(monkeypatch) -> None:
+    """With 1 MiB available, 4096 orders on the SaaS tree are refused with the memory named."""
+    from kpitree.analysis import shapley as shapley_module
+
+    monkeypatch.setattr(shapley_module, "available_memory", lambda: 2**20)
+    with pytest.raises(DataError, match=r"samples 4,096 with 5 uncertain inputs would need about"):
+        shapley(kpitree.load(TREES / "saas_arr.yaml"), 4096, seed=1)
