@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from kpitree.analysis.quantiles import quantiles
 from kpitree.analysis.sampling import (
     InputSampler,
     _psd_root,
@@ -352,21 +353,11 @@ def _evaluate(
 
 
 def _marginal(law: Any, normals: np.ndarray) -> np.ndarray:
-    """``law``'s values at the normal quantiles ``normals``. A discrete law goes through a
-    table of its cdf over the range reached: scipy's Poisson ppf costs a root search per
-    value, a hundred times the model here."""
-    if not isinstance(law.dist, stats.rv_discrete) or normals.size == 0:
-        return _quantile(law, normals)
-    low = law.ppf(special.ndtr(normals.min()))
-    # Beyond 1e-15 scipy's isf of a discrete law can give nan; farther draws take this value.
-    high = law.isf(max(float(special.ndtr(-normals.max())), 1e-15))
-    if not (np.isfinite(low) and np.isfinite(high)) or high - low > 10_000_000:
-        return _quantile(law, normals)
-    support = np.arange(low, high + 1)
-    table = law.cdf(support)
-    # ppf(q) is the least value whose cdf reaches q.
-    index = np.searchsorted(table, special.ndtr(normals), side="left")
-    return support[np.minimum(index, len(support) - 1)]
+    """``law``'s values at the normal quantiles ``normals``: continuous laws as the forecast
+    maps them (precise in the upper tail), discrete ones through their cdf table."""
+    if isinstance(law.dist, stats.rv_discrete):
+        return quantiles(law, special.ndtr(normals))
+    return _quantile(law, normals)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

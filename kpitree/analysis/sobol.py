@@ -19,9 +19,8 @@ points of a Sobol' sequence are ``R`` consecutive blocks of ``N / R``, each itse
 net, and the half-width is ``t(0.975, R - 1) * sd(block estimates) / sqrt(R)``. A bootstrap
 over the rows (SALib's way) treats the points as independent draws and ignores what the
 quasi-random design gains: its intervals came out 3 to 14 times wider than the error (N = 2^10
-to 2^13), covering
-the exact index every time, where the blocks cover it about 95 % of the time
-(``benchmarks/sobol_bench.py`` measures both).
+to 2^13), covering the exact index every time, where the blocks cover it about 95 % of the
+time (``benchmarks/sobol_bench.py`` measures both).
 
 Memory: the design is built chunk by chunk from one Sobol' stream; only the ``N * (k + 2)``
 outputs are kept, so a run needs about ``8 * N * (k + 8)`` bytes. A run that would need more
@@ -47,6 +46,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
+from kpitree.analysis.quantiles import quantiles
 from kpitree.analysis.sampling import InputSampler, assumptions, fixed_dict, seed_entropy
 from kpitree.errors import DataError
 from kpitree.node import Value
@@ -371,8 +371,9 @@ def _design(
     x_a, x_b = [], []
     column = 0
     for name, width in zip(names, widths, strict=True):
-        x_a.append(sampler.from_uniforms(name, uniforms[:, column : column + width]))
-        x_b.append(sampler.from_uniforms(name, uniforms[:, dims + column : dims + column + width]))
+        law = sampler.laws[name]
+        x_a.append(quantiles(law, uniforms[:, column : column + width]))
+        x_b.append(quantiles(law, uniforms[:, dims + column : dims + column + width]))
         column += width
     return x_a, x_b
 
