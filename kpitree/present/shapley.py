@@ -29,9 +29,9 @@ def shapley_table(result: Shapley) -> str:
     text = render_table(["input", "Sh", "95 %", "SE"], rows, title=title)
     text += "\nSh: the input's share of the variance, its own and its part of every interaction"
     text += (
-        " and correlation (the shares add up to 1)."
+        "\nand correlation (the shares add up to 1)."
         if result.correlated
-        else " (the shares add up to 1; the inputs are independent)."
+        else "\n(the shares add up to 1; the inputs are independent, so S1 <= Sh <= ST)."
     )
     for line in assumption_lines(result.tree, result.fixed, result.notes):
         text += f"\n{line}"
