@@ -24,3 +24,25 @@ def test_continuous_law_is_scipys_ppf() -> None:
     uniforms = np.linspace(0.01, 0.99, 7)
     law = stats.beta(2, 5)
     np.testing.assert_array_equal(quantiles(law, uniforms), law.ppf(uniforms))
+
+
+class _Wrapped:
+    """A discrete law behind a wrapper with no ``dist`` (as a law truncated to bounds)."""
+
+    discrete = True
+
+    def __init__(self, law) -> None:
+        self.law = law
+
+    def ppf(self, q):
+        return self.law.ppf(q)
+
+    def cdf(self, x):
+        return self.law.cdf(x)
+
+
+def test_a_wrapped_discrete_law_goes_through_the_table_too() -> None:
+    """A law object that says it is discrete but is no scipy law gives its own ppf values."""
+    uniforms = np.random.default_rng(3).random(2000)
+    law = _Wrapped(stats.poisson(12.5))
+    np.testing.assert_array_equal(quantiles(law, uniforms), law.ppf(uniforms))

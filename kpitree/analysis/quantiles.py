@@ -20,12 +20,20 @@ LARGEST_TABLE = 10_000_000
 """Beyond this many values the table is not worth building: scipy's ppf is used."""
 
 
+def is_discrete(law: Any) -> bool:
+    """Whether ``law`` takes whole values: a frozen scipy discrete law, or a wrapper of one
+    (such as a law truncated to an input's bounds) whose ``discrete`` attribute says so."""
+    return isinstance(getattr(law, "dist", None), stats.rv_discrete) or bool(
+        getattr(law, "discrete", False)
+    )
+
+
 def quantiles(law: Any, probabilities: np.ndarray) -> np.ndarray:
     """``law.ppf(probabilities)``, through a cdf table when ``law`` is discrete.
 
     Parameters
     ----------
-    law : frozen scipy.stats distribution
+    law : frozen scipy.stats distribution, or an object with its ``ppf`` and ``cdf``
     probabilities : numpy.ndarray
         In (0, 1); any shape.
 
@@ -34,7 +42,7 @@ def quantiles(law: Any, probabilities: np.ndarray) -> np.ndarray:
     numpy.ndarray
         The values, the shape of ``probabilities``.
     """
-    if not isinstance(law.dist, stats.rv_discrete) or probabilities.size == 0:
+    if not is_discrete(law) or probabilities.size == 0:
         return np.asarray(law.ppf(probabilities), dtype=float)
     low = law.ppf(probabilities.min())
     high = law.ppf(min(float(probabilities.max()), TOP))

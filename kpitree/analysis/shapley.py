@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from kpitree.analysis.quantiles import quantiles
+from kpitree.analysis.quantiles import is_discrete, quantiles
 from kpitree.analysis.sampling import (
     InputSampler,
     _psd_root,
@@ -355,7 +355,7 @@ def _evaluate(
 def _marginal(law: Any, normals: np.ndarray) -> np.ndarray:
     """``law``'s values at the normal quantiles ``normals``: continuous laws as the forecast
     maps them (precise in the upper tail), discrete ones through their cdf table."""
-    if isinstance(law.dist, stats.rv_discrete):
+    if is_discrete(law):
         return quantiles(law, special.ndtr(normals))
     return _quantile(law, normals)
 
