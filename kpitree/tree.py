@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from kpitree.analysis.compare import Comparison
     from kpitree.analysis.forecast import Forecast
     from kpitree.analysis.sensitivity import Sensitivity
+    from kpitree.analysis.shapley import Shapley
     from kpitree.analysis.sobol import Sobol
     from kpitree.analysis.solution import Solution
     from kpitree.analysis.tornado import Tornado
@@ -531,6 +532,13 @@ class Tree:
         from kpitree.analysis.sobol import sobol
 
         return sobol(self, **options)
+
+    def shapley(self, **options: Any) -> Shapley:
+        """Shapley effects of the KGI, with the tree's correlations; options as
+        :func:`kpitree.analysis.shapley.shapley` (samples, seed, overrides, scenario)."""
+        from kpitree.analysis.shapley import shapley
+
+        return shapley(self, **options)
 
     def __repr__(self) -> str:
         timed = f", {self.time.periods} {self.time.unit}s" if self.time else ""

@@ -60,7 +60,7 @@ def _standard_errors(result) -> tuple[np.ndarray, np.ndarray]:
 
 def test_lognormal_product_closed_form() -> None:
     """Y = X1 X2 lognormal: S1_1 = (e^{s1^2} - 1) / (e^{s1^2 + s2^2} - 1), ST_1 = 1 - S1_2;
-    within 4 standard errors (SE from the spread of the 8 scrambles, itself checked small)."""
+    within 4 standard errors (SE from the spread of the 8 blocks, itself checked small)."""
     tree = kpitree.loads(
         """
         name: p
@@ -77,8 +77,8 @@ def test_lognormal_product_closed_form() -> None:
     first = np.array([np.expm1(s1), np.expm1(s2)]) / both
     total = 1 - first[::-1]
     se_first, se_total = _standard_errors(result)
-    assert np.all(se_first < 0.01)
-    assert np.all(se_total < 0.01)
+    assert np.all(se_first < 0.02)
+    assert np.all(se_total < 0.02)
     assert np.all(np.abs(result.S1 - first) < 4 * se_first)
     assert np.all(np.abs(result.ST - total) < 4 * se_total)
 
@@ -205,7 +205,8 @@ def test_correlated_tree_says_the_indices_assume_independence(cli, write_tree) -
     assert status == 0
     assert err == (
         "kpitree: note: the tree correlates a-b; these indices assume independent inputs and "
-        "were computed with the correlations ignored\n"
+        "were computed with the correlations ignored (Shapley effects, sobol --shapley, take "
+        "them into account)\n"
     )
     assert json.loads(out)["samples"] == 128
     status, out, err = cli("sobol", path, "--samples", "128")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from kpitree.cli.forecast import add_sampling
 from kpitree.cli.options import (
@@ -20,6 +21,9 @@ from kpitree.cli.options import (
 from kpitree.cli.progress import ProgressBar
 from kpitree.present.sobol import sobol_json, sobol_table
 
+if TYPE_CHECKING:
+    from kpitree.tree import Tree
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the sub-command."""
@@ -28,16 +32,21 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="global sensitivity (Sobol indices) of the KGI",
         description="Share of the KGI's variance (at the last period) due to each uncertain "
         "input alone (S1) and with its interactions (ST), from scrambled Sobol' points; "
-        "95 %% intervals from the spread over 8 independent scrambles. An input set by "
+        "95 %% intervals from the spread over 8 blocks of the design. An input set by "
         "--scenario or --set is fixed at that value: it is not a factor and has no index (its "
         "share is 0), a correlation that names it is dropped, and the other indices are shares "
-        "of the variance that is left.",
+        "of the variance that is left. With --shapley: Shapley effects instead, which take the "
+        "tree's correlations into account (--samples is then the number of random orders).",
     )
     add_tree(parser)
     add_values(parser)
     add_sampling(parser, default_samples="4096")
-    add_plot(parser, "bar chart of S1 and ST")
+    add_plot(parser, "bar chart of S1 and ST (of the effects with --shapley)")
     add_format(parser, ("table", "json"))
+    parser.add_argument(
+        "--shapley", action="store_true",
+        help="Shapley effects (with the correlations) instead of Sobol indices",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
@@ -48,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     seed = parse_whole(args.seed, "--seed")
     overrides = parse_overrides(args.overrides)
     tree = load_tree(args)
+    if args.shapley:
+        return _run_shapley(args, tree, samples, seed, overrides)
+
     with ProgressBar("sobol") as bar:
         result = tree.sobol(
             samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
@@ -62,4 +74,27 @@ def run(args: argparse.Namespace) -> int:
         print(sobol_json(result), end="")
     else:
         print(sobol_table(result), end="")
+    return 0
+
+
+def _run_shapley(
+    args: argparse.Namespace, tree: Tree, samples: int | None, seed: int | None, overrides: dict
+) -> int:
+    """``--shapley``: compute, print, and write the chart if asked."""
+    from kpitree.present.shapley import shapley_json, shapley_table
+
+    with ProgressBar("shapley") as bar:
+        result = tree.shapley(
+            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
+        )
+    if args.plot:
+        from kpitree.plots.sobol import plot_shapley
+
+        write_figure(plot_shapley(result).figure, args.plot)
+    if args.format == "json":
+        for note in result.notes:
+            print(f"kpitree: note: {note}", file=sys.stderr)
+        print(shapley_json(result), end="")
+    else:
+        print(shapley_table(result), end="")
     return 0

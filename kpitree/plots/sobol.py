@@ -1,4 +1,5 @@
-"""Bar chart of a :class:`~kpitree.analysis.sobol.Sobol` result: S1 and ST per input."""
+"""Bar charts of a :class:`~kpitree.analysis.sobol.Sobol` result (S1 and ST per input) and
+of a :class:`~kpitree.analysis.shapley.Shapley` result (one effect per input)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from matplotlib.figure import Figure
 from kpitree.plots.fonts import with_fonts
 
 if TYPE_CHECKING:
+    from kpitree.analysis.shapley import Shapley
     from kpitree.analysis.sobol import Sobol
 
 
@@ -50,5 +52,40 @@ def plot_sobol(result: Sobol, ax: Axes | None = None) -> Axes:
         f"{result.tree.name}{scenario}: Sobol indices of {result.tree.kgi}, N = {result.samples:,}"
     )
     ax.legend(loc="lower right", frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+@with_fonts
+def plot_shapley(result: Shapley, ax: Axes | None = None) -> Axes:
+    """Horizontal bars of the Shapley effects (largest on top), with 95 % intervals.
+
+    Parameters
+    ----------
+    result : Shapley
+    ax : matplotlib Axes, optional
+        Drawn into; a new figure's axes by default.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if ax is None:
+        height = 1.5 + 0.35 * len(result.names)
+        ax = Figure(figsize=(8, height), layout="constrained").add_subplot()
+    order = np.argsort(result.effects)
+    y = np.arange(len(order))
+    ax.barh(
+        y, result.effects[order], 0.6, xerr=result.effects_conf[order], color="tab:green",
+        label="Shapley effect", capsize=2,
+    )  # fmt: skip
+    ax.set_yticks(y, [result.names[i] for i in order])
+    ax.set_xlim(0, max(1.0, float(np.max(result.effects + result.effects_conf)) * 1.05))
+    ax.set_xlabel("share of the variance of " + result.tree.kgi)
+    scenario = f" (scenario {result.scenario})" if result.scenario else ""
+    ax.set_title(
+        f"{result.tree.name}{scenario}: Shapley effects of {result.tree.kgi}, "
+        f"{result.orders:,} orders"
+    )
     ax.grid(axis="x", alpha=0.3)
     return ax
