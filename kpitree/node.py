@@ -11,6 +11,8 @@ Value = float | tuple[float, ...]
 """An input's value: one number, or one number per period in a timed tree."""
 
 INDICATORS = ("leading", "coincident", "lagging")
+DIRECTIONS = ("higher", "lower")
+"""Which way is better for a node: a revenue KGI is higher, a cost KGI (CAC, payback) lower."""
 PERCENT_UNITS = ("%", "percent")
 """Units that mark a fraction (0.15) to be shown as a percentage (15 %)."""
 
@@ -61,9 +63,17 @@ class Node:
     indicator: str | None = None
     effort: float | None = None
     distribution: Distribution | None = None
+    direction: str | None = None
+    """``higher`` or ``lower`` is better; ``None``: higher for the KGI, else as it moves the KGI."""
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if self.direction is not None and self.direction not in DIRECTIONS:
+            raise SpecError(
+                f"node '{self.name}': direction must be one of {', '.join(DIRECTIONS)}, "
+                f"found {self.direction!r}",
+                self.location,
+            )
         # The distribution is drawn inside the bounds everywhere (forecast, Sobol, tornado):
         # truncated here, once, so no analysis can draw from the law as given.
         if self.distribution is not None:

@@ -154,6 +154,11 @@ class Tree:
         return self.time is not None
 
     @property
+    def kgi_sign(self) -> int:
+        """+1 when a higher KGI is better (revenue, the default), -1 when lower is (CAC)."""
+        return -1 if self.nodes[self.kgi].direction == "lower" else 1
+
+    @property
     def period_count(self) -> int:
         """The number of periods: ``time.periods`` for a timed tree, 1 for a static one (the
         engine evaluates a static tree as one period)."""

@@ -25,7 +25,7 @@ from kpitree.tree import Correlation, Tree
 TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenarios", "correlations")
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
-    "benchmark", "alert", "indicator", "effort", "distribution",
+    "benchmark", "alert", "indicator", "effort", "distribution", "direction",
 )  # fmt: skip
 TIME_KEYS = ("periods", "unit", "start")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -207,6 +207,8 @@ class _TreeReader:
                     self.doc.where(*path, "indicator"),
                 )
             fields["indicator"] = raw["indicator"]
+        if raw.get("direction") is not None:
+            fields["direction"] = self.text(raw["direction"], (*path, "direction"))
         if raw.get("distribution") is not None:
             fields["distribution"] = self.distribution(
                 raw["distribution"], (*path, "distribution"), name
