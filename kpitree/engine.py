@@ -31,12 +31,6 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 
-# Integers beyond this reach numpy as Python ints, which numpy keeps as object arrays (or
-# refuses in a ufunc such as log); below it an int is exactly a float64, so printing it as
-# itself changes nothing.
-_EXACT_INTEGER = 2**53
-
-
 class _Printer(NumPyPrinter):
     """The numpy printer with the changes the engine and the derivatives need.
 
@@ -44,8 +38,9 @@ class _Printer(NumPyPrinter):
     - Heaviside (the derivative of min, max and clip) prints as ``numpy.heaviside``: sympy's
       own printer rewrites it through Piecewise and simplify_logic, seconds per node and a
       broken ``numpy.select`` beyond four arguments.
-    - Large integers and every non-integer rational print as float64 literals, so no
-      compiled function ever builds an object array.
+    - Integers and rationals print as float64 literals (correctly rounded): a large
+      integer reaching numpy as a Python int makes an object array (or fails in a ufunc such
+      as log), and a constant result (a derivative of 1) is then a float64 too.
     """
 
     def __init__(
@@ -80,8 +75,6 @@ class _Printer(NumPyPrinter):
         return f"{name}({self._print(expr.args[0])}, {self._float(at_zero)})"
 
     def _print_Integer(self, expr: sympy.Integer) -> str:  # noqa: N802 - printer protocol
-        if abs(int(expr)) <= _EXACT_INTEGER:
-            return super()._print_Integer(expr)
         return self._float(expr)
 
     def _print_Rational(self, expr: sympy.Rational) -> str:  # noqa: N802 - printer protocol
