@@ -107,8 +107,6 @@ def _rebuilt(expr: sympy.Basic, change: Callable[[sympy.Basic, tuple], sympy.Bas
     Unlike ``Basic.replace``, a node whose arguments did not change is kept as it is, and no
     Min/Max is ever rebuilt with evaluation.
     """
-    if not expr.args:
-        return change(expr, ()) or expr
     args = tuple(_rebuilt(arg, change) for arg in expr.args)
     replaced = change(expr, args)
     if replaced is not None:
@@ -138,17 +136,25 @@ def differentiate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
     sympy.Expr
         The derivative, numerically identical to ``sympy.diff(expr, symbol)``.
     """
+    (derivative,) = _gradient(expr, [symbol])
+    return derivative
+
+
+def _gradient(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> list[sympy.Expr]:
+    """:func:`differentiate` by each of ``symbols``, the expression prepared once."""
     frozen: dict[sympy.Symbol, sympy.Expr] = {}
+    changed = False
 
     def plain(node: sympy.Basic, args: tuple) -> sympy.Basic | None:
+        nonlocal changed
         if isinstance(node, sympy.floor | sympy.ceiling):
             constant = sympy.Dummy("step", real=True)
             frozen[constant] = node
+            changed = True
             return constant
-        if isinstance(node, sympy.Max):
-            return _Maximum(*args)
-        if isinstance(node, sympy.Min):
-            return _Minimum(*args)
+        if isinstance(node, sympy.Max | sympy.Min):
+            changed = True
+            return (_Maximum if isinstance(node, sympy.Max) else _Minimum)(*args)
         return None
 
     def restored(node: sympy.Basic, args: tuple) -> sympy.Basic | None:
@@ -162,7 +168,11 @@ def differentiate(expr: sympy.Expr, symbol: sympy.Symbol) -> sympy.Expr:
             return sympy.Heaviside(*args, evaluate=False)
         return None
 
-    return _rebuilt(sympy.diff(_rebuilt(expr, plain), symbol), restored)
+    prepared = _rebuilt(expr, plain)
+    derivatives = [sympy.diff(prepared, symbol) for symbol in symbols]
+    if not changed:  # nothing to put back: sympy.diff alone makes no Heaviside here
+        return derivatives
+    return [_rebuilt(derivative, restored) for derivative in derivatives]
 
 
 def _compile_partials(tree: Tree, name: str) -> _NodePartials:
@@ -170,7 +180,7 @@ def _compile_partials(tree: Tree, name: str) -> _NodePartials:
     reads = [_Read(dependency, None) for dependency in sorted(formula.names)]
     reads += [_Read(lag.node, lag) for lag in formula.lags]
     symbols = [node_symbol(r.node) if r.lag is None else r.lag.symbol for r in reads]
-    derivatives = [differentiate(formula.expr, symbol) for symbol in symbols]
+    derivatives = _gradient(formula.expr, symbols)
     moved = tuple(index for index, derivative in enumerate(derivatives) if derivative != 0)
     if formula.uses_time:
         symbols.append(TIME)
