@@ -3,6 +3,7 @@ compiled once per engine, memory bounded by nodes x periods (reverse mode)."""
 
 from __future__ import annotations
 
+import json
 import time
 import tracemalloc
 
@@ -228,3 +229,28 @@ def test_gradient_is_per_period() -> None:
     assert values["customers"] == pytest.approx([105, 115, 130])
     np.testing.assert_array_equal(gradient["leads"], [0.5, 0.5, 0.5])
     np.testing.assert_array_equal(gradient["rate"], [10, 20, 30])
+
+
+def test_cli_sensitivity_of_six_argument_max(write_tree, cli) -> None:
+    """``kpitree sensitivity`` on a tree with max() of six arguments exits 0 and lists the
+    arg-max input first (it used to end in a numpy traceback)."""
+    path = write_tree(
+        """
+        name: six
+        kgi: best
+        nodes:
+          a: {value: 1}
+          b: {value: 2}
+          c: {value: 6}
+          d: {value: 4}
+          e: {value: 5}
+          f: {value: 3}
+          best: {formula: "max(a, b, c, d, e, f) * 10"}
+        """
+    )
+    status, out, err = cli("sensitivity", path, "--format", "json")
+    assert (status, err) == (0, "")
+    data = json.loads(out)
+    assert data["inputs"][0]["name"] == "c"
+    assert data["inputs"][0]["derivative"] == 10.0
+    assert [entry["derivative"] for entry in data["inputs"][1:]] == [0.0] * 5
