@@ -144,10 +144,14 @@ def sensitivity(
     for name in tree.inputs:
         # Shifting every period by one unit moves the KGI by the sum of its per-period
         # derivatives; scaling every period (d/dλ of λ x_t at λ = 1) by their sum weighted by
-        # the input's own values, the elasticity's numerator.
-        derivative = float(gradient[name].sum())
+        # the input's own values, the elasticity's numerator. A period where the input is 0
+        # does not move when scaled, even where its derivative is infinite (sqrt at 0).
+        slope = gradient[name]
         series = np.broadcast_to(np.asarray(base[name], dtype=float), (tree.period_count,))
-        scaled = float(gradient[name] @ series[: index + 1])
+        series = series[: index + 1]
+        with np.errstate(all="ignore"):
+            derivative = float(slope.sum())
+            scaled = float(np.where(series != 0, slope, 0.0) @ series)
         elasticity = scaled / kgi_value if kgi_value != 0 else math.nan
         node = tree.nodes[name]
         entries.append(
