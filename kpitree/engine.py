@@ -13,7 +13,8 @@ through prev()/delay() (an MRR balance, a customer count) steps through the peri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,27 @@ if TYPE_CHECKING:
 
 
 class _Printer(NumPyPrinter):
-    """numpy's amin/amax of a tuple cannot mix array shapes; nest minimum/maximum instead."""
+    """The numpy printer with the changes the engine and the derivatives need.
+
+    - numpy's amin/amax of a tuple cannot mix array shapes: nest minimum/maximum instead.
+    - Heaviside (the derivative of min, max and clip) prints as ``numpy.heaviside``: sympy's
+      own printer rewrites it through Piecewise and simplify_logic, seconds per node and a
+      broken ``numpy.select`` beyond four arguments.
+    - Integers and rationals print as float64 literals (correctly rounded): a large
+      integer reaching numpy as a Python int makes an object array (or fails in a ufunc such
+      as log), and a constant result (a derivative of 1) is then a float64 too.
+    """
+
+    def __init__(
+        self, settings: dict[str, Any], names: Mapping[sympy.Symbol, str] | None = None
+    ) -> None:
+        super().__init__(settings)
+        self._names = dict(names or {})
+
+    def _print_Symbol(self, expr: sympy.Symbol) -> str:  # noqa: N802 - sympy's printer protocol
+        if expr in self._names:
+            return self._names[expr]
+        return super()._print_Symbol(expr)
 
     def _nested(self, function: str, args: tuple[sympy.Expr, ...]) -> str:
         name = self._module_format(f"numpy.{function}")
@@ -46,19 +67,66 @@ class _Printer(NumPyPrinter):
     def _print_Max(self, expr: sympy.Max) -> str:  # noqa: N802 - sympy's printer protocol
         return self._nested("maximum", expr.args)
 
+    def _print_Heaviside(self, expr: sympy.Heaviside) -> str:  # noqa: N802 - printer protocol
+        # The value at 0 is sympy's own (1/2 unless the expression says otherwise), so the
+        # compiled derivative at a tie equals sympy's exact one.
+        at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        name = self._module_format("numpy.heaviside")
+        return f"{name}({self._print(expr.args[0])}, {self._float(at_zero)})"
 
-def compile_expression(expr: sympy.Expr, symbols: list[sympy.Symbol]) -> Callable[..., Any]:
-    """Lambdify ``expr`` of ``symbols`` to a numpy function that broadcasts its arguments."""
+    def _print_Integer(self, expr: sympy.Integer) -> str:  # noqa: N802 - printer protocol
+        return self._float(expr)
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:  # noqa: N802 - printer protocol
+        return self._float(expr)
+
+    def _print_Half(self, expr: sympy.Rational) -> str:  # noqa: N802 - printer protocol
+        return self._float(expr)
+
+    def _float(self, number: sympy.Expr) -> str:
+        """``number`` as a float64 literal, correctly rounded; beyond float64's range, inf."""
+        value = float(number)
+        if math.isfinite(value):
+            return repr(value)
+        if math.isnan(value):
+            return self._module_format("numpy.nan")
+        return ("-" if value < 0 else "") + self._module_format("numpy.inf")
+
+
+def compile_expression(
+    expr: sympy.Expr | Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]
+) -> Callable[..., Any]:
+    """Lambdify ``expr`` of ``symbols`` to a numpy function that broadcasts its arguments.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or sequence of sympy.Expr
+        One expression, or several (the function then returns a list, one value each).
+    symbols : sequence of sympy.Symbol
+        The function's positional arguments, in order.
+
+    Returns
+    -------
+    callable
+        Constants in it are float64 (or small integers), so it never builds object arrays.
+    """
+    # The printer names the arguments itself: letting lambdify replace symbols with dummies
+    # (node names need not be identifiers) rebuilds every Min/Max, which sympy re-simplifies
+    # pairwise, seconds for a max of six arguments.
+    names = {symbol: f"_x{index}" for index, symbol in enumerate(symbols)}
     printer = _Printer(
         {
             "fully_qualified_modules": False,
             "inline": True,
             "allow_unknown_functions": False,
             "user_functions": {},
-        }
+        },
+        names,
     )
+    placeholders = [sympy.Symbol(name) for name in names.values()]
+    body = list(expr) if isinstance(expr, Sequence) else expr
     return sympy.lambdify(
-        symbols, expr, modules="numpy", printer=printer, dummify=True, docstring_limit=0
+        placeholders, body, modules="numpy", printer=printer, dummify=False, docstring_limit=0
     )
 
 

@@ -60,3 +60,48 @@ def generated_tree_yaml(size: int, seed: int = 0, *, timed: bool = True) -> str:
             fields.append("target: 10")
         lines.append(f"  n{node}: {{{', '.join(fields)}}}")
     return "\n".join(lines) + "\n"
+
+
+def generated_kinked_tree_yaml(size: int, seed: int = 0, *, periods: int | None = 36) -> str:
+    """A tree of ``size`` nodes for sensitivity at scale: node n0 is the KGI, every other
+    node is read by an earlier one; a derived node is the sum, mean, min or max (up to six
+    arguments) or a product of two of its children. In a timed tree (``periods`` not None)
+    some nodes also carry ``prev()`` of themselves and a tenth of the inputs take one value
+    per period. Values stay in a few orders of magnitude, so every derivative is finite."""
+    rng = np.random.default_rng(seed)
+    children: dict[int, list[int]] = {0: []}
+    derived_pool = [0]
+    for node in range(1, size):
+        children[node] = []
+        reader = derived_pool[rng.integers(max(0, len(derived_pool) - 8), len(derived_pool))]
+        children[reader].append(node)
+        if rng.random() < 0.45:
+            derived_pool.append(node)
+    lines = ["name: kinked", f"description: {size} nodes, min/max of up to six.", "kgi: n0"]
+    if periods is not None:
+        lines.append(f"time: {{periods: {periods}, unit: month, start: 2027-01}}")
+    lines.append("nodes:")
+    for node in range(size):
+        reads = [f"n{child}" for child in children[node]]
+        if not reads:
+            if periods is not None and rng.random() < 0.1:
+                series = ", ".join(f"{v:.3f}" for v in rng.uniform(0.1, 0.9, periods))
+                lines.append(f"  n{node}: {{value: [{series}]}}")
+            else:
+                lines.append(f"  n{node}: {{value: {float(rng.uniform(0.1, 0.9)):.3f}}}")
+            continue
+        kind = rng.random()
+        if 2 <= len(reads) <= 6 and kind < 0.45:
+            formula = f"{'max' if kind < 0.25 else 'min'}({', '.join(reads)})"
+        elif len(reads) == 2 and kind < 0.6:
+            formula = f"{reads[0]} * {reads[1]}"
+        elif kind < 0.8:
+            formula = f"({' + '.join(reads)}) / {len(reads)}"
+        else:
+            formula = " + ".join(reads)
+        fields = ""
+        if periods is not None and rng.random() < 0.15:
+            formula = f"prev(n{node}) * 0.5 + {formula}"
+            fields = ", initial: 1"
+        lines.append(f"  n{node}: {{formula: '{formula}'{fields}}}")
+    return "\n".join(lines) + "\n"

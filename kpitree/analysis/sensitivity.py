@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from kpitree.analysis.batch import resolve_period
-from kpitree.analysis.derivatives import tangents
+from kpitree.analysis.derivatives import kgi_gradient
 from kpitree.node import Value
 from kpitree.tree import Overrides, Tree
 
@@ -137,24 +137,21 @@ def sensitivity(
     """
     index = resolve_period(tree, period)
     base = tree.input_values(overrides, scenario)
-    names = tree.inputs
-    count = len(names)
-    periods = tree.period_count
-    # Rows 0..n-1 shift input i by one unit in every period; rows n..2n-1 move it by its own
-    # value (d/dλ of λ x_t at λ = 1), which is the elasticity's numerator.
-    seeds = {}
-    for row, name in enumerate(names):
-        seed = np.zeros((2 * count, periods))
-        seed[row] = 1.0
-        seed[count + row] = np.broadcast_to(np.asarray(base[name], dtype=float), (periods,))
-        seeds[name] = seed
-    values, tangent = tangents(tree, base, seeds, 2 * count)
+    values, gradient = kgi_gradient(tree, base, index)
     kgi_value = float(values[tree.kgi][index])
     upstream = set(tree.inputs_of(tree.kgi))
     entries = []
-    for row, name in enumerate(names):
-        derivative = float(tangent[tree.kgi][row, index])
-        scaled = float(tangent[tree.kgi][count + row, index])
+    for name in tree.inputs:
+        # Shifting every period by one unit moves the KGI by the sum of its per-period
+        # derivatives; scaling every period (d/dλ of λ x_t at λ = 1) by their sum weighted by
+        # the input's own values, the elasticity's numerator. A period where the input is 0
+        # does not move when scaled, even where its derivative is infinite (sqrt at 0).
+        slope = gradient[name]
+        series = np.broadcast_to(np.asarray(base[name], dtype=float), (tree.period_count,))
+        series = series[: index + 1]
+        with np.errstate(all="ignore"):
+            derivative = float(slope.sum())
+            scaled = float(np.where(series != 0, slope, 0.0) @ series)
         elasticity = scaled / kgi_value if kgi_value != 0 else math.nan
         node = tree.nodes[name]
         entries.append(
