@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kpitree.cells import FORMULA_STARTS
+
 
 def _clean(value: Any) -> Any:
     if isinstance(value, dict):
@@ -41,8 +43,6 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(_clean(data), indent=2, ensure_ascii=False)
 
 
-# The full-width forms too: a Japanese spreadsheet may read ＝ as the start of a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # A signed number written as text, or a lone sign (compare's "-": no verdict), is no formula.
 _SIGNED_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)?")
 

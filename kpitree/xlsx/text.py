@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""A cell that starts with one of these may be read as a formula by a spreadsheet (or by a
-program that copies the text into one): the text of a label could run a command."""
+from kpitree.cells import FORMULA_STARTS
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """Control characters that an xlsx file cannot hold."""
@@ -25,7 +23,7 @@ def safe_text(text: str) -> str:
     return gets an apostrophe in front, characters a workbook cannot hold are dropped and text
     longer than a cell holds is cut."""
     clean = _ILLEGAL.sub("", text)
-    if clean.startswith(_FORMULA_START):
+    if clean.startswith(FORMULA_STARTS):
         clean = "'" + clean
     return clean if len(clean) <= CELL_TEXT_LENGTH else clean[: CELL_TEXT_LENGTH - 1] + "…"
 
