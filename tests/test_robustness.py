@@ -351,3 +351,92 @@ def test_api_seed_must_be_a_whole_number(analysis, seed) -> None:
     tree = kpitree.load(TREES / "saas_arr.yaml")
     with pytest.raises(DataError, match=r"seed must be a whole number >= 0, found"):
         getattr(tree, analysis)(samples=64, seed=seed)
+
+
+# -- the command line under stress: long names, full disks, Ctrl-C ----------------------------
+def test_output_name_too_long_is_one_line(cli, tmp_path) -> None:
+    """A 300-character output name is refused up front with its length, the name cut short."""
+    target = tmp_path / ("a" * 300 + ".png")
+    err = one_line_error(cli, "plot", TREES / "webinar_case.yaml", "-o", target)
+    assert err.startswith("kpitree: -o ")
+    assert err.endswith(
+        ": the file name is 304 bytes long, more than the 255 the file system allows"
+    )
+    assert "(3" in err  # the name is cut, its length given
+    assert len(err) < 320
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_name_at_the_limit_is_written(cli, tmp_path) -> None:
+    """A 255-byte name is written: the temporary file does not lengthen it."""
+    target = tmp_path / ("b" * 250 + ".html")
+    status, _, err = cli("report", TREES / "webinar_case.yaml", "-o", target, "--samples", "64")
+    assert (status, err) == (0, "")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "tornado", "bottleneck", "attribute"])
+def test_period_of_5000_digits_is_one_line(cli, command) -> None:
+    """A 5,000-digit --period is refused with an excerpt, not Python's int-conversion error."""
+    extra = ["--previous"] if command == "attribute" else []
+    err = one_line_error(cli, command, TREES / "saas_arr.yaml", "--period", "9" * 5000, *extra)
+    assert err == (
+        "kpitree: --period: expected a period label (2027-06) or number, found "
+        "'9999999999999999999999999999...9999999999999999999999999999 (5,000 characters)'"
+    )
+
+
+def test_huge_set_value_is_echoed_short(cli) -> None:
+    """A 100,000-character --set value gives a short line, not the value back."""
+    err = one_line_error(cli, "eval", TREES / "saas_arr.yaml", "--set", "visits=" + "x" * 100_000)
+    assert err.startswith("kpitree: --set visits: 'xxxx")
+    assert err.endswith("(100,000 characters)' is not a number")
+
+
+def test_stdout_on_a_full_disk_is_one_line() -> None:
+    """Output to /dev/full (a full disk) exits 2 with one line, no traceback."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "kpitree", "eval", str(TREES / "nrr.yaml")],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == "kpitree: cannot write the output: No space left on device\n"
+
+
+def test_interrupt_is_exit_130_and_one_line(monkeypatch, capsys) -> None:
+    """Ctrl-C while a command runs exits 130 with one line, no traceback."""
+    from kpitree.cli import evaluate, main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate, "run", interrupted)
+    monkeypatch.setattr("sys.argv", ["kpitree", "eval", str(TREES / "nrr.yaml")])
+    with pytest.raises(SystemExit) as exit_:
+        main.entry()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "kpitree: interrupted\n"
+
+
+def test_sigint_to_a_running_forecast_is_exit_130() -> None:
+    """A real SIGINT to a long forecast ends it with status 130 and one line."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kpitree", "forecast", str(TREES / "saas_arr.yaml"),
+         "--samples", "50_000_000", "--seed", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.0)  # past the interpreter's own start-up, inside the command
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert (out, err) == ("", "kpitree: interrupted\n")

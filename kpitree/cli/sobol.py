@@ -18,7 +18,6 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
-from kpitree.present.sobol import sobol_json, sobol_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -43,6 +42,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
+    from kpitree.present.sobol import sobol_json, sobol_table
+
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
