@@ -84,7 +84,7 @@ def laughs(levels: int) -> str:
          1, "YAML cannot hold the control character U+0007"),
         ("name: t\nkgi: arr\nnodes:\n  arr: &a {value: 1, x: [*a]}\n",
          4, "a YAML alias (*name) refers to the mapping or list that contains it"),
-        (laughs(11), 4, "YAML aliases (*name) expand to more than 100,000 values"),
+        (laughs(11), 8, "YAML aliases (*name) expand to more than 100,000 values or 100,000 characters"),
         ("name: t\nkgi: arr\ntime: {periods: 1000000000}\nnodes:\n  arr: {value: 1}\n",
          3, "time: periods must be at most 10,000"),
         ("name: t\nkgi: arr\ntime: {periods: 3, unit: day, start: 9999-12-31}\nnodes:\n"
@@ -101,13 +101,20 @@ def test_bad_tree_is_one_line(cli, write_tree, text, line, message) -> None:
     assert time.perf_counter() - started < 5  # the bomb and 10 ** 10 ** 10 do not hang
 
 
-def test_yaml_nested_too_deep_is_one_line(cli, write_tree) -> None:
-    """A YAML value nested a thousand levels deep is refused, not a RecursionError."""
-    path = write_tree(HEAD + "  arr: {value: 1, label: " + "[" * 1000 + "]" * 1000 + "}\n")
+@pytest.mark.parametrize(
+    ("depth", "message"),
+    [
+        (1000, "the YAML nests too deeply (lists or mappings inside each other hundreds of levels)"),
+        (10_000, "the YAML nests too deeply (lists or mappings inside each other hundreds of levels)"),
+        (990, "'label' must be text, found list"),
+    ],
+)  # fmt: skip
+def test_yaml_nested_too_deep_is_one_line(cli, write_tree, depth, message) -> None:
+    """A YAML value nested a thousand levels deep is refused by the parser; just under that it
+    is read without recursion (no RecursionError) and refused for its type."""
+    path = write_tree(HEAD + "  arr: {value: 1, label: " + "[" * depth + "]" * depth + "}\n")
     err = one_line_error(cli, "validate", path)
-    assert err == f"{path}: the YAML nests too deeply (lists or mappings inside each other " + (
-        "hundreds of levels)"
-    )
+    assert err == f"{path}:4: {message}"
 
 
 def test_yaml_aliases_within_budget_are_expanded() -> None:
@@ -440,3 +447,130 @@ def test_sigint_to_a_running_forecast_is_exit_130() -> None:
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert (out, err) == ("", "kpitree: interrupted\n")
+
+
+# -- files that are not files, too big, aliases that expand too far, too many nodes ----------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_device_as_tree_file_is_refused(cli, device) -> None:
+    """A device given as the tree file is refused at once, not read forever."""
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", device)
+    assert err == (
+        f"{device}: cannot read the tree file: is not a regular file (a device, a pipe or a "
+        "socket): give a saved file"
+    )
+    assert time.perf_counter() - started < 5
+
+
+def test_fifo_as_tree_or_actuals_is_refused(cli, tmp_path) -> None:
+    """A named pipe with no writer is refused at once instead of waiting forever, as a tree
+    and as actuals."""
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", fifo)
+    assert err.endswith(
+        "cannot read the tree file: is not a regular file (a device, a pipe or a socket): give a saved file"
+    )
+    err = one_line_error(cli, "compare", TREES / "saas_arr.yaml", "--actuals", fifo)
+    assert err == (
+        f"kpitree: cannot read actuals file '{fifo}': is not a regular file (a device, a pipe "
+        "or a socket): give a saved file"
+    )
+    assert one_line_error(cli, "check", TREES / "saas_arr.yaml", "--actuals", "/dev/zero")
+    assert time.perf_counter() - started < 5
+
+
+def test_directory_as_tree_file_is_refused(cli, tmp_path) -> None:
+    """A folder given as the tree file says so."""
+    err = one_line_error(cli, "validate", tmp_path)
+    assert err == f"{tmp_path}: cannot read the tree file: is a directory, expected a file"
+
+
+def test_oversized_files_are_refused_unread(cli, tmp_path) -> None:
+    """A tree file over 16 MiB and an actuals file over 64 MiB are refused from their size
+    (sparse files: nothing is read)."""
+    tree = tmp_path / "big.yaml"
+    with open(tree, "wb") as stream:
+        stream.truncate(16 * 2**20 + 1)
+    err = one_line_error(cli, "validate", tree)
+    assert err == (
+        f"{tree}: cannot read the tree file: the file has 16,777,217 bytes, more than the "
+        "16,777,216 read"
+    )
+    actuals = tmp_path / "big.csv"
+    with open(actuals, "wb") as stream:
+        stream.truncate(64 * 2**20 + 1)
+    err = one_line_error(cli, "compare", TREES / "saas_arr.yaml", "--actuals", actuals)
+    assert "the file has 67,108,865 bytes, more than the 67,108,864 read" in err
+
+
+def test_read_regular_file_reads_a_file_whole(tmp_path) -> None:
+    """A regular file within the limit is read whole; one byte over is refused."""
+    from kpitree.files import read_regular_file
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"x" * 10)
+    assert read_regular_file(path, limit=10) == b"x" * 10
+    with pytest.raises(OSError, match="the file has 10 bytes, more than the 9 read"):
+        read_regular_file(path, limit=9)
+    with pytest.raises(FileNotFoundError):
+        read_regular_file(tmp_path / "missing")
+    with pytest.raises(OSError, match="NUL"):
+        read_regular_file(str(tmp_path / "a\0b"))
+
+
+def test_long_text_aliased_by_5000_nodes_is_refused_quickly(cli, write_tree) -> None:
+    """A 1 MB text used as `owner: *d` by 5,000 nodes counts as what it expands to, and is
+    refused at its first repetition."""
+    owner = "x" * 1_000_000
+    nodes = "\n".join(f"  n{i}: {{value: 1, owner: *d}}" for i in range(5000))
+    path = write_tree(f"name: t\nkgi: n0\ndescription: &d {owner}\nnodes:\n{nodes}\n")
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", path)
+    assert err == (
+        f"{path}:5: YAML aliases (*name) expand to more than 100,000 values or 100,000 "
+        "characters: write the values out"
+    )
+    assert time.perf_counter() - started < 5
+
+
+def test_short_alias_reused_within_budget_is_read() -> None:
+    """A short owner aliased by 1,000 nodes is within the budget and read as that owner."""
+    nodes = "\n".join(f"  n{i}: {{value: 1, owner: *o}}" for i in range(1, 1000))
+    tree = kpitree.loads(
+        f"name: t\nkgi: n0\nnodes:\n  n0: {{value: 1, owner: &o sales}}\n{nodes}\n"
+    )
+    assert {node.owner for node in tree.nodes.values()} == {"sales"}
+
+
+def test_node_count_limit_is_a_clear_message(cli, write_tree) -> None:
+    """A tree of 100,000 nodes is refused from the count, quickly, with the documented limit."""
+    nodes = "\n".join(f"  n{i}: {{value: 1}}" for i in range(100_000))
+    path = write_tree(f"name: t\nkgi: n0\nnodes:\n{nodes}\n")
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", path)
+    assert err == f"{path}:4: 'nodes' has more than the 10,000 entries kpitree reads"
+    assert time.perf_counter() - started < 5
+
+
+def test_any_text_file_as_a_tree_quotes_only_an_excerpt(cli, tmp_path) -> None:
+    """A text file given as a tree (its first line a 1,000-character key) gives a short line."""
+    path = tmp_path / "notes.txt"
+    path.write_text("word " * 200 + ": something\nmore: text\n", encoding="utf-8")
+    err = one_line_error(cli, "validate", path)
+    assert err.startswith(f"{path}:1: unknown key 'word word")
+    assert "(999 characters)" in err
+    assert len(err) < 300 + len(str(path))
+
+
+def test_long_node_name_is_cut_in_the_message(cli, write_tree) -> None:
+    """A node name of 1,000 characters is refused with an excerpt."""
+    path = write_tree(HEAD + "  " + "a" * 1000 + ": {value: 1}\n  arr: {value: 1}\n")
+    err = one_line_error(cli, "validate", path)
+    assert err.startswith(f"{path}:4: node name 'aaaa")
+    assert err.endswith("(1,000 characters)' is longer than 100 characters")
