@@ -574,3 +574,16 @@ def test_long_node_name_is_cut_in_the_message(cli, write_tree) -> None:
     err = one_line_error(cli, "validate", path)
     assert err.startswith(f"{path}:4: node name 'aaaa")
     assert err.endswith("(1,000 characters)' is longer than 100 characters")
+
+
+def test_output_onto_a_pipe_is_refused(cli, tmp_path) -> None:
+    """-o naming a named pipe (or a device such as /dev/full) is refused, never replaced by a
+    file."""
+    import os
+    import stat
+
+    fifo = tmp_path / "out.png"
+    os.mkfifo(fifo)
+    err = one_line_error(cli, "plot", TREES / "webinar_case.yaml", "-o", fifo)
+    assert err == f"kpitree: -o {fifo}: is not a regular file (a device or a pipe)"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

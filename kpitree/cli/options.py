@@ -119,6 +119,9 @@ def check_output(path: str | Path, option: str) -> None:
             )
         if path.is_dir():
             raise UsageError(f"{shown}: is a directory, expected a file name")
+        if path.exists() and not path.is_file():
+            # Replacing a device or a pipe by a file (/dev/full as root) is never meant.
+            raise UsageError(f"{shown}: is not a regular file (a device or a pipe)")
     except OSError as error:  # a path too long as a whole, a loop of links
         raise UsageError(f"{shown}: {error.strerror}") from None
     if not os.access(directory, os.W_OK | os.X_OK):
