@@ -273,3 +273,36 @@ def test_base_60_with_200000_parts_is_quick(cli, write_tree) -> None:
     assert time.perf_counter() - started < 5
     assert err.startswith(f"{path}:4: node 'arr': value must be a number, found '59:59:59")
     assert len(err) < 200
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (GOOD_HEAD + "  arr: {value: 1}\n---\nname: u\n", 5, "a tree file holds one YAML document: remove the second '---'"),
+        (GOOD_HEAD + "  arr: {value: 1, owner: *nobody}\n", 4, "YAML alias '*nobody' names no anchor (&name) given before it"),
+        (GOOD_HEAD + "  arr: {value: &v 1, *v : 2}\n", 4, "a key must be a plain name, not an alias (*name)"),
+        (GOOD_HEAD + "  arr: {value: 1, [a]: 2}\n", 4, "a key must be a plain name"),
+        ("base: &b {value: 1}\n" + GOOD_HEAD + "  arr: {<<: *b, owner: x}\n", 5, "YAML merge keys (<<) are not supported"),
+        ("", 1, "the file is empty: expected a mapping with name, kgi and nodes"),
+        ("# only a comment\n", 1, "the file is empty"),
+    ],
+)  # fmt: skip
+def test_yaml_structure_errors(cli, write_tree, text, line, message) -> None:
+    """Two documents, an alias to no anchor, a non-name key, a merge key and an empty file are
+    one FILE:LINE message each."""
+    path = write_tree(text)
+    err = run_bad(cli, path)
+    assert err.startswith(f"{path}:{line}: "), err
+    assert message in err
+
+
+def test_aliased_mapping_keeps_lines_where_it_is_used() -> None:
+    """A mapping reused through an alias is read whole: the alias is at its own line, the
+    keys inside the copy at the lines where they are written."""
+    from kpitree.spec.yamlfile import read_yaml
+
+    document = read_yaml("a: &x {b: [1, 2]}\nc:\n  - 0\n  - *x\n", "f.yaml")
+    assert document.data == {"a": {"b": [1, 2]}, "c": [0, {"b": [1, 2]}]}
+    assert str(document.where("c", 1)) == "f.yaml:4"
+    assert str(document.where("c", 1, "b")) == "f.yaml:1"
+    assert str(document.where("c", 0)) == "f.yaml:3"
