@@ -587,3 +587,20 @@ def test_output_onto_a_pipe_is_refused(cli, tmp_path) -> None:
     err = one_line_error(cli, "plot", TREES / "webinar_case.yaml", "-o", fifo)
     assert err == f"kpitree: -o {fifo}: is not a regular file (a device or a pipe)"
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["eval", "--scenario"], "--scenario"),
+        (["solve", "--lever", "win_rate", "--lever"], "--lever"),
+        (["forecast", "--node"], "--node"),
+        (["attribute", "--from"], "--from"),
+    ],
+)
+def test_huge_names_in_options_are_cut(cli, argv, option) -> None:
+    """A 100,000-character scenario, lever or node name is refused with an excerpt."""
+    command, *rest = argv
+    err = one_line_error(cli, command, TREES / "saas_arr.yaml", *rest, "n" * 100_000)
+    assert err.startswith(f"kpitree: {option}: expected a name, found 'nnnn")
+    assert err.endswith("(100,000 characters)'")

@@ -42,6 +42,17 @@ INTERRUPTED = 130
 
 MAX_PERIOD_TEXT = 40
 """Characters in a --period value: labels are short (2027-06, 2027-W05, 120)."""
+MAX_NAME_TEXT = 200
+"""Characters in a node or scenario name given as an option (node names have at most 100)."""
+# Options that name a node or a scenario, by their attribute on the parsed arguments.
+_NAME_OPTIONS = {
+    "scenario": "--scenario",
+    "plan": "--plan",
+    "start": "--from",
+    "end": "--to",
+    "node": "--node",
+    "levers": "--lever",
+}
 
 # Writing the output can fail on a full disk or a broken device: one line, not a traceback.
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
@@ -87,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse has printed its message or the help
         return int(exit_.code or 0)
     try:
-        _check_period(args)
+        _check_lengths(args)
         status = int(args.run(args))
         sys.stdout.flush()  # a full disk shows here, not in Python's exit
         return status
@@ -105,14 +116,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _check_period(args: argparse.Namespace) -> None:
-    """Refuse a --period far longer than any label before it reaches the time axis (a
-    5,000-digit number would exceed Python's limit on converting text to int)."""
+def _check_lengths(args: argparse.Namespace) -> None:
+    """Refuse a --period or a name far longer than any, before it reaches the tree: a
+    5,000-digit period exceeds Python's limit on converting text to int, and a name is
+    quoted whole in the tree's messages."""
     period = getattr(args, "period", None)
     if isinstance(period, str) and len(period) > MAX_PERIOD_TEXT:
         raise UsageError(
             f"--period: expected a period label (2027-06) or number, found '{excerpt(period)}'"
         )
+    for field, option in _NAME_OPTIONS.items():
+        given = getattr(args, field, None)
+        for name in given if isinstance(given, list) else [given]:
+            if isinstance(name, str) and len(name) > MAX_NAME_TEXT:
+                raise UsageError(f"{option}: expected a name, found '{excerpt(name)}'")
 
 
 def _silence_stdout() -> None:
