@@ -306,3 +306,16 @@ def test_aliased_mapping_keeps_lines_where_it_is_used() -> None:
     assert str(document.where("c", 1)) == "f.yaml:4"
     assert str(document.where("c", 1, "b")) == "f.yaml:1"
     assert str(document.where("c", 0)) == "f.yaml:3"
+
+
+@pytest.mark.parametrize(
+    ("key", "what"), [("unit", "a unit"), ("start", "a date"), ("periods", "a number of periods")]
+)
+def test_long_time_values_are_cut(cli, write_tree, key, what) -> None:
+    """A 100,000-character time unit, start or periods is one short line."""
+    fields = {"periods": "3", "unit": "month", "start": "2027-01"} | {key: "x" * 100_000}
+    time_ = ", ".join(f"{name}: {value}" for name, value in fields.items())
+    path = write_tree(f"name: t\nkgi: arr\ntime: {{{time_}}}\nnodes:\n  arr: {{value: 1}}\n")
+    err = run_bad(cli, path)
+    assert err.startswith(f"{path}:3: time: {key} 'xxxx")
+    assert err.endswith(f"(100,000 characters)' is not {what}")
