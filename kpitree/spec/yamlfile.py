@@ -170,7 +170,7 @@ class _Builder:
 
     def build(self) -> tuple[Any, dict[Path, int]]:
         get = self.parser.get_event
-        events = 0
+        documents = 0
         while True:
             event = get()
             kind = type(event)
@@ -183,15 +183,15 @@ class _Builder:
             elif kind is yaml.AliasEvent:
                 self.alias(event)
             elif kind is yaml.DocumentStartEvent:
-                if events:
+                if documents:
                     raise SpecError(
                         "a tree file holds one YAML document: remove the second '---'",
                         self.at(event),
                     )
-                events += 1
+                documents += 1
             elif kind is yaml.StreamEndEvent:
                 break
-        if not events:
+        if not documents:
             raise SpecError(
                 "the file is empty: expected a mapping with name, kgi and nodes",
                 Location(self.file, 1),
