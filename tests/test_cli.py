@@ -11,7 +11,10 @@ import sys
 import pytest
 from conftest import TREES
 
-COMMANDS = ["validate", "eval"]
+COMMANDS = [
+    "validate", "eval", "sensitivity", "tornado", "bottleneck", "solve", "forecast", "sobol",
+    "compare", "attribute", "check", "plot", "report",
+]  # fmt: skip
 
 
 def test_validate_prints_a_one_line_summary(cli) -> None:
