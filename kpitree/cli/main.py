@@ -55,7 +55,9 @@ _NAME_OPTIONS = {
 }
 
 # Writing the output can fail on a full disk or a broken device: one line, not a traceback.
-_OUTPUT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+_OUTPUT_ERRORS = {
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name)
+}
 
 COMMANDS = (
     validate,
