@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import DataError, Location, did_you_mean
 from kpitree.numbers import CharacterError, plain_text
+from kpitree.files import read_regular_file
 
 if TYPE_CHECKING:
     from kpitree.node import Node, Value
@@ -169,7 +170,7 @@ def read_actuals(path: str | Path, tree: Tree) -> Actuals:
     """
     source = str(path)
     try:
-        text = decode_text(Path(path).read_bytes())
+        text = decode_text(read_regular_file(path))
     except FileNotFoundError:
         raise DataError(f"actuals file '{source}' does not exist") from None
     except EncodingError as error:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from kpitree.errors import did_you_mean
 
@@ -238,6 +237,8 @@ class Distribution:
         DistributionError
             When no distribution of this kind has these parameters.
         """
+        from scipy import stats  # 1 s to import: only for trees that have a distribution
+
         p = self.params
         if self.dist in ("normal", "lognormal", "beta", "gamma") and "sd" in p:
             mean, sd = p["mean"], p["sd"]

@@ -11,7 +11,10 @@ import sys
 import pytest
 from conftest import TREES
 
-COMMANDS = ["validate", "eval"]
+COMMANDS = [
+    "validate", "eval", "sensitivity", "tornado", "bottleneck", "solve", "forecast", "sobol",
+    "compare", "attribute", "check", "plot", "report",
+]  # fmt: skip
 
 
 def test_validate_prints_a_one_line_summary(cli) -> None:
@@ -125,3 +128,63 @@ def test_written_files_get_the_usual_permissions(tmp_path) -> None:
         os.umask(umask)
     assert [path.name for path in tmp_path.iterdir()] == ["out.txt"]
     assert target.read_text() == "y"
+
+
+# -- starting at once: a command imports what it computes with, when it runs -------------------
+HEAVY = ("sympy", "scipy", "scipy.stats", "pandas", "matplotlib", "networkx")
+
+
+def modules_loaded_by(code: str) -> set[str]:
+    """The heavy libraries imported by running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.splitlines()[-1].split())
+
+
+def test_help_imports_no_heavy_library() -> None:
+    """kpitree --help and a command's --help build every parser without sympy, scipy, pandas,
+    matplotlib or networkx."""
+    code = (
+        "import contextlib, io\nfrom kpitree.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--help']) == 0\n    assert main(['report', '--help']) == 0\n"
+        "    assert main(['solve', '--help']) == 0"
+    )
+    assert modules_loaded_by(code) == set()
+
+
+def test_validate_imports_only_what_reading_needs() -> None:
+    """validate reads a tree without pandas or matplotlib, and without scipy.stats when the
+    tree has no distribution."""
+    run = "from kpitree.cli.main import main\nassert main(['validate', {!r}]) == 0"
+    assert modules_loaded_by(run.format(str(TREES / "nrr.yaml"))) == {"sympy", "networkx"}
+    assert "pandas" not in modules_loaded_by(run.format(str(TREES / "saas_arr.yaml")))
+    assert "matplotlib" not in modules_loaded_by(run.format(str(TREES / "saas_arr.yaml")))
+
+
+def test_import_kpitree_is_light_and_names_still_work() -> None:
+    """import kpitree loads nothing heavy; kpitree.load, kpitree.Tree and the rest resolve on
+    first use, and an unknown name is an AttributeError."""
+    assert modules_loaded_by("import kpitree") == set()
+    import kpitree
+
+    for name in kpitree.__all__:
+        assert getattr(kpitree, name) is not None
+        assert name in dir(kpitree)
+    assert kpitree.Tree is kpitree.load(TREES / "nrr.yaml").__class__
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = kpitree.nope
+
+
+def test_help_defaults_equal_the_library_defaults() -> None:
+    """The solve modes and report defaults the CLI repeats (to keep --help light) are the
+    library's own."""
+    from kpitree.analysis.multilever import MODES
+    from kpitree.cli import report, solve
+    from kpitree.report.context import SAMPLES, SEED
+
+    assert solve.MODES == MODES
+    assert (report.SAMPLES, report.SEED) == (SAMPLES, SEED)

@@ -13,7 +13,7 @@ from conftest import TREES
 
 import kpitree
 from kpitree.actuals import parse_cell, read_actuals
-from kpitree.errors import DataError, FormulaError, KpiTreeError, SpecError
+from kpitree.errors import CycleError, DataError, FormulaError, KpiTreeError, SpecError
 from kpitree.formula import parse_formula
 
 HEAD = "name: t\nkgi: arr\nnodes:\n"
@@ -84,7 +84,7 @@ def laughs(levels: int) -> str:
          1, "YAML cannot hold the control character U+0007"),
         ("name: t\nkgi: arr\nnodes:\n  arr: &a {value: 1, x: [*a]}\n",
          4, "a YAML alias (*name) refers to the mapping or list that contains it"),
-        (laughs(11), 4, "YAML aliases (*name) expand to more than 100,000 values"),
+        (laughs(11), 8, "YAML aliases (*name) expand to more than 100,000 values or 100,000 characters"),
         ("name: t\nkgi: arr\ntime: {periods: 1000000000}\nnodes:\n  arr: {value: 1}\n",
          3, "time: periods must be at most 10,000"),
         ("name: t\nkgi: arr\ntime: {periods: 3, unit: day, start: 9999-12-31}\nnodes:\n"
@@ -101,13 +101,20 @@ def test_bad_tree_is_one_line(cli, write_tree, text, line, message) -> None:
     assert time.perf_counter() - started < 5  # the bomb and 10 ** 10 ** 10 do not hang
 
 
-def test_yaml_nested_too_deep_is_one_line(cli, write_tree) -> None:
-    """A YAML value nested a thousand levels deep is refused, not a RecursionError."""
-    path = write_tree(HEAD + "  arr: {value: 1, label: " + "[" * 1000 + "]" * 1000 + "}\n")
+@pytest.mark.parametrize(
+    ("depth", "message"),
+    [
+        (1000, "the YAML nests too deeply (lists or mappings inside each other hundreds of levels)"),
+        (10_000, "the YAML nests too deeply (lists or mappings inside each other hundreds of levels)"),
+        (990, "'label' must be text, found list"),
+    ],
+)  # fmt: skip
+def test_yaml_nested_too_deep_is_one_line(cli, write_tree, depth, message) -> None:
+    """A YAML value nested a thousand levels deep is refused by the parser; just under that it
+    is read without recursion (no RecursionError) and refused for its type."""
+    path = write_tree(HEAD + "  arr: {value: 1, label: " + "[" * depth + "]" * depth + "}\n")
     err = one_line_error(cli, "validate", path)
-    assert err == f"{path}: the YAML nests too deeply (lists or mappings inside each other " + (
-        "hundreds of levels)"
-    )
+    assert err == f"{path}:4: {message}"
 
 
 def test_yaml_aliases_within_budget_are_expanded() -> None:
@@ -351,3 +358,267 @@ def test_api_seed_must_be_a_whole_number(analysis, seed) -> None:
     tree = kpitree.load(TREES / "saas_arr.yaml")
     with pytest.raises(DataError, match=r"seed must be a whole number >= 0, found"):
         getattr(tree, analysis)(samples=64, seed=seed)
+
+
+# -- the command line under stress: long names, full disks, Ctrl-C ----------------------------
+def test_output_name_too_long_is_one_line(cli, tmp_path) -> None:
+    """A 300-character output name is refused up front with its length, the name cut short."""
+    target = tmp_path / ("a" * 300 + ".png")
+    err = one_line_error(cli, "plot", TREES / "webinar_case.yaml", "-o", target)
+    assert err.startswith("kpitree: -o ")
+    assert err.endswith(
+        ": the file name is 304 bytes long, more than the 255 the file system allows"
+    )
+    assert "(3" in err  # the name is cut, its length given
+    assert len(err) < 320
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_name_at_the_limit_is_written(cli, tmp_path) -> None:
+    """A 255-byte name is written: the temporary file does not lengthen it."""
+    target = tmp_path / ("b" * 250 + ".html")
+    status, _, err = cli("report", TREES / "webinar_case.yaml", "-o", target, "--samples", "64")
+    assert (status, err) == (0, "")
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "tornado", "bottleneck", "attribute"])
+def test_period_of_5000_digits_is_one_line(cli, command) -> None:
+    """A 5,000-digit --period is refused with an excerpt, not Python's int-conversion error."""
+    extra = ["--previous"] if command == "attribute" else []
+    err = one_line_error(cli, command, TREES / "saas_arr.yaml", "--period", "9" * 5000, *extra)
+    assert err == (
+        "kpitree: --period: expected a period label (2027-06) or number, found "
+        "'9999999999999999999999999999...9999999999999999999999999999 (5,000 characters)'"
+    )
+
+
+def test_huge_set_value_is_echoed_short(cli) -> None:
+    """A 100,000-character --set value gives a short line, not the value back."""
+    err = one_line_error(cli, "eval", TREES / "saas_arr.yaml", "--set", "visits=" + "x" * 100_000)
+    assert err.startswith("kpitree: --set visits: 'xxxx")
+    assert err.endswith("(100,000 characters)' is not a number")
+
+
+def test_stdout_on_a_full_disk_is_one_line() -> None:
+    """Output to /dev/full (a full disk) exits 2 with one line, no traceback."""
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "kpitree", "eval", str(TREES / "nrr.yaml")],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == "kpitree: cannot write the output: No space left on device\n"
+
+
+def test_interrupt_is_exit_130_and_one_line(monkeypatch, capsys) -> None:
+    """Ctrl-C while a command runs exits 130 with one line, no traceback."""
+    from kpitree.cli import evaluate, main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate, "run", interrupted)
+    monkeypatch.setattr("sys.argv", ["kpitree", "eval", str(TREES / "nrr.yaml")])
+    with pytest.raises(SystemExit) as exit_:
+        main.entry()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "kpitree: interrupted\n"
+
+
+def test_sigint_to_a_running_forecast_is_exit_130() -> None:
+    """A real SIGINT to a long forecast ends it with status 130 and one line."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kpitree", "forecast", str(TREES / "saas_arr.yaml"),
+         "--samples", "50_000_000", "--seed", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(2.0)  # past the interpreter's own start-up, inside the command
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert (out, err) == ("", "kpitree: interrupted\n")
+
+
+# -- files that are not files, too big, aliases that expand too far, too many nodes ----------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_device_as_tree_file_is_refused(cli, device) -> None:
+    """A device given as the tree file is refused at once, not read forever."""
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", device)
+    assert err == (
+        f"{device}: cannot read the tree file: is not a regular file (a device, a pipe or a "
+        "socket): give a saved file"
+    )
+    assert time.perf_counter() - started < 5
+
+
+def test_fifo_as_tree_or_actuals_is_refused(cli, tmp_path) -> None:
+    """A named pipe with no writer is refused at once instead of waiting forever, as a tree
+    and as actuals."""
+    import os
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", fifo)
+    assert err.endswith(
+        "cannot read the tree file: is not a regular file (a device, a pipe or a socket): give a saved file"
+    )
+    err = one_line_error(cli, "compare", TREES / "saas_arr.yaml", "--actuals", fifo)
+    assert err == (
+        f"kpitree: cannot read actuals file '{fifo}': is not a regular file (a device, a pipe "
+        "or a socket): give a saved file"
+    )
+    assert one_line_error(cli, "check", TREES / "saas_arr.yaml", "--actuals", "/dev/zero")
+    assert time.perf_counter() - started < 5
+
+
+def test_directory_as_tree_file_is_refused(cli, tmp_path) -> None:
+    """A folder given as the tree file says so."""
+    err = one_line_error(cli, "validate", tmp_path)
+    assert err == f"{tmp_path}: cannot read the tree file: is a directory, expected a file"
+
+
+def test_oversized_files_are_refused_unread(cli, tmp_path) -> None:
+    """A tree file over 16 MiB and an actuals file over 64 MiB are refused from their size
+    (sparse files: nothing is read)."""
+    tree = tmp_path / "big.yaml"
+    with open(tree, "wb") as stream:
+        stream.truncate(16 * 2**20 + 1)
+    err = one_line_error(cli, "validate", tree)
+    assert err == (
+        f"{tree}: cannot read the tree file: the file has 16,777,217 bytes, more than the "
+        "16,777,216 read"
+    )
+    actuals = tmp_path / "big.csv"
+    with open(actuals, "wb") as stream:
+        stream.truncate(64 * 2**20 + 1)
+    err = one_line_error(cli, "compare", TREES / "saas_arr.yaml", "--actuals", actuals)
+    assert "the file has 67,108,865 bytes, more than the 67,108,864 read" in err
+
+
+def test_read_regular_file_reads_a_file_whole(tmp_path) -> None:
+    """A regular file within the limit is read whole; one byte over is refused."""
+    from kpitree.files import read_regular_file
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"x" * 10)
+    assert read_regular_file(path, limit=10) == b"x" * 10
+    with pytest.raises(OSError, match="the file has 10 bytes, more than the 9 read"):
+        read_regular_file(path, limit=9)
+    with pytest.raises(FileNotFoundError):
+        read_regular_file(tmp_path / "missing")
+    with pytest.raises(OSError, match="NUL"):
+        read_regular_file(str(tmp_path / "a\0b"))
+
+
+def test_long_text_aliased_by_5000_nodes_is_refused_quickly(cli, write_tree) -> None:
+    """A 1 MB text used as `owner: *d` by 5,000 nodes counts as what it expands to, and is
+    refused at its first repetition."""
+    owner = "x" * 1_000_000
+    nodes = "\n".join(f"  n{i}: {{value: 1, owner: *d}}" for i in range(5000))
+    path = write_tree(f"name: t\nkgi: n0\ndescription: &d {owner}\nnodes:\n{nodes}\n")
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", path)
+    assert err == (
+        f"{path}:5: YAML aliases (*name) expand to more than 100,000 values or 100,000 "
+        "characters: write the values out"
+    )
+    assert time.perf_counter() - started < 5
+
+
+def test_short_alias_reused_within_budget_is_read() -> None:
+    """A short owner aliased by 1,000 nodes is within the budget and read as that owner."""
+    nodes = "\n".join(f"  n{i}: {{value: 1, owner: *o}}" for i in range(1, 1000))
+    tree = kpitree.loads(
+        f"name: t\nkgi: n0\nnodes:\n  n0: {{value: 1, owner: &o sales}}\n{nodes}\n"
+    )
+    assert {node.owner for node in tree.nodes.values()} == {"sales"}
+
+
+def test_node_count_limit_is_a_clear_message(cli, write_tree) -> None:
+    """A tree of 100,000 nodes is refused from the count, quickly, with the documented limit."""
+    nodes = "\n".join(f"  n{i}: {{value: 1}}" for i in range(100_000))
+    path = write_tree(f"name: t\nkgi: n0\nnodes:\n{nodes}\n")
+    started = time.perf_counter()
+    err = one_line_error(cli, "validate", path)
+    assert err == f"{path}:4: 'nodes' has more than the 10,000 entries kpitree reads"
+    assert time.perf_counter() - started < 5
+
+
+def test_any_text_file_as_a_tree_quotes_only_an_excerpt(cli, tmp_path) -> None:
+    """A text file given as a tree (its first line a 1,000-character key) gives a short line."""
+    path = tmp_path / "notes.txt"
+    path.write_text("word " * 200 + ": something\nmore: text\n", encoding="utf-8")
+    err = one_line_error(cli, "validate", path)
+    assert err.startswith(f"{path}:1: unknown key 'word word")
+    assert "(999 characters)" in err
+    assert len(err) < 300 + len(str(path))
+
+
+def test_long_node_name_is_cut_in_the_message(cli, write_tree) -> None:
+    """A node name of 1,000 characters is refused with an excerpt."""
+    path = write_tree(HEAD + "  " + "a" * 1000 + ": {value: 1}\n  arr: {value: 1}\n")
+    err = one_line_error(cli, "validate", path)
+    assert err.startswith(f"{path}:4: node name 'aaaa")
+    assert err.endswith("(1,000 characters)' is longer than 100 characters")
+
+
+def test_output_onto_a_pipe_is_refused(cli, tmp_path) -> None:
+    """-o naming a named pipe (or a device such as /dev/full) is refused, never replaced by a
+    file."""
+    import os
+    import stat
+
+    fifo = tmp_path / "out.png"
+    os.mkfifo(fifo)
+    err = one_line_error(cli, "plot", TREES / "webinar_case.yaml", "-o", fifo)
+    assert err == f"kpitree: -o {fifo}: is not a regular file (a device or a pipe)"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["eval", "--scenario"], "--scenario"),
+        (["solve", "--lever", "win_rate", "--lever"], "--lever"),
+        (["forecast", "--node"], "--node"),
+        (["attribute", "--from"], "--from"),
+    ],
+)
+def test_huge_names_in_options_are_cut(cli, argv, option) -> None:
+    """A 100,000-character scenario, lever or node name is refused with an excerpt."""
+    command, *rest = argv
+    err = one_line_error(cli, command, TREES / "saas_arr.yaml", *rest, "n" * 100_000)
+    assert err.startswith(f"kpitree: {option}: expected a name, found 'nnnn")
+    assert err.endswith("(100,000 characters)'")
+
+
+def test_deep_chain_loads_in_linear_time() -> None:
+    """A chain of 1,000 formulas (each reading the next) loads in well under 10 s: the cycle
+    check is a topological sort, not a search from every node (25 s here before)."""
+    lines = [f"  n{i}: {{formula: n{i + 1} + 1}}" for i in range(999)] + ["  n999: {value: 1}"]
+    text = "name: t\nkgi: n0\nnodes:\n" + "\n".join(lines) + "\n"
+    started = time.perf_counter()
+    tree = kpitree.loads(text)
+    assert time.perf_counter() - started < 10
+    assert len(tree.nodes) == 1000
+
+
+def test_cycle_in_a_long_chain_is_still_named() -> None:
+    """A cycle closed at the end of a long chain is found and named."""
+    lines = [f"  n{i}: {{formula: n{i + 1} + 1}}" for i in range(500)] + ["  n500: {formula: n0}"]
+    with pytest.raises(CycleError, match=r"cycle: n0 -> n500 -> n499 -> .* -> n1 -> n0$"):
+        kpitree.loads("name: t\nkgi: n0\nnodes:\n" + "\n".join(lines) + "\n")

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.actuals import read_actuals
-from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
-from kpitree.analysis.period_change import attribute_previous, attribute_previous_actuals
 from kpitree.cli.options import (
     UsageError,
     add_format,
@@ -17,7 +14,6 @@ from kpitree.cli.options import (
     load_tree,
     write_figure,
 )
-from kpitree.present.attribution import attribution_json, attribution_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -59,6 +55,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Attribute, print, and plot when asked."""
+    from kpitree.actuals import read_actuals
+    from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
+    from kpitree.analysis.period_change import attribute_previous, attribute_previous_actuals
+    from kpitree.present.attribution import attribution_json, attribution_table
+
     if args.previous and (args.start or args.end):
         raise UsageError(
             "--previous explains one state's change from the previous period: give --scenario "

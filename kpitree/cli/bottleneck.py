@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.analysis.bottleneck import bottlenecks
 from kpitree.cli.options import (
     UsageError,
     add_format,
@@ -15,7 +14,6 @@ from kpitree.cli.options import (
     parse_number,
     parse_overrides,
 )
-from kpitree.present.bottleneck import bottleneck_csv, bottleneck_json, bottleneck_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -44,6 +42,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print."""
+    from kpitree.analysis.bottleneck import bottlenecks
+    from kpitree.present.bottleneck import bottleneck_csv, bottleneck_json, bottleneck_table
+
     step = 0.1 if args.step is None else parse_number(args.step, "--step")
     if not step > 0:
         raise UsageError(f"--step: expected a number > 0, found '{args.step}'")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.actuals import read_actuals
-from kpitree.analysis.compare import check_actuals
 from kpitree.cli.compare import add_actuals
 from kpitree.cli.options import add_tree, load_tree
-from kpitree.present.compare import alerts_text
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -27,6 +24,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and print; 1 when an alert fired."""
+    from kpitree.actuals import read_actuals
+    from kpitree.analysis.compare import check_actuals
+    from kpitree.present.compare import alerts_text
+
     tree = load_tree(args)
     actuals = read_actuals(args.actuals, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)

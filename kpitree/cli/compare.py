@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.actuals import read_actuals
-from kpitree.analysis.compare import compare
 from kpitree.cli.options import add_format, add_tree, load_tree, parse_number
-from kpitree.present.compare import comparison_csv, comparison_json, comparison_table
 
 
 def add_actuals(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +48,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare and print."""
+    from kpitree.actuals import read_actuals
+    from kpitree.analysis.compare import compare
+    from kpitree.present.compare import comparison_csv, comparison_json, comparison_table
+
     tree = load_tree(args)
     actuals = read_actuals(args.actuals, tree)
     tolerance = parse_number(args.tolerance, "--tolerance")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from kpitree.cli.options import add_format, add_tree, add_values, load_tree, parse_overrides
-from kpitree.present.evaluation import evaluation_csv, evaluation_json, evaluation_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,6 +23,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print."""
+    from kpitree.present.evaluation import evaluation_csv, evaluation_json, evaluation_table
+
     tree = load_tree(args)
     evaluation = tree.evaluate(overrides=parse_overrides(args.overrides), scenario=args.scenario)
     render = {"table": evaluation_table, "json": evaluation_json, "csv": evaluation_csv}

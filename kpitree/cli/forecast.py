@@ -18,8 +18,6 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
-from kpitree.present.assumptions import fixed_line
-from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
 
 FIXED_RULE = (
     "An input set by --scenario or --set is fixed at that value on every path: its "
@@ -71,6 +69,9 @@ def add_sampling(parser: argparse.ArgumentParser, default_samples: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Forecast, print, and write the chart if asked."""
+    from kpitree.present.assumptions import fixed_line
+    from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
+
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")

@@ -9,14 +9,18 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpitree.errors import DataError
+from kpitree.excerpt import excerpt
 from kpitree.numbers import CharacterError, plain_text
-from kpitree.spec import load
-from kpitree.tree import Tree
+
+if TYPE_CHECKING:
+    from kpitree.tree import Tree
 
 FORMATS = ("table", "json", "csv")
+PATH_LIMIT = 200
+"""Characters of a path quoted in a message: whole as people write them, cut when absurd."""
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
@@ -84,15 +88,17 @@ def figure_format(path: str | None, option: str = "--plot") -> str | None:
         return None
     suffix = Path(path).suffix.lower()
     if suffix not in FIGURE_FORMATS:
-        found = f"'{suffix}'" if suffix else "no extension"
-        raise UsageError(f"{option} {path}: expected a .png, .svg or .pdf file, found {found}")
+        found = f"'{excerpt(suffix)}'" if suffix else "no extension"
+        raise UsageError(
+            f"{option} {_path(path)}: expected a .png, .svg or .pdf file, found {found}"
+        )
     check_output(path, option)
     return FIGURE_FORMATS[suffix]
 
 
 def check_output(path: str | Path, option: str) -> None:
     """Refuse an output path that cannot be written, before any computing: its folder is
-    missing or read-only, or the path is a folder.
+    missing or read-only, the path is a folder, or its name is too long for the file system.
 
     Raises
     ------
@@ -100,13 +106,39 @@ def check_output(path: str | Path, option: str) -> None:
         Naming the option and the path.
     """
     path = Path(path)
+    shown = f"{option} {_path(path)}"
     directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"{option} {path}: directory '{directory}' does not exist")
-    if path.is_dir():
-        raise UsageError(f"{option} {path}: is a directory, expected a file name")
+    try:
+        if not directory.is_dir():
+            raise UsageError(f"{shown}: directory '{_path(directory)}' does not exist")
+        limit = _name_max(directory)
+        if len(os.fsencode(path.name)) > limit:
+            raise UsageError(
+                f"{shown}: the file name is {len(os.fsencode(path.name)):,} bytes long, more "
+                f"than the {limit} the file system allows"
+            )
+        if path.is_dir():
+            raise UsageError(f"{shown}: is a directory, expected a file name")
+        if path.exists() and not path.is_file():
+            # Replacing a device or a pipe by a file (/dev/full as root) is never meant.
+            raise UsageError(f"{shown}: is not a regular file (a device or a pipe)")
+    except OSError as error:  # a path too long as a whole, a loop of links
+        raise UsageError(f"{shown}: {error.strerror}") from None
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {path}: directory '{directory}' is not writable")
+        raise UsageError(f"{shown}: directory '{_path(directory)}' is not writable")
+
+
+def _path(path: str | Path) -> str:
+    """A path as quoted in a message."""
+    return excerpt(path, PATH_LIMIT)
+
+
+def _name_max(directory: Path) -> int:
+    """The longest file name, in bytes, the file system holding ``directory`` accepts."""
+    try:
+        return int(os.pathconf(directory, "PC_NAME_MAX"))
+    except (OSError, ValueError):  # not reported: the common limit
+        return 255
 
 
 def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120) -> None:
@@ -118,6 +150,8 @@ def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120)
 
 def load_tree(args: argparse.Namespace) -> Tree:
     """The tree named on the command line."""
+    from kpitree.spec import load  # sympy and friends only once a command reads a tree
+
     return load(args.tree)
 
 
@@ -133,9 +167,9 @@ def parse_number(text: str, what: str) -> float:
     try:
         number = float(clean) * scale
     except ValueError:
-        raise UsageError(f"{what}: '{text}' is not a number") from None
+        raise UsageError(f"{what}: '{excerpt(text)}' is not a number") from None
     if not math.isfinite(number):
-        raise UsageError(f"{what}: expected a finite number, found '{text}'")
+        raise UsageError(f"{what}: expected a finite number, found '{excerpt(text)}'")
     return number
 
 
@@ -145,7 +179,7 @@ def parse_whole(text: str | None, what: str) -> int | None:
         return None
     number = parse_number(text, what)
     if number < 0 or number != int(number):
-        raise UsageError(f"{what}: expected a whole number >= 0, found '{text}'")
+        raise UsageError(f"{what}: expected a whole number >= 0, found '{excerpt(text)}'")
     return int(number)
 
 
@@ -156,15 +190,18 @@ def parse_overrides(items: list[str]) -> dict[str, float | list[float]]:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(f"--set takes NAME=VALUE, found '{item}'")
+            raise UsageError(f"--set takes NAME=VALUE, found '{excerpt(item)}'")
         text = text.strip()
         if text.startswith("["):
             if not text.endswith("]"):
-                raise UsageError(f"--set {name}: a list is written [v1, v2, ...], found '{text}'")
+                raise UsageError(
+                    f"--set {excerpt(name)}: a list is written [v1, v2, ...], "
+                    f"found '{excerpt(text)}'"
+                )
             parts = [part for part in re.split(r"[,\s]+", text[1:-1]) if part]
-            overrides[name] = [parse_number(part, f"--set {name}") for part in parts]
+            overrides[name] = [parse_number(part, f"--set {excerpt(name)}") for part in parts]
         else:
-            overrides[name] = parse_number(text, f"--set {name}")
+            overrides[name] = parse_number(text, f"--set {excerpt(name)}")
     return overrides
 
 
@@ -173,12 +210,13 @@ def write_output(path: str | Path, data: bytes | str) -> None:
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise UsageError(f"{path}: directory '{directory}' does not exist")
+        raise UsageError(f"{_path(path)}: directory '{_path(directory)}' does not exist")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        # A short name of its own: the final name may already be as long as names can be.
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".kpitree-", suffix=".tmp")
     except OSError as error:
-        raise UsageError(f"{path}: cannot write the file: {error.strerror}") from None
+        raise UsageError(f"{_path(path)}: cannot write the file: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
@@ -190,7 +228,7 @@ def write_output(path: str | Path, data: bytes | str) -> None:
         os.replace(temporary, path)
     except OSError as error:  # disk full, a directory in the way
         Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"{path}: cannot write the file: {error.strerror}") from None
+        raise UsageError(f"{_path(path)}: cannot write the file: {error.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

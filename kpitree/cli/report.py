@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kpitree.actuals import read_actuals
 from kpitree.cli.options import (
     UsageError,
     add_tree,
@@ -17,7 +16,11 @@ from kpitree.cli.options import (
     parse_whole,
     write_output,
 )
-from kpitree.report.context import SAMPLES, SEED
+
+# The report's defaults, repeated here so that `kpitree report --help` does not import the
+# report (matplotlib); a test checks that they equal kpitree.report.context's.
+SAMPLES = 2000
+SEED = 1
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -55,6 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report and write it whole."""
+    from kpitree.actuals import read_actuals
     from kpitree.report import build_report  # matplotlib only when reporting
 
     if Path(args.output).suffix.lower() not in (".html", ".htm"):

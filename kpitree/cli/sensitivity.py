@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.analysis.sensitivity import sensitivity
 from kpitree.cli.options import (
     add_format,
     add_period,
@@ -13,7 +12,6 @@ from kpitree.cli.options import (
     load_tree,
     parse_overrides,
 )
-from kpitree.present.sensitivity import sensitivity_csv, sensitivity_json, sensitivity_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -35,6 +33,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print."""
+    from kpitree.analysis.sensitivity import sensitivity
+    from kpitree.present.sensitivity import sensitivity_csv, sensitivity_json, sensitivity_table
+
     tree = load_tree(args)
     result = sensitivity(
         tree,

@@ -19,7 +19,6 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
-from kpitree.present.sobol import sobol_json, sobol_table
 
 if TYPE_CHECKING:
     from kpitree.tree import Tree
@@ -52,6 +51,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
+    from kpitree.present.sobol import sobol_json, sobol_table
+
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")

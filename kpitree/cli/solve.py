@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.analysis.multilever import MODES
 from kpitree.cli.options import (
     UsageError,
     add_format,
@@ -14,7 +13,10 @@ from kpitree.cli.options import (
     parse_number,
     parse_overrides,
 )
-from kpitree.present.solution import solution_csv, solution_json, solution_table
+
+# The solve modes, repeated here so that `kpitree solve --help` does not import scipy.optimize;
+# a test checks that they equal kpitree.analysis.multilever.MODES.
+MODES = ("uniform", "weighted", "min-effort")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -61,6 +63,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve, print, and exit 1 when the target is out of reach."""
+    from kpitree.present.solution import solution_csv, solution_json, solution_table
+
     tree = load_tree(args)
     target = parse_number(args.target, "--target") if args.target is not None else None
     solution = tree.solve(

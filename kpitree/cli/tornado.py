@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.analysis.tornado import tornado
 from kpitree.cli.options import (
     UsageError,
     add_format,
@@ -18,7 +17,6 @@ from kpitree.cli.options import (
     parse_overrides,
     write_figure,
 )
-from kpitree.present.tornado import tornado_csv, tornado_json, tornado_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -53,6 +51,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
+    from kpitree.analysis.tornado import tornado
+    from kpitree.present.tornado import tornado_csv, tornado_json, tornado_table
+
     swing = 0.1 if args.swing is None else parse_number(args.swing, "--swing")
     if not 0 < swing < 1:
         raise UsageError(f"--swing: expected a number > 0 and < 1 (100%), found '{args.swing}'")

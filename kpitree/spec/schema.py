@@ -16,6 +16,8 @@ from typing import Any
 from kpitree.distribution import Distribution, DistributionError
 from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import Location, SpecError, did_you_mean
+from kpitree.excerpt import excerpt
+from kpitree.files import read_regular_file
 from kpitree.formula import FUNCTIONS
 from kpitree.node import INDICATORS, Alert, Node
 from kpitree.spec.yamlfile import Document, read_yaml
@@ -29,6 +31,15 @@ NODE_KEYS = (
 )  # fmt: skip
 TIME_KEYS = ("periods", "unit", "start")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(?:\.[0-9_]*)?")
+
+MAX_NODES = 10_000
+"""Nodes in a tree: far beyond any company's KPI tree, and reading 10,000 takes seconds."""
+MAX_NAME = 100
+"""Characters in a node's name: names are read in formulas and shown in every table."""
+MAX_TREE_BYTES = 16 * 2**20
+"""Size of a tree file read (16 MiB): a 10,000-node tree with labels takes about 1 MiB."""
 
 
 def load(path: str | Path) -> Tree:
@@ -41,7 +52,7 @@ def load(path: str | Path) -> Tree:
         :class:`~kpitree.errors.KpiTreeError` subclasses for formulas, cycles and values.
     """
     try:
-        text = decode_text(Path(path).read_bytes())
+        text = decode_text(read_regular_file(path, MAX_TREE_BYTES))
     except OSError as error:
         raise SpecError(
             f"cannot read the tree file: {error.strerror}", Location(str(path))
@@ -53,7 +64,7 @@ def load(path: str | Path) -> Tree:
 
 def loads(text: str, source: str = "<tree>") -> Tree:
     """Read and check a tree from YAML ``text``; ``source`` names it in messages."""
-    return _TreeReader(read_yaml(text, source)).tree()
+    return _TreeReader(read_yaml(text, source, limits={("nodes",): MAX_NODES})).tree()
 
 
 class _TreeReader:
@@ -68,15 +79,23 @@ class _TreeReader:
         for key in ("name", "kgi", "nodes"):
             if key not in data:
                 raise SpecError(f"missing key '{key}'", Location(self.doc.file, 1))
-        if "version" in data and data["version"] != 1:
+        version = data.get("version", 1)
+        # `true == 1` and `1.0 == 1` in Python: only the whole number 1 is version 1.
+        if type(version) is not int or version != 1:
             raise SpecError(
-                f"unsupported version {data['version']!r} (this kpitree reads version 1)",
+                f"unsupported version {_shown(version)} (this kpitree reads version 1)",
                 self.doc.where("version"),
             )
         nodes_data = data["nodes"]
         if not isinstance(nodes_data, dict) or not nodes_data:
             raise SpecError(
                 "'nodes' must be a mapping of node names to nodes", self.doc.where("nodes")
+            )
+        if len(nodes_data) > MAX_NODES:  # the YAML reader checks it first; a dict may come here
+            raise SpecError(
+                f"'nodes' has {len(nodes_data):,} entries, more than the {MAX_NODES:,} kpitree "
+                "reads",
+                self.doc.where("nodes"),
             )
         time = self.time(data["time"]) if data.get("time") is not None else None
         nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
@@ -116,13 +135,13 @@ class _TreeReader:
                         if other not in allowed and value is None:
                             pieces.append(other)
                     raise SpecError(
-                        f"{what}: formula '{formula}' is cut at a comma: inside {{...}} put a "
-                        f"formula with commas in quotes, {{formula: '{', '.join(pieces)}'}}, or "
-                        "write it on its own line",
+                        f"{what}: formula '{excerpt(formula)}' is cut at a comma: inside {{...}} "
+                        "put a formula with commas in quotes, "
+                        f"{{formula: '{excerpt(', '.join(pieces))}'}}, or write it on its own line",
                         self.doc.where(*path, key),
                     )
                 raise SpecError(
-                    f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}"
+                    f"unknown key '{excerpt(key)}' in {what}{did_you_mean(key, allowed)}"
                     f" (allowed: {', '.join(allowed)})",
                     self.doc.where(*path, key),
                 )
@@ -138,6 +157,24 @@ class _TreeReader:
         start = raw.get("start")
         if isinstance(start, dt.date):
             start = start.isoformat()
+        date = _DATE.fullmatch(start) if isinstance(start, str) else None
+        if date is not None:
+            try:
+                dt.date(*(int(part) for part in date.groups()))
+            except ValueError as error:  # 2027-13-45, 2027-02-30
+                raise SpecError(
+                    f"time: start '{start}' is not a date: {error}", self.doc.where("time", "start")
+                ) from None
+        # TimeAxis quotes what it refuses: keep a 100,000-character unit out of the message.
+        for key, what in (
+            ("periods", "a number of periods"),
+            ("unit", "a unit"),
+            ("start", "a date"),
+        ):
+            if isinstance(raw.get(key), str) and len(raw[key]) > 40:
+                raise SpecError(
+                    f"time: {key} '{excerpt(raw[key])}' is not {what}", self.doc.where("time", key)
+                )
         try:
             return TimeAxis(
                 raw["periods"], raw.get("unit", "month"), None if start is None else str(start)
@@ -148,13 +185,17 @@ class _TreeReader:
     def node(self, name: str, raw: Any, time: TimeAxis | None) -> Node:
         path = ("nodes", name)
         where = self.doc.where(*path)
+        if len(name) > MAX_NAME:
+            raise SpecError(
+                f"node name '{excerpt(name)}' is longer than {MAX_NAME} characters", where
+            )
         if not _NAME.fullmatch(name) or name == "t" or name in FUNCTIONS:
             reason = (
                 "is reserved"
                 if _NAME.fullmatch(name)
                 else "is not a valid name (letters, digits, _)"
             )
-            raise SpecError(f"node name '{name}' {reason}", where)
+            raise SpecError(f"node name '{excerpt(name)}' {reason}", where)
         if not isinstance(raw, dict):
             raise SpecError(f"node '{name}' must be a mapping with 'value' or 'formula'", where)
         self.check_keys(raw, NODE_KEYS, path, f"node '{name}'")
@@ -203,7 +244,7 @@ class _TreeReader:
             if raw["indicator"] not in INDICATORS:
                 raise SpecError(
                     f"node '{name}': indicator must be one of {', '.join(INDICATORS)}, "
-                    f"found {raw['indicator']!r}",
+                    f"found {_shown(raw['indicator'])}",
                     self.doc.where(*path, "indicator"),
                 )
             fields["indicator"] = raw["indicator"]
@@ -226,7 +267,7 @@ class _TreeReader:
         for scenario, values in raw.items():
             if not isinstance(values, dict):
                 raise SpecError(
-                    f"scenario '{scenario}' must map input names to values",
+                    f"scenario '{excerpt(scenario)}' must map input names to values",
                     self.doc.where("scenarios", scenario),
                 )
             locations[f"scenarios.{scenario}"] = self.doc.where("scenarios", scenario)
@@ -249,7 +290,9 @@ class _TreeReader:
                 or len(item) != 3
                 or not all(isinstance(name, str) for name in item[:2])
             ):
-                raise SpecError(f"a correlation is [input, input, rho], found {item!r}", where)
+                raise SpecError(
+                    f"a correlation is [input, input, rho], found {_shown(item)}", where
+                )
             rho = self.number(item[2], ("correlations", index), "correlation", "rho")
             result.append(Correlation(item[0], item[1], rho, where))
         return result
@@ -266,8 +309,11 @@ class _TreeReader:
 
     def number(self, raw: Any, path: tuple, node: str, key: str) -> float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
+            hint = ""
+            if isinstance(raw, str) and _LEADING_ZERO.fullmatch(raw.strip()):
+                hint = " (a number does not start with 0: write it without the leading zero)"
             raise SpecError(
-                f"node '{node}': {key} must be a number, found {_shown(raw)}",
+                f"node '{node}': {key} must be a number, found {_shown(raw)}{hint}",
                 self.doc.where(*path),
             )
         try:
@@ -285,7 +331,8 @@ class _TreeReader:
     def pair(self, raw: Any, path: tuple, node: str, key: str) -> tuple[float | None, float | None]:
         if not isinstance(raw, list) or len(raw) != 2:
             raise SpecError(
-                f"node '{node}': {key} must be [low, high], found {raw!r}", self.doc.where(*path)
+                f"node '{node}': {key} must be [low, high], found {_shown(raw)}",
+                self.doc.where(*path),
             )
         low, high = (
             None if v is None else self.number(v, (*path, i), node, key) for i, v in enumerate(raw)
@@ -300,7 +347,8 @@ class _TreeReader:
     def alert(self, raw: Any, path: tuple, node: str) -> Alert:
         if not isinstance(raw, dict) or not raw or set(raw) - {"below", "above"}:
             raise SpecError(
-                f"node '{node}': alert must be {{below: x}} and/or {{above: x}}, found {raw!r}",
+                f"node '{node}': alert must be {{below: x}} and/or {{above: x}}, "
+                f"found {_shown(raw)}",
                 self.doc.where(*path),
             )
         alert = Alert(
@@ -325,6 +373,13 @@ class _TreeReader:
                 f"node '{node}': distribution must be a mapping like "
                 "{dist: beta, mean: 0.2, sd: 0.05}",
                 self.doc.where(*path),
+            )
+        kind = raw.get("dist")
+        if kind is not None and not isinstance(kind, str):
+            raise SpecError(
+                f"node '{node}': dist must be the name of a distribution (normal, beta, ...), "
+                f"found {_shown(kind)}",
+                self.doc.where(*path, "dist"),
             )
         try:
             return Distribution.from_mapping(raw)
