@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import DataError, Location, did_you_mean
-from kpitree.numbers import CharacterError, plain_text
 from kpitree.files import read_regular_file
+from kpitree.numbers import CharacterError, plain_text
 
 if TYPE_CHECKING:
     from kpitree.node import Node, Value
