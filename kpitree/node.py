@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kpitree.distribution import Distribution
-from kpitree.errors import Location
+from kpitree.errors import Location, SpecError
 
 Value = float | tuple[float, ...]
 """An input's value: one number, or one number per period in a timed tree."""
 
 INDICATORS = ("leading", "coincident", "lagging")
+AGGREGATES = ("sum", "last", "mean", "ratio")
+"""How a node rolls up over a quarter or a year (``aggregate:``); inferred when not given."""
 PERCENT_UNITS = ("%", "percent")
 """Units that mark a fraction (0.15) to be shown as a percentage (15 %)."""
 
@@ -62,6 +64,15 @@ class Node:
     effort: float | None = None
     distribution: Distribution | None = None
     location: Location | None = field(default=None, compare=False)
+    aggregate: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.aggregate is not None and self.aggregate not in AGGREGATES:
+            raise SpecError(
+                f"node '{self.name}': aggregate must be one of {', '.join(AGGREGATES)}, "
+                f"found {self.aggregate!r}",
+                self.location,
+            )
 
     @property
     def is_input(self) -> bool:

@@ -25,9 +25,9 @@ from kpitree.tree import Correlation, Tree
 TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenarios", "correlations")
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
-    "benchmark", "alert", "indicator", "effort", "distribution",
+    "benchmark", "alert", "indicator", "effort", "distribution", "aggregate",
 )  # fmt: skip
-TIME_KEYS = ("periods", "unit", "start")
+TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -140,7 +140,10 @@ class _TreeReader:
             start = start.isoformat()
         try:
             return TimeAxis(
-                raw["periods"], raw.get("unit", "month"), None if start is None else str(start)
+                raw["periods"],
+                raw.get("unit", "month"),
+                None if start is None else str(start),
+                raw.get("fiscal_year_start", 1),
             )
         except TimeAxisError as error:
             raise SpecError(f"time: {error}", self.doc.where("time")) from None
@@ -207,6 +210,8 @@ class _TreeReader:
                     self.doc.where(*path, "indicator"),
                 )
             fields["indicator"] = raw["indicator"]
+        if raw.get("aggregate") is not None:
+            fields["aggregate"] = raw["aggregate"]
         if raw.get("distribution") is not None:
             fields["distribution"] = self.distribution(
                 raw["distribution"], (*path, "distribution"), name

@@ -1,0 +1,51 @@
+"""A :class:`~kpitree.rollup.Rollup` (``kpitree eval --by``) as a terminal table, JSON or CSV."""
+
+from __future__ import annotations
+
+from kpitree.present.export import to_csv, to_json
+from kpitree.present.numbers import format_number
+from kpitree.present.table import render_table
+from kpitree.rollup import Rollup
+
+
+def rollup_table(rollup: Rollup, scenario: str | None = None) -> str:
+    """Nodes as rows with how each rolls up, buckets as columns; a partial bucket is marked
+    ``*`` and explained under the table."""
+    tree = rollup.tree
+    columns = [f"{bucket.label}*" if bucket.partial else bucket.label for bucket in rollup.buckets]
+    header = ["node", "unit", "owner", "roll-up", *columns]
+    rows = []
+    for name, node in tree.nodes.items():
+        marker = "* " if name == tree.kgi else "  "
+        rows.append(
+            [marker + name, node.unit or "", node.owner or "", rollup.rules[name].describe(),
+             *(format_number(float(v), node.unit) for v in rollup.values[name])]
+        )  # fmt: skip
+    scenario_text = f", scenario '{scenario}'" if scenario else ""
+    title = f"{tree.name}{scenario_text}: by {rollup.by}"
+    text = render_table(header, rows, title=title, align="llll" + "r" * len(columns))
+    labels = tree.periods or ()
+    for bucket in rollup.buckets:
+        if bucket.partial:
+            first, last = labels[bucket.periods[0]], labels[bucket.periods[-1]]
+            count = len(bucket.periods)
+            text += (
+                f"\n{bucket.label}*: partial, the tree covers only {first} to {last} "
+                f"({count} {tree.time.unit if tree.time else 'period'}{'s' * (count > 1)})"
+            )
+    return text + "\n"
+
+
+def rollup_json(rollup: Rollup, scenario: str | None = None) -> str:
+    """``{"tree", "kgi", "by", "periods", "partial", "aggregate", "values"}``."""
+    data = rollup.to_dict()
+    if scenario:
+        data["scenario"] = scenario
+    return to_json(data) + "\n"
+
+
+def rollup_csv(rollup: Rollup, scenario: str | None = None) -> str:
+    """One row per bucket: its label, ``partial`` (True/False), then one column per node."""
+    frame = rollup.to_frame()
+    frame.insert(0, "partial", [bucket.partial for bucket in rollup.buckets])
+    return to_csv(frame)
