@@ -209,6 +209,7 @@ def test_cli_table_and_csv_mark_partial_buckets(cli, write_tree) -> None:
     path = write_tree(FISCAL)
     status, out, _ = cli("eval", path, "--by", "fiscal-year")
     assert status == 0
+    assert out.startswith("fiscal: by fiscal-year, KGI arr = 2,280 in FY2027 (last)\n")
     assert "FY2026*" in out
     assert "FY2026*: partial, the tree covers only 2027-01 to 2027-03 (3 months)" in out
     status, out, _ = cli("eval", path, "--by", "quarter", "--format", "csv")

@@ -22,7 +22,12 @@ def rollup_table(rollup: Rollup, scenario: str | None = None) -> str:
              *(format_number(float(v), node.unit) for v in rollup.values[name])]
         )  # fmt: skip
     scenario_text = f", scenario '{scenario}'" if scenario else ""
-    title = f"{tree.name}{scenario_text}: by {rollup.by}"
+    kgi = tree.nodes[tree.kgi]
+    value = format_number(float(rollup.values[tree.kgi][-1]), kgi.unit)
+    title = (
+        f"{tree.name}{scenario_text}: by {rollup.by}, KGI {tree.kgi} = {value} in "
+        f"{rollup.periods[-1]} ({rollup.rules[tree.kgi].describe()})"
+    )
     text = render_table(header, rows, title=title, align="llll" + "r" * len(columns))
     labels = tree.periods or ()
     for bucket in rollup.buckets:
