@@ -1,7 +1,10 @@
-"""A :class:`~kpitree.rollup.Rollup` (``kpitree eval --by``) as a terminal table, JSON or CSV."""
+"""Roll-ups as terminal tables, JSON or CSV: a :class:`~kpitree.rollup.Rollup` (``kpitree eval
+--by``) and a :class:`~kpitree.analysis.compare_by.BucketComparison` (``kpitree compare --by``)."""
 
 from __future__ import annotations
 
+from kpitree.analysis.compare_by import BucketComparison
+from kpitree.present.compare import comparison_table
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import format_number
 from kpitree.present.table import render_table
@@ -54,3 +57,24 @@ def rollup_csv(rollup: Rollup, scenario: str | None = None) -> str:
     frame = rollup.to_frame()
     frame.insert(0, "partial", [bucket.partial for bucket in rollup.buckets])
     return to_csv(frame)
+
+
+def bucket_comparison_table(result: BucketComparison) -> str:
+    """``compare``'s table per bucket, then a line per bucket compared on part of its periods."""
+    text = comparison_table(result.comparison)
+    for label, periods in result.partial.items():
+        span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
+        text += f"{label}: partial, compared on {span} ({len(periods)} with actuals)\n"
+    return text
+
+
+def bucket_comparison_json(result: BucketComparison) -> str:
+    """``compare``'s JSON with ``"by"`` and ``"partial"``."""
+    return to_json(result.to_dict()) + "\n"
+
+
+def bucket_comparison_csv(result: BucketComparison) -> str:
+    """``compare``'s CSV with a ``partial`` column after ``period``."""
+    frame = result.comparison.to_frame()
+    frame.insert(1, "partial", frame["period"].isin(list(result.partial)))
+    return to_csv(frame, index=False)
