@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kpitree
 from kpitree.errors import DataError, SpecError
@@ -268,3 +270,48 @@ def test_saas_arr_quarters_recompute_the_opportunity_rate() -> None:
     assert rolled.values["sql_rate"][1] == pytest.approx(sql / mql, rel=1e-12)
     assert rolled.values["sql_rate"][1] != pytest.approx(0.2, rel=1e-3)
     assert rolled.values["arr"][3] == pytest.approx(evaluation["arr"][-1])
+
+
+def _funnel(mql: list[float], rate: list[float], aggregate: str | None = None) -> kpitree.Tree:
+    """A 12-month funnel built in Python: sql = mql * sql_rate, a pipeline stock of SQLs."""
+    from kpitree.node import Node
+
+    nodes = [
+        Node("mql", value=tuple(mql), unit="leads/month"),
+        Node("sql_rate", value=tuple(rate), unit="ratio", aggregate=aggregate),
+        Node("sql", formula="mql * sql_rate", unit="leads/month"),
+        Node("pipeline", formula="prev(pipeline) + sql", initial=0.0),
+    ]
+    return kpitree.Tree("funnel", "pipeline", nodes, time=TimeAxis(12, "month", "2027-01", 4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(1, 1e6), min_size=12, max_size=12),
+    st.lists(st.floats(0, 1), min_size=12, max_size=12),
+)
+def test_a_rate_rolls_up_to_its_flow_weighted_mean(mql, rate) -> None:
+    """The quarter's rate is sum(mql * rate) / sum(mql): within the months' range; the year's
+    flows are the sum of its quarters' and its stock is the last quarter's."""
+    evaluation = _funnel(mql, rate).evaluate()
+    quarters, year = evaluation.rollup("quarter"), evaluation.rollup("year")
+    for index, bucket in enumerate(quarters.buckets):
+        months = list(bucket.periods)
+        weighted = np.dot(np.array(mql)[months], np.array(rate)[months]) / np.sum(
+            np.array(mql)[months]
+        )
+        assert quarters.values["sql_rate"][index] == pytest.approx(weighted, rel=1e-9, abs=1e-12)
+        low, high = min(np.array(rate)[months]), max(np.array(rate)[months])
+        assert low - 1e-12 <= quarters.values["sql_rate"][index] <= high + 1e-12
+    assert year.values["sql"][0] == pytest.approx(quarters.values["sql"].sum(), rel=1e-9)
+    assert year.values["pipeline"][0] == quarters.values["pipeline"][-1]
+
+
+def test_a_node_built_in_python_checks_its_aggregate() -> None:
+    """Node(aggregate='median') is refused by the node itself, without a file."""
+    from kpitree.node import Node
+
+    with pytest.raises(SpecError, match="node 'x': aggregate must be one of sum, last, mean"):
+        Node("x", value=1.0, aggregate="median")
+    rolled = _funnel([1.0] * 12, [0.5] * 11 + [1.0], aggregate="mean").evaluate().rollup("year")
+    assert rolled.values["sql_rate"][0] == pytest.approx(6.5 / 12)
