@@ -120,6 +120,20 @@ def roll_up(tree: Tree, values: Mapping[str, np.ndarray], by: str) -> Rollup:
     SpecError
         For ``aggregate: ratio`` on a node that is no ratio of flows.
     """
+    buckets = buckets_of(tree, by)
+    found = rules(tree)
+    rolled = aggregate(tree, values, [bucket.periods for bucket in buckets], found)
+    return Rollup(tree, by, buckets, rolled, found)
+
+
+def buckets_of(tree: Tree, by: str) -> tuple[Bucket, ...]:
+    """The buckets of ``tree``'s time axis (:meth:`TimeAxis.buckets`).
+
+    Raises
+    ------
+    DataError
+        For a static tree, an axis without ``start``, or periods that do not fit the buckets.
+    """
     where = Location(tree.source) if tree.source else None
     if tree.time is None:
         raise DataError(
@@ -128,12 +142,38 @@ def roll_up(tree: Tree, values: Mapping[str, np.ndarray], by: str) -> Rollup:
             where,
         )
     try:
-        buckets = tree.time.buckets(by)
+        return tree.time.buckets(by)
     except TimeAxisError as error:
         raise DataError(f"time: {error}", where) from None
+
+
+def paths_needed(tree: Tree, name: str, by: str) -> tuple[str, ...]:
+    """The nodes whose simulated paths roll node ``name`` up by ``by``: itself, and a ratio's
+    flows. Checks ``by`` first (see :func:`buckets_of`)."""
+    buckets_of(tree, by)
+    return (name, *sorted(reads(tree, rules(tree)[name]) - {name}))
+
+
+def roll_paths(
+    tree: Tree, paths: Mapping[str, np.ndarray], name: str, by: str
+) -> tuple[tuple[Bucket, ...], np.ndarray]:
+    """Node ``name``'s ``(samples, periods)`` paths rolled up to ``(samples, buckets)``;
+    ``paths`` holds the nodes of :func:`paths_needed`."""
+    buckets = buckets_of(tree, by)
     found = rules(tree)
-    rolled = aggregate(tree, values, [bucket.periods for bucket in buckets], found)
-    return Rollup(tree, by, buckets, rolled, found)
+    rolled = aggregate(tree, paths, [bucket.periods for bucket in buckets], found)
+    return buckets, rolled[name]
+
+
+def partial_note(tree: Tree, bucket: Bucket) -> str:
+    """``FY2026 is partial: the tree covers only 2027-01 to 2027-03 (3 months)``."""
+    labels = tree.periods or ()
+    first, last = labels[bucket.periods[0]], labels[bucket.periods[-1]]
+    count = len(bucket.periods)
+    unit = tree.time.unit if tree.time is not None else "period"
+    span = first if count == 1 else f"{first} to {last}"
+    plural = "s" * (count > 1)
+    return f"{bucket.label} is partial: the tree covers only {span} ({count} {unit}{plural})"
 
 
 def aggregate(
@@ -142,26 +182,43 @@ def aggregate(
     groups: Sequence[Sequence[int]],
     found: Mapping[str, Rule] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Each node's value over each group of 0-based period indices, by its :class:`Rule`."""
+    """Each node's value over each group of 0-based period indices, by its :class:`Rule`.
+
+    ``values`` holds arrays whose last axis is the periods (``(periods,)`` for one evaluation,
+    ``(samples, periods)`` for simulated paths); the result replaces that axis by the groups.
+    Only the nodes in ``values`` are rolled up; a ratio needs the nodes of :func:`reads`.
+    """
     found = rules(tree) if found is None else found
     series = _series(tree, values)
     result = {}
-    for name, rule in found.items():
-        own = np.asarray(values[name], dtype=float).reshape(-1)
-        if rule.kind == "ratio":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rolled = [
-                    _sum(rule.numerator, series, group) / _sum(rule.denominator, series, group)
-                    for group in groups
-                ]
-        elif rule.kind == "sum":
-            rolled = [own[list(group)].sum() for group in groups]
-        elif rule.kind == "last":
-            rolled = [own[group[-1]] for group in groups]
-        else:
-            rolled = [own[list(group)].mean() for group in groups]
-        result[name] = np.array(rolled, dtype=float)
+    for name in values:
+        rule, own = found[name], series[node_symbol(name)]
+        rolled = []
+        for group in groups:
+            if rule.kind == "ratio":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    top, bottom = (
+                        _sum(rule.numerator, series, group),
+                        _sum(rule.denominator, series, group),
+                    )
+                    rolled.append(top / bottom)
+            elif rule.kind == "last":
+                rolled.append(own[..., group[-1]])
+            elif rule.kind == "sum":
+                rolled.append(own[..., list(group)].sum(axis=-1))
+            else:
+                rolled.append(own[..., list(group)].mean(axis=-1))
+        result[name] = np.stack(rolled, axis=-1)
     return result
+
+
+def reads(tree: Tree, rule: Rule) -> set[str]:
+    """The nodes whose values ``rule`` rolls up besides its own (a ratio's flows)."""
+    lags = _lags(tree)
+    return {
+        lags[symbol].node if symbol in lags else symbol.name
+        for _, symbol in (*rule.numerator, *rule.denominator)
+    }
 
 
 def rules(tree: Tree) -> dict[str, Rule]:
@@ -289,22 +346,24 @@ def _lags(tree: Tree) -> dict[sympy.Symbol, Lag]:
 
 
 def _series(tree: Tree, values: Mapping[str, np.ndarray]) -> dict[sympy.Symbol, np.ndarray]:
-    """Every node's and every lag read's value per period, by symbol."""
-    series = {
-        node_symbol(name): np.asarray(value, dtype=float).reshape(-1)
-        for name, value in values.items()
-    }
+    """Every node's value per period, and every lag read of those nodes, by symbol."""
+    series = {node_symbol(name): np.asarray(value, dtype=float) for name, value in values.items()}
     for symbol, lag in _lags(tree).items():
-        own = series[node_symbol(lag.node)]
+        own = series.get(node_symbol(lag.node))
+        if own is None:
+            continue
         default = lag.default if lag.default is not None else tree.nodes[lag.node].initial
-        shift = min(lag.periods, own.size)
-        before = np.full(shift, np.nan if default is None else default)
-        series[symbol] = np.concatenate([before, own[: own.size - shift]])
+        count = own.shape[-1]
+        shift = min(lag.periods, count)
+        before = np.full((*own.shape[:-1], shift), np.nan if default is None else default)
+        series[symbol] = np.concatenate([before, own[..., : count - shift]], axis=-1)
     return series
 
 
-def _sum(terms: Terms, series: Mapping[sympy.Symbol, np.ndarray], group: Sequence[int]) -> float:
-    return float(sum(c * series[symbol][list(group)].sum() for c, symbol in terms))
+def _sum(
+    terms: Terms, series: Mapping[sympy.Symbol, np.ndarray], group: Sequence[int]
+) -> np.ndarray:
+    return sum(c * series[symbol][..., list(group)].sum(axis=-1) for c, symbol in terms)
 
 
 def _terms_text(terms: Terms) -> str:

@@ -213,7 +213,7 @@ def test_cli_table_and_csv_mark_partial_buckets(cli, write_tree) -> None:
     assert status == 0
     assert out.startswith("fiscal: by fiscal-year, KGI arr = 2,280 in FY2027 (last)\n")
     assert "FY2026*" in out
-    assert "FY2026*: partial, the tree covers only 2027-01 to 2027-03 (3 months)" in out
+    assert "* FY2026 is partial: the tree covers only 2027-01 to 2027-03 (3 months)" in out
     status, out, _ = cli("eval", path, "--by", "quarter", "--format", "csv")
     assert out.splitlines()[0].startswith("period,partial,mql,sql_rate")
     assert out.splitlines()[2].startswith("FY2027-Q1,False,600.0,0.1666")

@@ -8,7 +8,7 @@ from kpitree.present.compare import comparison_table
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import format_number
 from kpitree.present.table import render_table
-from kpitree.rollup import Rollup
+from kpitree.rollup import Rollup, partial_note
 
 
 def rollup_table(rollup: Rollup, scenario: str | None = None) -> str:
@@ -32,15 +32,9 @@ def rollup_table(rollup: Rollup, scenario: str | None = None) -> str:
         f"{rollup.periods[-1]} ({rollup.rules[tree.kgi].describe()})"
     )
     text = render_table(header, rows, title=title, align="llll" + "r" * len(columns))
-    labels = tree.periods or ()
     for bucket in rollup.buckets:
         if bucket.partial:
-            first, last = labels[bucket.periods[0]], labels[bucket.periods[-1]]
-            count = len(bucket.periods)
-            text += (
-                f"\n{bucket.label}*: partial, the tree covers only {first} to {last} "
-                f"({count} {tree.time.unit if tree.time else 'period'}{'s' * (count > 1)})"
-            )
+            text += f"\n* {partial_note(tree, bucket)}"
     return text + "\n"
 
 
