@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import kpitree
 from kpitree.errors import DataError, SpecError
+from kpitree.node import Node
 from kpitree.rollup import rules
 from kpitree.timeaxis import TimeAxis, TimeAxisError
 
@@ -274,7 +275,6 @@ def test_saas_arr_quarters_recompute_the_opportunity_rate() -> None:
 
 def _funnel(mql: list[float], rate: list[float], aggregate: str | None = None) -> kpitree.Tree:
     """A 12-month funnel built in Python: sql = mql * sql_rate, a pipeline stock of SQLs."""
-    from kpitree.node import Node
 
     nodes = [
         Node("mql", value=tuple(mql), unit="leads/month"),
@@ -309,9 +309,37 @@ def test_a_rate_rolls_up_to_its_flow_weighted_mean(mql, rate) -> None:
 
 def test_a_node_built_in_python_checks_its_aggregate() -> None:
     """Node(aggregate='median') is refused by the node itself, without a file."""
-    from kpitree.node import Node
 
     with pytest.raises(SpecError, match="node 'x': aggregate must be one of sum, last, mean"):
         Node("x", value=1.0, aggregate="median")
     rolled = _funnel([1.0] * 12, [0.5] * 11 + [1.0], aggregate="mean").evaluate().rollup("year")
     assert rolled.values["sql_rate"][0] == pytest.approx(6.5 / 12)
+
+
+def test_report_rolls_its_periods_table_up(fiscal) -> None:
+    """build_report(by="fiscal-year"): the KPI table has FY columns, the rules and the note on
+    the partial year; a static tree is refused before anything is drawn."""
+    from kpitree.report import build_report
+    from kpitree.report.sections import periods_section
+
+    html = build_report(fiscal, by="fiscal-year", sections=[periods_section])
+    assert "KGI and main KPIs by fiscal year" in html
+    assert "FY2026*" in html
+    assert ">last<" in html  # ARR, MRR: stocks
+    assert ">sum<" in html  # SQL: a flow
+    assert "2,280" in html  # ARR at the end of FY2027: 12 x 190
+    assert "FY2026 is partial: the tree covers only 2027-01 to 2027-03 (3 months)" in html
+    static = kpitree.Tree("s", "a", [Node("a", value=1.0)])
+    with pytest.raises(DataError, match="tree 's' is static"):
+        build_report(static, by="year")
+
+
+def test_cli_report_by_quarter_writes_the_page(cli, tmp_path) -> None:
+    """kpitree report --by quarter writes a page whose KPI table is by quarter."""
+    out = tmp_path / "r.html"
+    status, _, err = cli("report", "trees/saas_arr.yaml", "--by", "quarter", "--samples", "64",
+                         "-o", out)  # fmt: skip
+    assert (status, err) == (0, "")
+    html = out.read_text(encoding="utf-8")
+    assert "KGI and main KPIs by quarter" in html
+    assert "2027-Q4" in html

@@ -18,6 +18,7 @@ from kpitree.cli.options import (
     write_output,
 )
 from kpitree.report.context import SAMPLES, SEED
+from kpitree.timeaxis import BUCKETS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -49,6 +50,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"seed of the forecast (default: {SEED}, fixed, so the same tree and options give "
         "the same report)",
     )  # fmt: skip
+    parser.add_argument(
+        "--by",
+        choices=BUCKETS,
+        help="show the KGI and main KPIs per quarter or (fiscal) year instead of per period",
+    )
     parser.add_argument("-o", "--output", metavar="FILE", required=True, help="the .html file")
     parser.set_defaults(run=run)
 
@@ -71,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         actuals=actuals,
         samples=samples,  # type: ignore[arg-type]
         seed=seed,  # type: ignore[arg-type]
+        by=args.by,
     )
     write_output(args.output, html)
     return 0
