@@ -251,13 +251,17 @@ def forecast(
             array[start:stop] = run[needed_name]
         if progress is not None:
             progress(stop, samples)
-    result = _summarise(tree, name, paths[name], entropy, counts, target)
     notes = plan.notes
-    if by is not None:
+    if by is None:
+        result = _summarise(tree, name, paths[name], entropy, counts, target)
+    else:
         buckets, rolled = roll_paths(tree, paths, name, by)
-        by_bucket = _summarise(tree, name, rolled, entropy, counts, target)
+        result = _summarise(tree, name, rolled, entropy, counts, target)
+        # The target is at the last period, whatever the last bucket sums or averages.
+        final = _frozen(paths[name][:, -1])
+        p_target = None if target is None else float(np.mean(final >= target))
         labels = tuple(bucket.label for bucket in buckets)
-        result = replace(by_bucket, periods=labels, final=result.final, p_target=result.p_target)
+        result = replace(result, periods=labels, final=final, p_target=p_target)
         notes += tuple(partial_note(tree, bucket) for bucket in buckets if bucket.partial)
     return replace(result, scenario=plan.scenario, fixed=plan.fixed, notes=notes)
 
