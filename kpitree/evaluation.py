@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kpitree.rollup import Rollup, roll_up
+
 if TYPE_CHECKING:
     from kpitree.tree import Overrides, Tree
 
@@ -59,9 +61,15 @@ class Evaluation:
         value = self.values[name]
         return float(value) if value.ndim == 0 else value
 
-    def to_frame(self) -> pd.DataFrame:
+    def rollup(self, by: str) -> Rollup:
+        """Every node per quarter, year or fiscal year (see :func:`kpitree.rollup.roll_up`)."""
+        return roll_up(self.tree, self.values, by)
+
+    def to_frame(self, by: str | None = None) -> pd.DataFrame:
         """One column per node; one row per period (index ``period``), or one row for a static
-        tree."""
+        tree. ``by`` (``quarter``, ``year``, ``fiscal-year``) gives one row per bucket."""
+        if by is not None:
+            return self.rollup(by).to_frame()
         index = pd.Index(self.periods if self.periods is not None else ["value"], name="period")
         columns = {name: np.atleast_1d(self.values[name]) for name in self.tree.nodes}
         return pd.DataFrame(columns, index=index)

@@ -13,6 +13,8 @@ Value = float | tuple[float, ...]
 INDICATORS = ("leading", "coincident", "lagging")
 DIRECTIONS = ("higher", "lower")
 """Which way is better for a node: a revenue KGI is higher, a cost KGI (CAC, payback) lower."""
+AGGREGATES = ("sum", "last", "mean", "ratio")
+"""How a node rolls up over a quarter or a year (``aggregate:``); inferred when not given."""
 PERCENT_UNITS = ("%", "percent")
 """Units that mark a fraction (0.15) to be shown as a percentage (15 %)."""
 
@@ -65,9 +67,16 @@ class Node:
     distribution: Distribution | None = None
     direction: str | None = None
     """``higher`` or ``lower`` is better; ``None``: higher for the KGI, else as it moves the KGI."""
+    aggregate: str | None = None
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        if self.aggregate is not None and self.aggregate not in AGGREGATES:
+            raise SpecError(
+                f"node '{self.name}': aggregate must be one of {', '.join(AGGREGATES)}, "
+                f"found {self.aggregate!r}",
+                self.location,
+            )
         if self.direction is not None and self.direction not in DIRECTIONS:
             raise SpecError(
                 f"node '{self.name}': direction must be one of {', '.join(DIRECTIONS)}, "

@@ -38,12 +38,14 @@ def test_cascade_runs_from_the_goal_down_the_funnel() -> None:
     assert names.index("cac") > names.index("visits")
 
 
-def test_totals_only_for_flows() -> None:
-    """leads/month adds up over the year; rates, MRR (a balance), JPY/year ARR and ARPU in
-    JPY/customer/month (an average) do not."""
+def test_totals_follow_the_rollup_rule() -> None:
+    """leads/month adds up over the year; the year's SQL rate is year SQLs / year MQLs; MRR (a
+    balance), JPY/year ARR, ARPU in JPY/customer/month and churn (a rate of a stock) have none."""
     rows = {row.node: row for row in kpitree.load(SAAS).solve(["win_rate"]).cascade().rows}
     assert rows["leads"].total == pytest.approx(sum(rows["leads"].periods))
-    for name in ("win_rate", "churn_rate", "mrr", "arr", "customers", "arpu", "new_arpu"):
+    sql, mql = sum(rows["sql"].periods), sum(rows["mql"].periods)
+    assert rows["sql_rate"].total == pytest.approx(sql / mql, rel=1e-12)
+    for name in ("churn_rate", "mrr", "arr", "customers", "arpu"):
         assert rows[name].total is None, name
 
 

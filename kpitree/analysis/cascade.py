@@ -3,7 +3,8 @@
 Rows run from the solved node down through what it reads (the reverse funnel: won deals, SQL,
 MQL, leads, visits, budget), then the nodes outside that path whose values follow (CAC,
 customers). Each row carries owner and unit, the plan before the solve and the target after
-(at the last period); in a timed tree also the target per period and a total for flows.
+(at the last period); in a timed tree also the target per period and a total over all periods
+for flows and rates implied by flows (the roll-up rule of :mod:`kpitree.rollup`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from kpitree.node import PERCENT_UNITS
+from kpitree.rollup import aggregate, rules
 
 if TYPE_CHECKING:
     from kpitree.evaluation import Evaluation
@@ -28,7 +29,8 @@ class CascadeRow:
 
     ``plan`` and ``target`` are the values before and after the solve at the last period (a
     static tree's only value). ``periods`` is the target per period of a timed tree, and
-    ``total`` its sum for a flow (``plan_total`` before the solve), None for other nodes.
+    ``total`` its roll-up over all periods for a flow (the sum) or a rate implied by flows
+    (recomputed from their sums), ``plan_total`` before the solve; None for other nodes.
     """
 
     node: str
@@ -101,14 +103,24 @@ def build_cascade(baseline: Evaluation, solved: Evaluation, node: str, levers: s
     ordered = [name for name in backwards if name == node]
     ordered += [name for name in backwards if name in upstream and name != node]
     ordered += [name for name in backwards if name not in upstream]
+    # The total over the whole horizon follows the roll-up rule: flows sum, rates implied by
+    # flows are recomputed from them; a stock or a mean has no total (its target says it).
+    totaled: set[str] = set()
+    plan_totals: dict[str, np.ndarray] = {}
+    totals: dict[str, np.ndarray] = {}
+    if tree.time is not None:
+        roll = rules(tree)
+        totaled = {name for name, rule in roll.items() if rule.kind in ("sum", "ratio")}
+        whole = [tuple(range(tree.period_count))]
+        plan_totals = aggregate(tree, baseline.values, whole, roll)
+        totals = aggregate(tree, solved.values, whole, roll)
     rows = []
     for name in ordered:
         found = tree.nodes[name]
         unit = found.unit or ""
         after = np.atleast_1d(solved.values[name]).astype(float)
         before = np.atleast_1d(baseline.values[name]).astype(float)
-        flow = tree.time is not None and _is_flow(unit, tree.time.unit)
-        flow = flow and not tree.graph.has_edge(name, name)  # a balance (MRR) is a stock
+        flow = name in totaled
         rows.append(
             CascadeRow(
                 node=name,
@@ -119,22 +131,8 @@ def build_cascade(baseline: Evaluation, solved: Evaluation, node: str, levers: s
                 plan=float(before[-1]),
                 target=float(after[-1]),
                 periods=tuple(float(v) for v in after) if tree.is_timed else None,
-                total=float(after.sum()) if flow else None,
-                plan_total=float(before.sum()) if flow else None,
+                total=float(totals[name][0]) if flow else None,
+                plan_total=float(plan_totals[name][0]) if flow else None,
             )
         )
     return Cascade(node, tree.periods, tuple(rows))
-
-
-def _is_flow(unit: str, unit_of_time: str) -> bool:
-    """A quantity per period (``leads/month``, ``JPY/month``) that adds up over periods.
-
-    Read from the unit only: rates (``ratio/month``, ``%``) do not add up, and neither does a
-    unit of another period (ARR in ``JPY/year`` on a monthly tree) or an average per something
-    per period (ARPU in ``JPY/customer/month``). An average written as a plain per-period unit
-    (``JPY/month``) cannot be told from a flow and gets a total too.
-    """
-    text = unit.replace(" ", "").lower()
-    if not text.endswith(f"/{unit_of_time}") or text in PERCENT_UNITS or text.count("/") > 1:
-        return False
-    return not text.startswith(("ratio", "%", "percent", "rate"))

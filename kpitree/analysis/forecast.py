@@ -30,6 +30,7 @@ from kpitree.analysis.sampling import (
 from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
+from kpitree.rollup import partial_note, paths_needed, roll_paths
 from kpitree.tree import Overrides, Tree
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -173,6 +174,7 @@ def forecast(
     scenario: str | None = None,
     chunk: int = 4 * BLOCK,
     progress: Progress | None = None,
+    by: str | None = None,
 ) -> Forecast:
     """Simulate ``samples`` paths of the tree and summarise one node per period.
 
@@ -200,6 +202,9 @@ def forecast(
         bounds memory and does not change the result.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk (the analysis never prints).
+    by : {None, "quarter", "year", "fiscal-year"}
+        Summarise each path rolled up by this bucket (:mod:`kpitree.rollup`) instead of per
+        period; the chance of the target stays at the last period.
 
     Returns
     -------
@@ -220,6 +225,7 @@ def forecast(
     name = tree.kgi if node is None else tree.node(node).name
     if target is None:
         target = tree.nodes[name].target
+    needed = (name,) if by is None else paths_needed(tree, name, by)
     plan = assumptions(tree, overrides, scenario)
     entropy = seed_entropy(seed)
     sampler = InputSampler(tree, plan.fixed)
@@ -227,7 +233,7 @@ def forecast(
     engine = _engine(tree, counts, blocks)
     base = plan.values
     periods = tree.period_count
-    values = np.empty((samples, periods))
+    paths = {needed_name: np.empty((samples, periods)) for needed_name in needed}
     for start in range(0, samples, chunk):
         stop = min(samples, start + chunk)
         first, last = start // BLOCK, -(-stop // BLOCK)
@@ -240,11 +246,24 @@ def forecast(
         inputs = dict(base)
         for input_name in sampler.names:
             inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
-        values[start:stop] = engine.run(inputs, samples=stop - start, nodes=(name,))[name]
+        run = engine.run(inputs, samples=stop - start, nodes=needed)
+        for needed_name, array in paths.items():
+            array[start:stop] = run[needed_name]
         if progress is not None:
             progress(stop, samples)
-    result = _summarise(tree, name, values, entropy, counts, target)
-    return replace(result, scenario=plan.scenario, fixed=plan.fixed, notes=plan.notes)
+    notes = plan.notes
+    if by is None:
+        result = _summarise(tree, name, paths[name], entropy, counts, target)
+    else:
+        buckets, rolled = roll_paths(tree, paths, name, by)
+        result = _summarise(tree, name, rolled, entropy, counts, target)
+        # The target is at the last period, whatever the last bucket sums or averages.
+        final = _frozen(paths[name][:, -1])
+        p_target = None if target is None else float(np.mean(final >= target))
+        labels = tuple(bucket.label for bucket in buckets)
+        result = replace(result, periods=labels, final=final, p_target=p_target)
+        notes += tuple(partial_note(tree, bucket) for bucket in buckets if bucket.partial)
+    return replace(result, scenario=plan.scenario, fixed=plan.fixed, notes=notes)
 
 
 def _summarise(

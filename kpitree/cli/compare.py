@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kpitree.cli.options import add_format, add_tree, load_tree, parse_number
+from kpitree.timeaxis import BUCKETS
 
 
 def add_actuals(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +43,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="5%",
         help="how far below plan a node may be and still be on track (default: 5%%)",
     )
+    parser.add_argument(
+        "--by",
+        choices=BUCKETS,
+        help="compare per quarter or (fiscal) year, over the periods with actuals in each",
+    )
     add_format(parser)
     parser.set_defaults(run=run)
 
@@ -55,6 +61,18 @@ def run(args: argparse.Namespace) -> int:
     tree = load_tree(args)
     actuals = read_actuals(args.actuals, tree)
     tolerance = parse_number(args.tolerance, "--tolerance")
+    if args.by is not None:
+        from kpitree.analysis.compare_by import compare_by
+        from kpitree.present import rollup as show
+
+        rolled = compare_by(tree, actuals, args.by, args.plan, args.period, tolerance)
+        render_by = {
+            "table": show.bucket_comparison_table,
+            "json": show.bucket_comparison_json,
+            "csv": show.bucket_comparison_csv,
+        }
+        print(render_by[args.format](rolled), end="")
+        return 0
     result = compare(tree, actuals, plan=args.plan, period=args.period, tolerance=tolerance)
     render = {"table": comparison_table, "json": comparison_json, "csv": comparison_csv}
     print(render[args.format](result), end="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kpitree.cli.options import add_format, add_tree, add_values, load_tree, parse_overrides
+from kpitree.timeaxis import BUCKETS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -18,6 +19,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_tree(parser)
     add_values(parser)
     add_format(parser)
+    parser.add_argument(
+        "--by",
+        choices=BUCKETS,
+        help="roll the periods up: flows sum, stocks take their last period, rates are "
+        "recomputed from the flows they divide, anything else is the mean",
+    )
     parser.set_defaults(run=run)
 
 
@@ -27,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
     tree = load_tree(args)
     evaluation = tree.evaluate(overrides=parse_overrides(args.overrides), scenario=args.scenario)
+    if args.by is not None:
+        from kpitree.present.rollup import rollup_csv, rollup_json, rollup_table
+
+        rolled = {"table": rollup_table, "json": rollup_json, "csv": rollup_csv}[args.format]
+        print(rolled(evaluation.rollup(args.by), evaluation.scenario), end="")
+        return 0
     render = {"table": evaluation_table, "json": evaluation_json, "csv": evaluation_csv}
     print(render[args.format](evaluation), end="")
     return 0

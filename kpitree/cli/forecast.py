@@ -18,6 +18,7 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
+from kpitree.timeaxis import BUCKETS
 
 FIXED_RULE = (
     "An input set by --scenario or --set is fixed at that value on every path: its "
@@ -50,6 +51,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--target", metavar="VALUE", help="the value to reach at the last period "
         "(default: the node's target)"
     )  # fmt: skip
+    parser.add_argument(
+        "--by",
+        choices=BUCKETS,
+        help="summarise each path rolled up by quarter or (fiscal) year (flows sum, stocks "
+        "take their last period, rates are recomputed from their flows)",
+    )
     add_plot(parser, "fan chart and histogram of the last period")
     add_format(parser)
     parser.set_defaults(run=run)
@@ -81,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     with ProgressBar("forecast") as bar:
         result = tree.forecast(
             samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
-            overrides=overrides, scenario=args.scenario, progress=bar,
+            overrides=overrides, scenario=args.scenario, progress=bar, by=args.by,
         )  # fmt: skip
     if args.plot:
         from kpitree.plots.forecast import forecast_figure

@@ -16,6 +16,7 @@ from kpitree.cli.options import (
     parse_whole,
     write_output,
 )
+from kpitree.timeaxis import BUCKETS
 
 # The report's defaults, repeated here so that `kpitree report --help` does not import the
 # report (matplotlib); a test checks that they equal kpitree.report.context's.
@@ -52,6 +53,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help=f"seed of the forecast (default: {SEED}, fixed, so the same tree and options give "
         "the same report)",
     )  # fmt: skip
+    parser.add_argument(
+        "--by",
+        choices=BUCKETS,
+        help="show the KGI and main KPIs per quarter or (fiscal) year instead of per period",
+    )
     parser.add_argument("-o", "--output", metavar="FILE", required=True, help="the .html file")
     parser.set_defaults(run=run)
 
@@ -75,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         actuals=actuals,
         samples=samples,  # type: ignore[arg-type]
         seed=seed,  # type: ignore[arg-type]
+        by=args.by,
     )
     write_output(args.output, html)
     return 0

@@ -12,6 +12,7 @@ from kpitree.errors import DataError
 from kpitree.report.context import SAMPLES, SEED, Report, Section
 from kpitree.report.html import page
 from kpitree.report.sections import SECTIONS
+from kpitree.rollup import buckets_of
 from kpitree.tree import Tree
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def build_report(
     samples: int = SAMPLES,
     seed: int = SEED,
     sections: Sequence[Section] = SECTIONS,
+    by: str | None = None,
 ) -> str:
     """The report on ``tree`` as one self-contained HTML document.
 
@@ -44,6 +46,8 @@ def build_report(
         same report.
     sections : sequence of callables
         ``(Report) -> str`` fragments, in page order.
+    by : {None, "quarter", "year", "fiscal-year"}
+        Roll the table of the KGI and main KPIs up by this bucket (:mod:`kpitree.rollup`).
 
     Returns
     -------
@@ -61,8 +65,10 @@ def build_report(
     for name, value, least in (("samples", samples, 2), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
             raise DataError(f"{name} must be a whole number >= {least}, found {value!r}")
+    if by is not None:
+        buckets_of(tree, by)
     evaluation = tree.evaluate(overrides=overrides, scenario=scenario)
-    report = Report(tree, evaluation, dict(overrides or {}), scenario, actuals, samples, seed)
+    report = Report(tree, evaluation, dict(overrides or {}), scenario, actuals, samples, seed, by)
     title = f"{tree.name}: {tree.nodes[tree.kgi].title}"
     return page(title, [render(report) for render in sections])
 

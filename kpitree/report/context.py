@@ -22,7 +22,7 @@ SEED = 1
 class Report:
     """What every section draws on: the tree, the values it was evaluated with, and the
     evaluation (computed once by :func:`kpitree.report.build_report`); the actuals, if any;
-    the forecast's number of paths and seed."""
+    the forecast's number of paths and seed; ``by``, the roll-up of the periods table."""
 
     tree: Tree
     evaluation: Evaluation
@@ -31,6 +31,7 @@ class Report:
     actuals: Actuals | None = None
     samples: int = SAMPLES
     seed: int = SEED
+    by: str | None = None
 
 
 Section = Callable[[Report], str]

@@ -27,6 +27,7 @@ from kpitree.report.analysis_sections import (
 )
 from kpitree.report.context import Report, Section
 from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
+from kpitree.rollup import partial_note
 from kpitree.tree import Tree
 
 
@@ -146,6 +147,8 @@ def alerts_section(report: Report) -> str:
 
 def periods_section(report: Report) -> str:
     """The KGI and its main KPIs period by period, each cell coloured by status."""
+    if report.by is not None:
+        return rollup_section(report)
     tree, evaluation = report.tree, report.evaluation
     names = main_kpis(tree)
     labels = list(tree.periods or ["value"])
@@ -170,6 +173,30 @@ def periods_section(report: Report) -> str:
         "period only)."
     )
     return section("KGI and main KPIs by period", intro, table_html, anchor="periods")
+
+
+def rollup_section(report: Report) -> str:
+    """The KGI and its main KPIs per quarter or (fiscal) year, with each node's roll-up rule."""
+    tree, by = report.tree, report.by or ""
+    rolled = report.evaluation.rollup(by)
+    labels = [f"{b.label}*" if b.partial else b.label for b in rolled.buckets]
+    rows = [
+        [tree.nodes[name].title, tree.nodes[name].unit or "", rolled.rules[name].describe(),
+         *(_format(v, tree.nodes[name].unit) for v in rolled.values[name])]
+        for name in main_kpis(tree)
+    ]  # fmt: skip
+    table_html = table(
+        ["KPI", "unit", "roll-up", *labels], rows, numeric=[False] * 3 + [True] * len(labels)
+    )
+    notes = " ".join(f"*{partial_note(tree, b)}." for b in rolled.buckets if b.partial)
+    intro = paragraph(
+        "The KGI, the KPIs it is computed from (nearest first) and every node with a target or "
+        "an alert, rolled up: flows sum, stocks take their last period, rates are recomputed "
+        "from the flows they divide, anything else is the mean. Statuses are judged per "
+        f"period, so cells are not coloured. {notes}".rstrip()
+    )
+    title = f"KGI and main KPIs by {by.replace('-', ' ')}"
+    return section(title, intro, table_html, anchor="periods")
 
 
 def main_kpis(tree: Tree) -> list[str]:

@@ -28,8 +28,9 @@ TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenario
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
     "benchmark", "alert", "indicator", "effort", "distribution", "direction",
+    "aggregate",
 )  # fmt: skip
-TIME_KEYS = ("periods", "unit", "start")
+TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(?:\.[0-9_]*)?")
@@ -177,7 +178,10 @@ class _TreeReader:
                 )
         try:
             return TimeAxis(
-                raw["periods"], raw.get("unit", "month"), None if start is None else str(start)
+                raw["periods"],
+                raw.get("unit", "month"),
+                None if start is None else str(start),
+                raw.get("fiscal_year_start", 1),
             )
         except TimeAxisError as error:
             raise SpecError(f"time: {error}", self.doc.where("time")) from None
@@ -250,6 +254,8 @@ class _TreeReader:
             fields["indicator"] = raw["indicator"]
         if raw.get("direction") is not None:
             fields["direction"] = self.text(raw["direction"], (*path, "direction"))
+        if raw.get("aggregate") is not None:
+            fields["aggregate"] = raw["aggregate"]
         if raw.get("distribution") is not None:
             fields["distribution"] = self.distribution(
                 raw["distribution"], (*path, "distribution"), name
