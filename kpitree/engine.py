@@ -124,6 +124,7 @@ class Engine:
         samples: int = 1,
         *,
         nodes: Collection[str] | None = None,
+        free: bool = False,
     ) -> dict[str, np.ndarray]:
         """Evaluate every node.
 
@@ -138,6 +139,10 @@ class Engine:
         nodes : collection of str, optional
             Evaluate only these nodes and what they depend on (faster, and a node that is not
             needed cannot fail); by default every node.
+        free : bool
+            With ``nodes``: return only those nodes, and drop every other array as soon as no
+            formula left to run reads it, so memory holds only the arrays still needed (see
+            :meth:`peak_arrays`).
 
         Returns
         -------
@@ -152,8 +157,10 @@ class Engine:
         """
         values = self._input_arrays(inputs, samples)
         needed = set(self.tree.nodes) if nodes is None else self._needed(nodes)
+        kept = needed if nodes is None or not free else set(nodes)
+        release = self._releases(needed, kept) if free else {}
         with np.errstate(all="ignore"):
-            for step in self.steps:
+            for index, step in enumerate(self.steps):
                 if step.formulas[0].node not in needed:
                     continue
                 if step.recurrent:
@@ -164,10 +171,44 @@ class Engine:
                     result = _as_2d(formula.function(*arguments))
                     self._check_finite(formula.node, result)
                     values[formula.node] = result
+                for name in release.get(index, ()):
+                    del values[name]
         shape = (samples, self.periods)
         return {
-            name: np.broadcast_to(values[name], shape) for name in self.tree.nodes if name in needed
+            name: np.broadcast_to(values[name], shape) for name in self.tree.nodes if name in kept
         }
+
+    def _releases(self, needed: set[str], kept: set[str]) -> dict[int, list[str]]:
+        """Step index -> the arrays no later step reads (and not asked for): dropped after it."""
+        last: dict[str, int] = {}
+        for index, step in enumerate(self.steps):
+            if step.formulas[0].node not in needed:
+                continue
+            for formula in step.formulas:
+                for argument in formula.arguments:
+                    if argument.reads is not None:
+                        last[argument.reads] = index
+        release: dict[int, list[str]] = {}
+        for name, index in last.items():
+            if name not in kept:
+                release.setdefault(index, []).append(name)
+        return release
+
+    def peak_arrays(self, nodes: Collection[str]) -> int:
+        """The most ``(samples, periods)`` arrays alive at once in ``run(nodes=nodes,
+        free=True)``, counting every needed input and node as a full array (an upper bound
+        for memory estimates)."""
+        needed = self._needed(nodes)
+        release = self._releases(needed, set(nodes))
+        alive = len(needed & set(self.tree.inputs))
+        peak = alive
+        for index, step in enumerate(self.steps):
+            if step.formulas[0].node not in needed:
+                continue
+            alive += len(step.formulas)
+            peak = max(peak, alive)
+            alive -= len(release.get(index, ()))
+        return peak
 
     def _needed(self, nodes: Collection[str]) -> set[str]:
         needed = set()

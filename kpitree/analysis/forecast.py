@@ -2,7 +2,11 @@
 
 Paths are evaluated vectorised, a chunk of paths per engine call so memory stays bounded; the
 draws come from per-block generators (see :mod:`kpitree.analysis.sampling`), so the same seed
-gives the same numbers whatever the chunk size.
+gives the same numbers whatever the chunk size. When the paths do not fit in
+:data:`~kpitree.analysis.memory.IN_MEMORY_BYTES` they are not kept: they are drawn twice and
+summarised on the fly with the same exact quantiles (see :mod:`kpitree.analysis.streaming`).
+A run whose memory would not fit is refused before it starts
+(:func:`~kpitree.analysis.memory.check_memory`).
 
 On a scenario or with overrides, the inputs they set are fixed at those values on every path
 (their distributions are not drawn; see :mod:`kpitree.analysis.sampling`); the result lists
@@ -11,14 +15,15 @@ them in ``fixed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpitree.analysis.counts import BinomialFlow, BlockDraws, binomial_flows
+from kpitree.analysis.memory import IN_MEMORY_BYTES, check_memory
 from kpitree.analysis.sampling import (
     BLOCK,
     InputSampler,
@@ -27,6 +32,7 @@ from kpitree.analysis.sampling import (
     generators,
     seed_entropy,
 )
+from kpitree.analysis.streaming import OrderStatistics, block_sums, exact_total, interpolate
 from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
@@ -58,7 +64,8 @@ class Forecast:
     periods : tuple of str or None
         Period labels; ``None`` for a static tree (one column).
     mean, sd : numpy.ndarray
-        Per period, over paths (sd with ``ddof=1``).
+        Per period, over paths (sd with ``ddof=1``), summed in a fixed order (see
+        :mod:`kpitree.analysis.streaming`): the same seed gives the same digits.
     quantiles : dict[int, numpy.ndarray]
         Percentile (5, 10, 25, 50, 75, 90, 95) -> per-period values.
     target : float or None
@@ -208,8 +215,9 @@ def forecast(
     Raises
     ------
     DataError
-        For bad options, an unknown scenario, an override that is not an input's value, or an
-        input drawn with both per-period values and a distribution.
+        For bad options, an unknown scenario, an override that is not an input's value, an
+        input drawn with both per-period values and a distribution, or a run that would need
+        more memory than the machine has available (the message gives both figures).
     UnknownNodeError
         When ``node`` is not a node of the tree.
     EvaluationError
@@ -225,54 +233,90 @@ def forecast(
     sampler = InputSampler(tree, plan.fixed)
     blocks = BlockDraws()
     engine = _engine(tree, counts, blocks)
-    base = plan.values
     periods = tree.period_count
-    values = np.empty((samples, periods))
-    for start in range(0, samples, chunk):
-        stop = min(samples, start + chunk)
-        first, last = start // BLOCK, -(-stop // BLOCK)
-        blocks.generators = list(generators(entropy, first, last))
-        blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
-        draws = [
-            sampler.draw(generator, size)
-            for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
-        ]
-        inputs = dict(base)
-        for input_name in sampler.names:
-            inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
-        values[start:stop] = engine.run(inputs, samples=stop - start, nodes=(name,))[name]
-        if progress is not None:
-            progress(stop, samples)
-    result = _summarise(tree, name, values, entropy, counts, target)
-    return replace(result, scenario=plan.scenario, fixed=plan.fixed, notes=plan.notes)
+    in_memory = samples * periods * 8 <= IN_MEMORY_BYTES
+    check_memory(samples, periods, chunk, engine.peak_arrays((name,)), in_memory)
 
+    def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray]]:
+        """The chunks of paths in order: ``(first path, (rows, periods) values)``."""
+        for start in range(0, samples, chunk):
+            stop = min(samples, start + chunk)
+            first, last = start // BLOCK, -(-stop // BLOCK)
+            blocks.generators = list(generators(entropy, first, last))
+            blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
+            draws = [
+                sampler.draw(generator, size)
+                for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
+            ]
+            inputs = dict(plan.values)
+            for input_name in sampler.names:
+                inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
+            run = engine.run(inputs, samples=stop - start, nodes=(name,), free=True)
+            yield start, np.ascontiguousarray(run[name])
+            if progress is not None:
+                done = stop if in_memory or first_pass else samples + stop
+                progress(done, samples if in_memory else 2 * samples)
 
-def _summarise(
-    tree: Tree,
-    name: str,
-    values: np.ndarray,
-    seed: int,
-    counts: str | None,
-    target: float | None,
-) -> Forecast:
-    percentiles = np.percentile(values, QUANTILES, axis=0)
-    quantiles = {q: _frozen(row) for q, row in zip(QUANTILES, percentiles, strict=True)}
-    final = _frozen(values[:, -1])
-    p_target = None if target is None else float(np.mean(final >= target))
+    summary = _summarise(paths, samples, periods, in_memory, target)
     return Forecast(
         tree=tree,
         node=name,
-        samples=values.shape[0],
-        seed=seed,
+        samples=samples,
+        seed=entropy,
         counts=counts,
         periods=tree.periods,
-        mean=_frozen(values.mean(axis=0)),
-        sd=_frozen(values.std(axis=0, ddof=1)),
-        quantiles=quantiles,
         target=None if target is None else float(target),
-        p_target=p_target,
-        final=final,
+        scenario=plan.scenario,
+        fixed=plan.fixed,
+        notes=plan.notes,
+        **summary,
     )
+
+
+def _summarise(
+    paths: Callable[[bool], Iterator[tuple[int, np.ndarray]]],
+    samples: int,
+    periods: int,
+    in_memory: bool,
+    target: float | None,
+) -> dict[str, Any]:
+    """Mean, sd, quantiles, the last period and P(target) of the paths, read once when they fit
+    in :data:`IN_MEMORY_BYTES`, else twice (see :mod:`kpitree.analysis.streaming`)."""
+    final = np.empty(samples)
+    sums = []
+    values = np.empty((samples, periods)) if in_memory else None
+    order = OrderStatistics(periods)
+    for start, chunk in paths(True):
+        sums.append(block_sums(chunk))
+        final[start : start + len(chunk)] = chunk[:, -1]
+        if values is not None:
+            values[start : start + len(chunk)] = chunk
+        else:
+            order.count(chunk)
+    mean = exact_total(sums) / samples
+    squares = []
+    if values is not None:
+        squares.append(block_sums(values, mean))
+        percentiles = np.percentile(values, QUANTILES, axis=0)
+    else:
+
+        def second_pass(ranks: np.ndarray) -> np.ndarray:
+            order.want(ranks)
+            for _, chunk in paths(False):
+                squares.append(block_sums(chunk, mean))
+                order.keep(chunk)
+            return order.values(ranks)
+
+        percentiles = interpolate(samples, QUANTILES, second_pass)
+    sd = np.sqrt(exact_total(squares) / (samples - 1))
+    p_target = None if target is None else int(np.count_nonzero(final >= target)) / samples
+    return {
+        "mean": _frozen(mean),
+        "sd": _frozen(sd),
+        "quantiles": {q: _frozen(row) for q, row in zip(QUANTILES, percentiles, strict=True)},
+        "p_target": p_target,
+        "final": _frozen(final),
+    }
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -7,8 +7,10 @@ import io
 import math
 import os
 import re
+import sys
 import tempfile
 import unicodedata
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from kpitree.spec import load
 from kpitree.tree import Tree
 
 FORMATS = ("table", "json", "csv")
+_FLOAT_MAX = Decimal(sys.float_info.max)
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
@@ -137,11 +140,26 @@ def parse_number(text: str, what: str) -> float:
 
 
 def parse_whole(text: str | None, what: str) -> int | None:
-    """A whole number >= 0 as people type it (``100_000``, ``1e5``); ``None`` passes."""
+    """A whole number >= 0 as people type it (``100_000``, ``1e5``), read exactly (a seed of
+    ``9007199254740993`` stays that number, it does not go through a float); ``None`` passes.
+    """
     if text is None:
         return None
-    number = parse_number(text, what)
-    if number < 0 or number != int(number):
+    clean = unicodedata.normalize("NFKC", text).strip().replace("_", "")
+    percent = clean.endswith("%")
+    if percent:
+        clean = clean[:-1].strip()
+    try:
+        number = Decimal(clean)
+    except (InvalidOperation, ValueError):
+        raise UsageError(f"{what}: '{text}' is not a number") from None
+    if percent:
+        number = number.scaleb(-2, Context(prec=len(clean) + 2))
+    # Beyond a float's range is refused as parse_number refuses it, and it keeps int() from
+    # building a number with millions of digits.
+    if not number.is_finite() or abs(number) > _FLOAT_MAX:
+        raise UsageError(f"{what}: expected a finite number, found '{text}'")
+    if number < 0 or number != number.to_integral_value():
         raise UsageError(f"{what}: expected a whole number >= 0, found '{text}'")
     return int(number)
 

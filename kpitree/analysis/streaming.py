@@ -1,0 +1,183 @@
+"""Summaries of a forecast that do not hold every path: moments and exact quantiles.
+
+A forecast's paths come in chunks (see :mod:`kpitree.analysis.forecast`) that can be drawn
+again from the same seed, so a summary may read them twice.
+
+- **Mean and sd** are sums taken one block of :data:`~kpitree.analysis.sampling.BLOCK` paths at
+  a time (in path order inside a block) and then added across blocks exactly (``math.fsum``), so
+  the result depends neither on the chunk size nor on how numpy splits a long sum: the API, the
+  command line and a rerun agree to the last digit. The sd is the two-pass formula (squared
+  deviations from the mean), as numpy's ``std`` computes it.
+- **Quantiles** are numpy's default (``method="linear"``): the order statistics at
+  ``floor((n - 1) q)`` and the next, interpolated as ``np.percentile`` interpolates them. The
+  first pass counts each column's paths in equal bins over the first chunk's range; the second
+  pass keeps only the paths in the few bins that hold a wanted rank (ties counted, not
+  repeated), sorts them and reads the rank. The result equals ``np.percentile`` on all the
+  paths exactly. Memory: the bin counts, and about ``paths / BINS`` values per wanted rank for
+  a smooth distribution (more when one bin holds much of the mass: a very heavy tail).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from kpitree.analysis.sampling import BLOCK
+
+BINS = 65_536
+"""Equal bins per period between the first chunk's extremes: the second pass keeps about
+``paths / BINS`` values per wanted rank of a smooth distribution."""
+
+OrderFunction = Callable[[np.ndarray], np.ndarray]
+
+
+def block_sums(values: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+    """Per block of :data:`BLOCK` rows of ``values`` (rows ``0 .. BLOCK - 1`` first), the
+    column sums of ``values`` (or of ``(values - centre) ** 2``): ``(blocks, periods)``.
+
+    ``values`` must start at a block boundary; each block is summed on its own, so the sums do
+    not depend on how many blocks are passed at once.
+    """
+    rows = values.shape[0]
+    sums = np.empty((-(-rows // BLOCK), values.shape[1]))
+    for index, start in enumerate(range(0, rows, BLOCK)):
+        block = values[start : start + BLOCK]
+        if centre is not None:
+            block = (block - centre) ** 2
+        sums[index] = block.sum(axis=0)
+    return sums
+
+
+def exact_total(sums: Sequence[np.ndarray]) -> np.ndarray:
+    """The per-column total of a list of block sums, correctly rounded (order does not
+    matter)."""
+    stacked = np.concatenate(list(sums))
+    return np.array([math.fsum(column) for column in stacked.T])
+
+
+def interpolate(samples: int, percentiles: Sequence[float], order: OrderFunction) -> np.ndarray:
+    """``np.percentile(values, percentiles, axis=0)`` (linear method) from order statistics.
+
+    Parameters
+    ----------
+    samples : int
+        The number of values per column ``n``.
+    percentiles : sequence of float
+        In [0, 100].
+    order : callable
+        ``order(ranks)`` -> ``(len(ranks), periods)`` array: the ``ranks``-th smallest value
+        of each column (0-based).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(percentiles), periods)``.
+    """
+    q = np.true_divide(np.asarray(percentiles, dtype=float), 100)
+    virtual = (samples - 1) * q
+    below = np.floor(virtual)
+    gamma = (virtual - below)[:, None]
+    previous = np.minimum(below.astype(np.int64), samples - 1)
+    following = np.minimum(previous + 1, samples - 1)
+    ranks = np.unique(np.concatenate([previous, following]))
+    table = order(ranks)
+    position = {int(rank): index for index, rank in enumerate(ranks)}
+    a = table[[position[int(r)] for r in previous]]
+    b = table[[position[int(r)] for r in following]]
+    # numpy's lerp: from the nearer end, so that q = 1 - q' mirrors exactly.
+    difference = b - a
+    result = a + difference * gamma
+    return np.where(gamma >= 0.5, b - difference * (1 - gamma), result)
+
+
+class OrderStatistics:
+    """Exact order statistics of every column of a stream of ``(rows, periods)`` chunks, read
+    in two passes over the same chunks.
+
+    Call :meth:`count` on every chunk (the first chunk also fixes the bins), then
+    :meth:`want` with the ranks, then :meth:`keep` on every chunk again, then :meth:`values`.
+
+    Bins: per period, :data:`BINS` equal bins between the first chunk's smallest and largest
+    value, and one bin below and one above. A value's bin is ``floor((x - low) * scale)``,
+    which never decreases as ``x`` grows (each rounding is monotone), so bins are ordered like
+    values and both passes put a value in the same bin. The second pass keeps the values of the
+    wanted bins as (value, how many) pairs, so an atom (a constant node, whole counts) costs one
+    pair per chunk, not one per path.
+    """
+
+    def __init__(self, periods: int) -> None:
+        self.periods = periods
+        self.width = BINS + 2
+        self.low = np.zeros(periods)
+        self.scale = np.ones(periods)
+        self.counts = np.zeros(periods * self.width, dtype=np.int64)
+        self._started = False
+        self._wanted = np.zeros(0, dtype=bool)
+        self._codes: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+        self._found: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def _flat_codes(self, chunk: np.ndarray) -> np.ndarray:
+        """Per value, ``period * width + bin`` (bin 0 below the range, ``BINS + 1`` above)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            position = np.floor((chunk - self.low) * self.scale)
+        bins = np.clip(position, -1, BINS).astype(np.int64) + 1
+        return bins + np.arange(self.periods) * self.width
+
+    def count(self, chunk: np.ndarray) -> None:
+        """First pass: count one chunk's values per bin."""
+        if not self._started:
+            low, high = chunk.min(axis=0), chunk.max(axis=0)
+            spread = high - low
+            with np.errstate(over="ignore", divide="ignore"):
+                scale = np.where(spread > 0, BINS / np.where(spread > 0, spread, 1), 1.0)
+            self.low, self.scale = low, np.where(np.isfinite(scale), scale, 1.0)
+            self._started = True
+        codes = self._flat_codes(chunk).ravel()
+        self.counts += np.bincount(codes, minlength=self.counts.size)
+
+    def want(self, ranks: np.ndarray) -> None:
+        """After the first pass: the 0-based ranks to find in every column."""
+        cumulative = np.cumsum(self.counts.reshape(self.periods, self.width), axis=1)
+        self._wanted = np.zeros(self.counts.size, dtype=bool)
+        for period in range(self.periods):
+            for rank in ranks:
+                code = int(np.searchsorted(cumulative[period], rank, side="right"))
+                before = int(cumulative[period][code - 1]) if code else 0
+                flat = period * self.width + code
+                self._wanted[flat] = True
+                self._found[(period, int(rank))] = (flat, int(rank) - before)
+
+    def keep(self, chunk: np.ndarray) -> None:
+        """Second pass: keep one chunk's values that fall in a wanted bin, as (value, count)."""
+        codes = self._flat_codes(chunk)
+        mask = self._wanted[codes]
+        codes, values = codes[mask], chunk[mask]
+        if not codes.size:
+            return
+        order = np.lexsort((values, codes))
+        codes, values = codes[order], values[order]
+        starts = np.flatnonzero(
+            np.concatenate([[True], (codes[1:] != codes[:-1]) | (values[1:] != values[:-1])])
+        )
+        self._codes.append(codes[starts])
+        self._values.append(values[starts])
+        self._weights.append(np.diff(np.append(starts, codes.size)))
+
+    def values(self, ranks: np.ndarray) -> np.ndarray:
+        """After the second pass: ``(len(ranks), periods)``, the ranks-th smallest values."""
+        codes = np.concatenate(self._codes) if self._codes else np.zeros(0, dtype=np.int64)
+        values = np.concatenate(self._values) if self._values else np.zeros(0)
+        weights = np.concatenate(self._weights) if self._weights else np.zeros(0, dtype=np.int64)
+        table = np.empty((len(ranks), self.periods))
+        for period in range(self.periods):
+            for index, rank in enumerate(ranks):
+                flat, offset = self._found[(period, int(rank))]
+                inside = codes == flat
+                distinct, where = np.unique(values[inside], return_inverse=True)
+                cumulative = np.cumsum(np.bincount(where, weights[inside]))
+                table[index, period] = distinct[np.searchsorted(cumulative, offset, side="right")]
+        return table
