@@ -4,6 +4,12 @@ against the same model hand-written in vectorised numpy and as a plain per-path 
 Run from the repository root: ``python benchmarks/forecast_bench.py [--samples N]``.
 The Python loop is timed on a subset of paths and scaled linearly (it is a loop over paths,
 so its time is proportional to their number); the printed ratios are from this one run.
+
+``python benchmarks/forecast_bench.py --memory [--big-samples N]`` measures peak memory instead:
+each run in a fresh subprocess (peak resident set from ``resource.getrusage``), kpitree at
+``N`` paths x 36 months (default 10,000,000; goal < 1 GB) and the hand-written numpy version at
+a tenth of that (it holds every path, so it cannot run at ``N``), with the time per path of
+both (median of ``--repeat`` runs).
 """
 
 from __future__ import annotations
@@ -11,6 +17,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import resource
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -130,11 +139,63 @@ def best(function, repeat: int = 3) -> float:
     return min(times)
 
 
+def child(which: str, samples: int) -> None:
+    """In a subprocess: build the tree, run one forecast, print seconds and peak bytes."""
+    tree = tree_36()
+    p = parameters(tree)
+    tree.engine  # noqa: B018 - compile outside the timing
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    if which == "kpitree":
+        tree.forecast(samples=samples, seed=1)
+    else:
+        numpy_forecast(p, samples, 1)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(seconds, peak, before)
+
+
+def measure(which: str, samples: int, repeat: int) -> tuple[float, float, float]:
+    """Median seconds, peak bytes and bytes before the run, over ``repeat`` fresh processes."""
+    runs = []
+    for _ in range(repeat):
+        command = [sys.executable, __file__, "--child", which, "--samples", str(samples)]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        runs.append(tuple(float(x) for x in output.split()))
+    return tuple(statistics.median(run[i] for run in runs) for i in range(3))  # type: ignore[return-value]
+
+
+def memory_main(samples: int, repeat: int) -> None:
+    """Peak memory and time per path: kpitree at ``samples``, numpy at a tenth."""
+    small = samples // 10
+    ours = measure("kpitree", samples, repeat)
+    hand = measure("numpy", small, repeat)
+    mb = 2**20
+    print(f"saas_arr x {PERIODS} months, peak resident memory (median of {repeat} processes)")
+    print(f"  kpitree forecast, {samples:>12,} paths  {ours[1] / mb:8.0f} MB peak "
+          f"({ours[1] / mb - ours[2] / mb:.0f} MB above the {ours[2] / mb:.0f} MB before), "
+          f"{ours[0]:7.1f} s  (goal < 1024 MB)")  # fmt: skip
+    print(f"  hand-written numpy, {small:>10,} paths  {hand[1] / mb:8.0f} MB peak "
+          f"({hand[1] / mb - hand[2] / mb:.0f} MB above), {hand[0]:7.1f} s")  # fmt: skip
+    per_path = (ours[0] / samples) / (hand[0] / small)
+    print(f"  time per path, kpitree / numpy = {per_path:6.2f} x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--loop-samples", type=int, default=2_000)
+    parser.add_argument("--memory", action="store_true", help="measure peak memory instead")
+    parser.add_argument("--big-samples", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", choices=("kpitree", "numpy"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child, args.samples)
+        return
+    if args.memory:
+        memory_main(args.big_samples, args.repeat)
+        return
     tree = tree_36()
     p = parameters(tree)
     tree.engine  # noqa: B018 - compile once, outside the timing

@@ -79,7 +79,11 @@ class Forecast:
     fixed : dict[str, Value]
         The inputs set by the scenario or the overrides, held at these values on every path.
     notes : tuple of str
-        What fixing changed: distributions not drawn, correlations dropped.
+        What fixing changed: distributions not drawn, correlations dropped; and a note per node
+        in ``nonfinite``.
+    nonfinite : dict[str, int]
+        Per node whose formula had a non-finite part that the rest of it hid (``min(x / 0,
+        5)``, ``if(0 / 0 > 1, a, b)``): on how many paths (in any period). Empty when none.
     """
 
     tree: Tree
@@ -97,6 +101,7 @@ class Forecast:
     scenario: str | None = None
     fixed: dict[str, Value] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    nonfinite: dict[str, int] = field(default_factory=dict)
 
     @property
     def unit(self) -> str | None:
@@ -114,8 +119,9 @@ class Forecast:
     def to_dict(self) -> dict[str, Any]:
         """``{"kgi", "samples", "seed", "scenario", "fixed", "periods", "mean", "sd",
         "quantiles", "target", "p_target"}`` (plus ``"node"`` when a node other than the KGI
-        was forecast), lists with one entry per period, ``fixed`` mapping each fixed input to
-        its value (a list for one value per period); JSON-ready."""
+        was forecast, ``"nonfinite"`` when a formula hid a non-finite part on some paths),
+        lists with one entry per period, ``fixed`` mapping each fixed input to its value (a
+        list for one value per period); JSON-ready."""
         data: dict[str, Any] = {"kgi": self.tree.kgi}
         if self.node != self.tree.kgi:
             data["node"] = self.node
@@ -133,6 +139,8 @@ class Forecast:
             "target": self.target,
             "p_target": self.p_target,
         }
+        if self.nonfinite:
+            data["nonfinite"] = dict(self.nonfinite)
         return data
 
     def plot(self, ax: Any = None) -> Any:
@@ -237,6 +245,8 @@ def forecast(
     in_memory = samples * periods * 8 <= IN_MEMORY_BYTES
     check_memory(samples, periods, chunk, engine.peak_arrays((name,)), in_memory)
 
+    nonfinite: dict[str, int] = {}
+
     def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray]]:
         """The chunks of paths in order: ``(first path, (rows, periods) values)``."""
         for start in range(0, samples, chunk):
@@ -251,7 +261,16 @@ def forecast(
             inputs = dict(plan.values)
             for input_name in sampler.names:
                 inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
-            run = engine.run(inputs, samples=stop - start, nodes=(name,), free=True)
+            flagged: dict[str, np.ndarray] = {}
+            run = engine.run(
+                inputs,
+                samples=stop - start,
+                nodes=(name,),
+                free=True,
+                nonfinite=flagged if first_pass else None,
+            )
+            for flagged_node, rows in flagged.items():
+                nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + int(rows.sum())
             yield start, np.ascontiguousarray(run[name])
             if progress is not None:
                 done = stop if in_memory or first_pass else samples + stop
@@ -268,8 +287,18 @@ def forecast(
         target=None if target is None else float(target),
         scenario=plan.scenario,
         fixed=plan.fixed,
-        notes=plan.notes,
+        notes=plan.notes + _nonfinite_notes(tree, nonfinite, samples),
+        nonfinite=dict(sorted(nonfinite.items(), key=lambda item: tree.order().index(item[0]))),
         **summary,
+    )
+
+
+def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tuple[str, ...]:
+    return tuple(
+        f"node '{node}': on {count:,} of {samples:,} paths a part of its formula was not "
+        f"finite (a division by zero or an undefined value) and the rest of the formula hid "
+        f"it; formula: {tree.nodes[node].formula}"
+        for node, count in nonfinite.items()
     )
 
 
