@@ -45,7 +45,7 @@ def _two_pass(values: np.ndarray, chunk: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("rows", [2, 3, 7, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17])
-@pytest.mark.parametrize("kind", ["lognormal", "integers", "constant", "mixed"])
+@pytest.mark.parametrize("kind", ["lognormal", "integers", "constant", "mixed", "both signs"])
 @pytest.mark.parametrize("chunk", [BLOCK, 2 * BLOCK])
 def test_two_pass_quantiles_equal_numpy(rows, kind, chunk) -> None:
     """The two-pass quantiles equal np.percentile (linear) bit for bit, with ties, atoms and
@@ -58,10 +58,41 @@ def test_two_pass_quantiles_equal_numpy(rows, kind, chunk) -> None:
             values = rng.integers(0, 4, size=(rows, 3)).astype(float)
         elif kind == "constant":
             values = np.full((rows, 3), 0.1)
+        elif kind == "both signs":
+            values = rng.normal(0, 1e9, size=(rows, 3))
+            values[::5] = -0.0
         else:
             values = np.where(rng.random((rows, 3)) < 0.5, 7.0, rng.normal(7, 1e-9, (rows, 3)))
         expected = np.percentile(values, QUANTILES, axis=0)
         assert np.array_equal(_two_pass(values, chunk), expected)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda rng, shape: rng.lognormal(0, 3, shape),
+        lambda rng, shape: rng.normal(0, 1e9, shape),
+        lambda rng, shape: rng.normal(1e9, 1, shape),
+    ],
+    ids=["heavy tail", "both signs", "narrow"],
+)
+def test_second_pass_keeps_few_values(draw) -> None:
+    """Over 200,000 values per column, the second pass keeps under 1 % of them (a heavy tail,
+    both signs or a narrow spread alike), and the quantiles are still numpy's."""
+    values = draw(np.random.default_rng(1), (200_000, 2))
+    order = OrderStatistics(2)
+    for start in range(0, len(values), 4 * BLOCK):
+        order.count(values[start : start + 4 * BLOCK])
+
+    def second_pass(ranks: np.ndarray) -> np.ndarray:
+        order.want(ranks)
+        for start in range(0, len(values), 4 * BLOCK):
+            order.keep(values[start : start + 4 * BLOCK])
+        return order.values(ranks)
+
+    quantiles = interpolate(len(values), QUANTILES, second_pass)
+    assert np.array_equal(quantiles, np.percentile(values, QUANTILES, axis=0))
+    assert order.kept < 0.01 * values.size
 
 
 def test_block_sums_do_not_depend_on_the_chunking() -> None:

@@ -10,11 +10,10 @@ again from the same seed, so a summary may read them twice.
   deviations from the mean), as numpy's ``std`` computes it.
 - **Quantiles** are numpy's default (``method="linear"``): the order statistics at
   ``floor((n - 1) q)`` and the next, interpolated as ``np.percentile`` interpolates them. The
-  first pass counts each column's paths in equal bins over the first chunk's range; the second
-  pass keeps only the paths in the few bins that hold a wanted rank (ties counted, not
-  repeated), sorts them and reads the rank. The result equals ``np.percentile`` on all the
-  paths exactly. Memory: the bin counts, and about ``paths / BINS`` values per wanted rank for
-  a smooth distribution (more when one bin holds much of the mass: a very heavy tail).
+  first pass counts each column's paths in bins over the first chunk's range; the second pass
+  keeps only the paths in the few bins that hold a wanted rank (ties counted, not repeated),
+  sorts them and reads the rank. The result equals ``np.percentile`` on all the paths exactly.
+  Memory: the bin counts, and about ``paths / BINS`` values per wanted rank.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ import numpy as np
 from kpitree.analysis.sampling import BLOCK
 
 BINS = 65_536
-"""Equal bins per period between the first chunk's extremes: the second pass keeps about
-``paths / BINS`` values per wanted rank of a smooth distribution."""
+"""Bins per period over the first chunk's range: the second pass keeps about ``paths / BINS``
+values per wanted rank."""
 
 OrderFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -92,6 +91,14 @@ def interpolate(samples: int, percentiles: Sequence[float], order: OrderFunction
     return np.where(gamma >= 0.5, b - difference * (1 - gamma), result)
 
 
+def _keys(values: np.ndarray) -> np.ndarray:
+    """int64 keys ordered as the (finite) values are: a positive float's bits already grow
+    with it; a negative float's bits other than the sign are flipped. ``-0.0`` becomes ``0.0``
+    first, since the two are equal."""
+    bits = (values + 0.0).view(np.int64)
+    return bits ^ ((bits >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
+
+
 class OrderStatistics:
     """Exact order statistics of every column of a stream of ``(rows, periods)`` chunks, read
     in two passes over the same chunks.
@@ -99,10 +106,14 @@ class OrderStatistics:
     Call :meth:`count` on every chunk (the first chunk also fixes the bins), then
     :meth:`want` with the ranks, then :meth:`keep` on every chunk again, then :meth:`values`.
 
-    Bins: per period, :data:`BINS` equal bins between the first chunk's smallest and largest
-    value, and one bin below and one above. A value's bin is ``floor((x - low) * scale)``,
-    which never decreases as ``x`` grows (each rounding is monotone), so bins are ordered like
-    values and both passes put a value in the same bin. The second pass keeps the values of the
+    Bins: a float's bits, read as an integer with the sign folded in, grow with its value
+    (:func:`_keys`); the top bits of that key, shifted so that the first chunk's range spans at
+    most :data:`BINS` bins (plus one below and one above), are the bin. The bins are then about
+    equal in value for a narrow distribution and about equal in log-value for one spread over
+    many orders of magnitude (a heavy tail), so no bin holds much of the mass; they are ordered
+    like the values, and both passes put a value in the same bin. A period whose first values
+    have both signs is first shifted (``x - offset``, monotone too) so that its keys are even in
+    value. The second pass keeps the values of the
     wanted bins as (value, how many) pairs, so an atom (a constant node, whole counts) costs one
     pair per chunk, not one per path.
     """
@@ -110,8 +121,9 @@ class OrderStatistics:
     def __init__(self, periods: int) -> None:
         self.periods = periods
         self.width = BINS + 2
-        self.low = np.zeros(periods)
-        self.scale = np.ones(periods)
+        self.base = np.zeros(periods, dtype=np.int64)
+        self.shift = np.zeros(periods, dtype=np.int64)
+        self.offset = np.zeros(periods)
         self.counts = np.zeros(periods * self.width, dtype=np.int64)
         self._started = False
         self._wanted = np.zeros(0, dtype=bool)
@@ -122,19 +134,25 @@ class OrderStatistics:
 
     def _flat_codes(self, chunk: np.ndarray) -> np.ndarray:
         """Per value, ``period * width + bin`` (bin 0 below the range, ``BINS + 1`` above)."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            position = np.floor((chunk - self.low) * self.scale)
-        bins = np.clip(position, -1, BINS).astype(np.int64) + 1
+        bins = np.clip((_keys(chunk - self.offset) >> self.shift) - self.base, -1, BINS) + 1
         return bins + np.arange(self.periods) * self.width
 
     def count(self, chunk: np.ndarray) -> None:
         """First pass: count one chunk's values per bin."""
         if not self._started:
             low, high = chunk.min(axis=0), chunk.max(axis=0)
-            spread = high - low
-            with np.errstate(over="ignore", divide="ignore"):
-                scale = np.where(spread > 0, BINS / np.where(spread > 0, spread, 1), 1.0)
-            self.low, self.scale = low, np.where(np.isfinite(scale), scale, 1.0)
+            # Values of both signs: shifted to lie within one power of two, where keys are
+            # even in value (else the bins would spread over every tiny power of two near 0).
+            with np.errstate(over="ignore", invalid="ignore"):
+                offset = np.where((low < 0) & (high > 0), low - (high - low), 0.0)
+            self.offset = np.where(np.isfinite(offset), offset, 0.0)
+            keys = _keys(chunk - self.offset)
+            lows, highs = keys.min(axis=0), keys.max(axis=0)
+            for period, (low, high) in enumerate(zip(lows, highs, strict=True)):
+                shift = 0
+                while (int(high) >> shift) - (int(low) >> shift) >= BINS:
+                    shift += 1
+                self.shift[period], self.base[period] = shift, int(low) >> shift
             self._started = True
         codes = self._flat_codes(chunk).ravel()
         self.counts += np.bincount(codes, minlength=self.counts.size)
@@ -166,6 +184,11 @@ class OrderStatistics:
         self._codes.append(codes[starts])
         self._values.append(values[starts])
         self._weights.append(np.diff(np.append(starts, codes.size)))
+
+    @property
+    def kept(self) -> int:
+        """How many (value, count) pairs the second pass kept."""
+        return sum(part.size for part in self._values)
 
     def values(self, ranks: np.ndarray) -> np.ndarray:
         """After the second pass: ``(len(ranks), periods)``, the ranks-th smallest values."""
