@@ -93,6 +93,18 @@ def test_forecast_counts_the_paths() -> None:
     assert f"node 'y': on {count:,} of {samples:,} paths" in result.notes[-1]
 
 
+def test_two_pass_forecast_counts_once(monkeypatch) -> None:
+    """A forecast too large to keep its paths (drawn twice) counts each path once."""
+    from kpitree.analysis import forecast as forecast_module
+
+    tree = kpitree.loads(FORECAST)
+    kept = tree.forecast(samples=10_000, seed=5)
+    monkeypatch.setattr(forecast_module, "IN_MEMORY_BYTES", 0)
+    streamed = tree.forecast(samples=10_000, seed=5)
+    assert streamed.nonfinite == kept.nonfinite
+    assert streamed.notes == kept.notes
+
+
 def test_forecast_without_hidden_parts_has_no_field() -> None:
     """A forecast where every part is finite has an empty nonfinite and no JSON key."""
     result = kpitree.loads(FORECAST.replace("mu: 3", "mu: 300")).forecast(samples=500, seed=1)

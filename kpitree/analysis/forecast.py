@@ -263,13 +263,9 @@ def forecast(
                 inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
             flagged: dict[str, np.ndarray] = {}
             run = engine.run(
-                inputs,
-                samples=stop - start,
-                nodes=(name,),
-                free=True,
-                nonfinite=flagged if first_pass else None,
+                inputs, samples=stop - start, nodes=(name,), free=True, nonfinite=flagged
             )
-            for flagged_node, rows in flagged.items():
+            for flagged_node, rows in flagged.items() if first_pass else ():
                 nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + int(rows.sum())
             yield start, np.ascontiguousarray(run[name])
             if progress is not None:
@@ -277,6 +273,8 @@ def forecast(
                 progress(done, samples if in_memory else 2 * samples)
 
     summary = _summarise(paths, samples, periods, in_memory, target)
+    order = tree.order()
+    nonfinite = dict(sorted(nonfinite.items(), key=lambda item: order.index(item[0])))
     return Forecast(
         tree=tree,
         node=name,
@@ -288,7 +286,7 @@ def forecast(
         scenario=plan.scenario,
         fixed=plan.fixed,
         notes=plan.notes + _nonfinite_notes(tree, nonfinite, samples),
-        nonfinite=dict(sorted(nonfinite.items(), key=lambda item: tree.order().index(item[0]))),
+        nonfinite=nonfinite,
         **summary,
     )
 

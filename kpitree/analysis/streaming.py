@@ -113,9 +113,8 @@ class OrderStatistics:
     many orders of magnitude (a heavy tail), so no bin holds much of the mass; they are ordered
     like the values, and both passes put a value in the same bin. A period whose first values
     have both signs is first shifted (``x - offset``, monotone too) so that its keys are even in
-    value. The second pass keeps the values of the
-    wanted bins as (value, how many) pairs, so an atom (a constant node, whole counts) costs one
-    pair per chunk, not one per path.
+    value. The second pass keeps the values of the wanted bins as (value, how many) pairs, so an
+    atom (a constant node, whole counts) costs one pair per chunk, not one per path.
     """
 
     def __init__(self, periods: int) -> None:
@@ -134,7 +133,9 @@ class OrderStatistics:
 
     def _flat_codes(self, chunk: np.ndarray) -> np.ndarray:
         """Per value, ``period * width + bin`` (bin 0 below the range, ``BINS + 1`` above)."""
-        bins = np.clip((_keys(chunk - self.offset) >> self.shift) - self.base, -1, BINS) + 1
+        with np.errstate(over="ignore"):  # beyond a float's range: the top bin, as it should
+            keys = _keys(chunk - self.offset)
+        bins = np.clip((keys >> self.shift) - self.base, -1, BINS) + 1
         return bins + np.arange(self.periods) * self.width
 
     def count(self, chunk: np.ndarray) -> None:
@@ -146,7 +147,8 @@ class OrderStatistics:
             with np.errstate(over="ignore", invalid="ignore"):
                 offset = np.where((low < 0) & (high > 0), low - (high - low), 0.0)
             self.offset = np.where(np.isfinite(offset), offset, 0.0)
-            keys = _keys(chunk - self.offset)
+            with np.errstate(over="ignore"):
+                keys = _keys(chunk - self.offset)
             lows, highs = keys.min(axis=0), keys.max(axis=0)
             for period, (low, high) in enumerate(zip(lows, highs, strict=True)):
                 shift = 0
