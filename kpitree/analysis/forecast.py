@@ -32,7 +32,13 @@ from kpitree.analysis.sampling import (
     generators,
     seed_entropy,
 )
-from kpitree.analysis.streaming import OrderStatistics, block_sums, exact_total, interpolate
+from kpitree.analysis.streaming import (
+    OrderStatistics,
+    bins_for,
+    block_sums,
+    exact_total,
+    interpolate,
+)
 from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
@@ -312,7 +318,7 @@ def _summarise(
     final = np.empty(samples)
     sums = []
     values = np.empty((samples, periods)) if in_memory else None
-    order = OrderStatistics(periods)
+    order = OrderStatistics(periods, bins_for(samples))
     for start, chunk in paths(True):
         sums.append(block_sums(chunk))
         final[start : start + len(chunk)] = chunk[:, -1]

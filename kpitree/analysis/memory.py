@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from kpitree.analysis.sampling import BLOCK
+from kpitree.analysis.streaming import summary_bytes
 from kpitree.errors import DataError
 
 IN_MEMORY_BYTES = 256 * 2**20
@@ -14,9 +16,6 @@ IN_MEMORY_BYTES = 256 * 2**20
 
 WORKING_COPIES = 4
 """Temporaries of one formula's numpy evaluation, in arrays of one chunk (a margin)."""
-
-SUMMARY_BYTES = 64 * 2**20
-"""Bin counts, kept bins and block sums of the two-pass summary: a margin."""
 
 
 def available_memory() -> int | None:
@@ -41,8 +40,9 @@ def forecast_bytes(samples: int, periods: int, chunk: int, arrays: int, in_memor
     per_chunk = min(chunk, samples) * periods * 8 * (arrays + WORKING_COPIES)
     final = samples * 8
     # np.percentile partitions a copy of the kept paths.
-    kept = 2 * samples * periods * 8 if in_memory else SUMMARY_BYTES
-    return per_chunk + final + kept
+    kept = 2 * samples * periods * 8 if in_memory else summary_bytes(samples, periods)
+    blocks = -(-samples // BLOCK) * periods * 8 * 2
+    return per_chunk + final + kept + blocks
 
 
 def size(count: int) -> str:

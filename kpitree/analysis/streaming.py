@@ -13,7 +13,8 @@ again from the same seed, so a summary may read them twice.
   first pass counts each column's paths in bins over the first chunk's range; the second pass
   keeps only the paths in the few bins that hold a wanted rank (ties counted, not repeated),
   sorts them and reads the rank. The result equals ``np.percentile`` on all the paths exactly.
-  Memory: the bin counts, and about ``paths / BINS`` values per wanted rank.
+  Memory: the bin counts, and about ``paths / bins`` values per wanted rank (see
+  :func:`bins_for`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,24 @@ import numpy as np
 from kpitree.analysis.sampling import BLOCK
 
 BINS = 65_536
-"""Bins per period over the first chunk's range: the second pass keeps about ``paths / BINS``
-values per wanted rank."""
+"""Most bins per period over the first chunk's range (see :func:`bins_for`)."""
+
+
+def bins_for(samples: int) -> int:
+    """Bins per period for ``samples`` paths: a power of two near ``sqrt(14 samples)``, from
+    64 to :data:`BINS`. Per period the counts take ``8 bins`` bytes and the second pass keeps
+    about ``7 x 2 x 16 samples / bins`` (7 quantiles, 2 ranks each, 16 bytes a value): this
+    balances the two, so memory grows as ``periods x sqrt(samples)``."""
+    target = math.isqrt(14 * samples)
+    return int(min(BINS, max(64, 1 << max(0, target.bit_length() - 1))))
+
+
+def summary_bytes(samples: int, periods: int) -> int:
+    """An upper estimate of the two-pass summary's memory (bin counts and kept values, with a
+    margin of 4 for a density peaked at a quantile) for ``samples`` x ``periods``."""
+    bins = bins_for(samples)
+    return periods * (bins + 2) * 8 * 3 + 4 * periods * 14 * 16 * -(-samples // bins)
+
 
 OrderFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -108,7 +125,7 @@ class OrderStatistics:
 
     Bins: a float's bits, read as an integer with the sign folded in, grow with its value
     (:func:`_keys`); the top bits of that key, shifted so that the first chunk's range spans at
-    most :data:`BINS` bins (plus one below and one above), are the bin. The bins are then about
+    most ``bins`` bins (plus one below and one above), are the bin. The bins are then about
     equal in value for a narrow distribution and about equal in log-value for one spread over
     many orders of magnitude (a heavy tail), so no bin holds much of the mass; they are ordered
     like the values, and both passes put a value in the same bin. A period whose first values
@@ -117,9 +134,10 @@ class OrderStatistics:
     atom (a constant node, whole counts) costs one pair per chunk, not one per path.
     """
 
-    def __init__(self, periods: int) -> None:
+    def __init__(self, periods: int, bins: int = BINS) -> None:
         self.periods = periods
-        self.width = BINS + 2
+        self.bins = bins
+        self.width = bins + 2
         self.base = np.zeros(periods, dtype=np.int64)
         self.shift = np.zeros(periods, dtype=np.int64)
         self.offset = np.zeros(periods)
@@ -132,10 +150,10 @@ class OrderStatistics:
         self._found: dict[tuple[int, int], tuple[int, int]] = {}
 
     def _flat_codes(self, chunk: np.ndarray) -> np.ndarray:
-        """Per value, ``period * width + bin`` (bin 0 below the range, ``BINS + 1`` above)."""
+        """Per value, ``period * width + bin`` (bin 0 below the range, ``bins + 1`` above)."""
         with np.errstate(over="ignore"):  # beyond a float's range: the top bin, as it should
             keys = _keys(chunk - self.offset)
-        bins = np.clip((keys >> self.shift) - self.base, -1, BINS) + 1
+        bins = np.clip((keys >> self.shift) - self.base, -1, self.bins) + 1
         return bins + np.arange(self.periods) * self.width
 
     def count(self, chunk: np.ndarray) -> None:
@@ -152,7 +170,7 @@ class OrderStatistics:
             lows, highs = keys.min(axis=0), keys.max(axis=0)
             for period, (low, high) in enumerate(zip(lows, highs, strict=True)):
                 shift = 0
-                while (int(high) >> shift) - (int(low) >> shift) >= BINS:
+                while (int(high) >> shift) - (int(low) >> shift) >= self.bins:
                     shift += 1
                 self.shift[period], self.base[period] = shift, int(low) >> shift
             self._started = True
