@@ -10,6 +10,10 @@ each run in a fresh subprocess (peak resident set from ``resource.getrusage``), 
 ``N`` paths x 36 months (default 10,000,000; goal < 1 GB) and the hand-written numpy version at
 a tenth of that (it holds every path, so it cannot run at ``N``), with the time per path of
 both (median of ``--repeat`` runs).
+
+``python benchmarks/forecast_bench.py --wide 5000`` forecasts a chain of 5,000 derived nodes
+(12 months, 100,000 paths) and prints the peak of numpy's allocations (``tracemalloc``): node
+arrays are freed once nothing reads them, so it stays near one chunk's few arrays.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +186,26 @@ def memory_main(samples: int, repeat: int) -> None:
     print(f"  time per path, kpitree / numpy = {per_path:6.2f} x")
 
 
+def wide_main(nodes: int, samples: int) -> None:
+    """Peak traced memory of a forecast of a chain of ``nodes`` derived nodes."""
+    lines = ["name: wide", f"kgi: n{nodes - 1}", "time: {periods: 12}", "nodes:",
+             "  a: {value: 1, distribution: {dist: normal, mean: 1, sd: 0.1}}",
+             "  n0: {formula: a * 2}"]  # fmt: skip
+    lines += [f"  n{i}: {{formula: n{i - 1} + a}}" for i in range(1, nodes)]
+    tree = kpitree.loads("\n".join(lines))
+    tree.engine  # noqa: B018 - compile outside the measure
+    tracemalloc.start()
+    start = time.perf_counter()
+    tree.forecast(samples=samples, seed=1)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    every = min(samples, 4 * 4096) * 12 * 8 * (nodes + 1)
+    print(f"chain of {nodes:,} nodes, {samples:,} paths x 12 months: peak traced "
+          f"{peak / 2**20:.0f} MB in {seconds:.1f} s (every node of a chunk kept: "
+          f"{every / 2**20:,.0f} MB)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100_000)
@@ -188,8 +213,12 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="measure peak memory instead")
     parser.add_argument("--big-samples", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--wide", type=int, metavar="NODES", help="chain-of-nodes memory")
     parser.add_argument("--child", choices=("kpitree", "numpy"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.wide:
+        wide_main(args.wide, args.samples)
+        return
     if args.child:
         child(args.child, args.samples)
         return
