@@ -224,8 +224,8 @@ class Engine:
             finding = guard.find(arguments, shape)
         if finding is None:
             return
+        rows = np.broadcast_to(finding.rows, (samples,))
         if nonfinite is not None:
-            rows = np.broadcast_to(finding.rows, (samples,))
             previous = nonfinite.get(formula.node)
             nonfinite[formula.node] = rows.copy() if previous is None else previous | rows
             return
@@ -234,7 +234,7 @@ class Engine:
         if self.tree.periods is not None:
             where = f" at period {self.tree.periods[column]}"
         if samples > 1:
-            where += f" in {int(np.count_nonzero(finding.rows)):,} of {samples:,} samples"
+            where += f" in {int(np.count_nonzero(rows)):,} of {samples:,} samples"
         node = self.tree.nodes[formula.node]
         raise EvaluationError(
             f"node '{formula.node}': {finding.text} = {finding.value} inside its formula{where} "

@@ -121,3 +121,15 @@ def test_cli_forecast_reports_the_count(cli, write_tree) -> None:
     count = json.loads(out)["nonfinite"]["y"]
     assert count > 0
     assert f"kpitree: note: node 'y': on {count:,} of 5,000 paths" in err
+
+
+def test_batch_of_rows_says_how_many() -> None:
+    """Evaluating many rows at once (as sensitivity and solve do) names how many rows hit it,
+    counting a row shared by every sample as all of them."""
+    tree = kpitree.loads(TIMED.format(formula="min(spend/customers, 5000)"))
+    inputs = tree.input_values()
+    with pytest.raises(EvaluationError, match=r"at period 2027-02 in 5 of 5 samples"):
+        tree.engine.run(inputs, samples=5)
+    inputs["spend"] = np.array([[1.0], [2.0], [3.0]])
+    with pytest.raises(EvaluationError, match=r"at period 2027-02 in 3 of 3 samples"):
+        tree.engine.run(inputs, samples=3)
