@@ -135,13 +135,13 @@ def python_loop(p: dict, samples: int, seed: int) -> np.ndarray:
     return arr
 
 
-def best(function, repeat: int = 3) -> float:
+def median_time(function, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return statistics.median(times)
 
 
 def child(which: str, samples: int) -> None:
@@ -228,13 +228,17 @@ def main() -> None:
     tree = tree_36()
     p = parameters(tree)
     tree.engine  # noqa: B018 - compile once, outside the timing
-    generic = best(lambda: tree.forecast(samples=args.samples, seed=1))
-    hand = best(lambda: numpy_forecast(p, args.samples, 1))
-    loop_part = best(lambda: python_loop(p, args.loop_samples, 1), repeat=1)
+    # Interleaved, so both see the same load on a shared machine.
+    generic_times, hand_times = [], []
+    for _ in range(args.repeat + 2):
+        generic_times.append(median_time(lambda: tree.forecast(samples=args.samples, seed=1), 1))
+        hand_times.append(median_time(lambda: numpy_forecast(p, args.samples, 1), 1))
+    generic, hand = statistics.median(generic_times), statistics.median(hand_times)
+    loop_part = median_time(lambda: python_loop(p, args.loop_samples, 1), repeat=1)
     loop = loop_part * args.samples / args.loop_samples
     ours = tree.forecast(samples=args.samples, seed=1)
     mean, sd, _, p_target = numpy_forecast(p, args.samples, 1)
-    print(f"saas_arr, {args.samples:,} paths x {PERIODS} months (best of 3)")
+    print(f"saas_arr, {args.samples:,} paths x {PERIODS} months (median of {args.repeat + 2})")
     print(f"  kpitree forecast (generic engine)   {generic:8.3f} s")
     print(f"  hand-written vectorised numpy       {hand:8.3f} s")
     print(f"  plain Python loop over paths        {loop:8.3f} s  "
