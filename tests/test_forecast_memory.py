@@ -9,6 +9,9 @@ import math
 import numpy as np
 import pytest
 from conftest import TREES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import kpitree
 from kpitree.analysis import forecast as forecast_module
@@ -223,3 +226,34 @@ def test_large_seeds_are_exact_on_the_command_line(cli) -> None:
     again = run("--seed", str(fresh["seed"]))
     assert fresh["seed"] > 2**64
     assert again == fresh
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=arrays(
+        float,
+        st.tuples(st.integers(2, 120), st.integers(1, 3)),
+        elements=st.floats(-1e300, 1e300, allow_nan=False, allow_subnormal=True)
+        | st.sampled_from([0.0, -0.0, 1.0, -1.0, 5e-324]),
+    ),
+    chunk=st.integers(1, 50),
+    bins=st.sampled_from([2, 3, 64]),
+)
+def test_two_pass_quantiles_equal_numpy_on_any_values(values, chunk, bins) -> None:
+    """For any finite values (ties, signed zeros, subnormals, both signs, a first chunk that
+    does not span the rest), any chunk size and few bins, the two-pass quantiles equal
+    np.percentile exactly."""
+    order = OrderStatistics(values.shape[1], bins)
+    for start in range(0, len(values), chunk):
+        order.count(values[start : start + chunk])
+
+    def second_pass(ranks: np.ndarray) -> np.ndarray:
+        order.want(ranks)
+        for start in range(0, len(values), chunk):
+            order.keep(values[start : start + chunk])
+        return order.values(ranks)
+
+    with np.errstate(over="ignore", invalid="ignore"):  # numpy's own lerp of +-1e300
+        expected = np.percentile(values, QUANTILES, axis=0)
+        got = interpolate(len(values), QUANTILES, second_pass)
+    assert np.array_equal(got, expected, equal_nan=True)

@@ -136,7 +136,7 @@ class OrderStatistics:
 
     def __init__(self, periods: int, bins: int = BINS) -> None:
         self.periods = periods
-        self.bins = bins
+        self.bins = max(2, int(bins))
         self.width = bins + 2
         self.base = np.zeros(periods, dtype=np.int64)
         self.shift = np.zeros(periods, dtype=np.int64)
@@ -153,7 +153,9 @@ class OrderStatistics:
         """Per value, ``period * width + bin`` (bin 0 below the range, ``bins + 1`` above)."""
         with np.errstate(over="ignore"):  # beyond a float's range: the top bin, as it should
             keys = _keys(chunk - self.offset)
-        bins = np.clip((keys >> self.shift) - self.base, -1, self.bins) + 1
+        # Clipped before the subtraction: keys far from the range would overflow int64.
+        top = np.clip(keys >> self.shift, self.base - 1, self.base + self.bins)
+        bins = top - self.base + 1
         return bins + np.arange(self.periods) * self.width
 
     def count(self, chunk: np.ndarray) -> None:
@@ -170,6 +172,7 @@ class OrderStatistics:
             lows, highs = keys.min(axis=0), keys.max(axis=0)
             for period, (low, high) in enumerate(zip(lows, highs, strict=True)):
                 shift = 0
+                # At shift 63 every key is -1 or 0, so the loop ends for any bins >= 2.
                 while (int(high) >> shift) - (int(low) >> shift) >= self.bins:
                     shift += 1
                 self.shift[period], self.base[period] = shift, int(low) >> shift
