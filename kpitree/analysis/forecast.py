@@ -253,8 +253,9 @@ def forecast(
 
     nonfinite: dict[str, int] = {}
 
-    def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray]]:
-        """The chunks of paths in order: ``(first path, (rows, periods) values)``."""
+    def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """The chunks of paths in order: ``(first path, (rows, columns) values summarised,
+        (rows,) values at the last period)``."""
         for start in range(0, samples, chunk):
             stop = min(samples, start + chunk)
             first, last = start // BLOCK, -(-stop // BLOCK)
@@ -273,7 +274,8 @@ def forecast(
             )
             for flagged_node, rows in flagged.items() if first_pass else ():
                 nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + int(rows.sum())
-            yield start, np.ascontiguousarray(run[name])
+            values = np.ascontiguousarray(run[name])
+            yield start, values, values[:, -1]
             if progress is not None:
                 done = stop if in_memory or first_pass else samples + stop
                 progress(done, samples if in_memory else 2 * samples)
@@ -307,21 +309,22 @@ def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tup
 
 
 def _summarise(
-    paths: Callable[[bool], Iterator[tuple[int, np.ndarray]]],
+    paths: Callable[[bool], Iterator[tuple[int, np.ndarray, np.ndarray]]],
     samples: int,
     periods: int,
     in_memory: bool,
     target: float | None,
 ) -> dict[str, Any]:
-    """Mean, sd, quantiles, the last period and P(target) of the paths, read once when they fit
-    in :data:`IN_MEMORY_BYTES`, else twice (see :mod:`kpitree.analysis.streaming`)."""
+    """Mean, sd and quantiles of the paths' ``periods`` columns, their last period's values and
+    P(target) there, read once when they fit in :data:`IN_MEMORY_BYTES`, else twice (see
+    :mod:`kpitree.analysis.streaming`)."""
     final = np.empty(samples)
     sums = []
     values = np.empty((samples, periods)) if in_memory else None
     order = OrderStatistics(periods, bins_for(samples))
-    for start, chunk in paths(True):
+    for start, chunk, last in paths(True):
         sums.append(block_sums(chunk))
-        final[start : start + len(chunk)] = chunk[:, -1]
+        final[start : start + len(chunk)] = last
         if values is not None:
             values[start : start + len(chunk)] = chunk
         else:
@@ -335,7 +338,7 @@ def _summarise(
 
         def second_pass(ranks: np.ndarray) -> np.ndarray:
             order.want(ranks)
-            for _, chunk in paths(False):
+            for _, chunk, _ in paths(False):
                 squares.append(block_sums(chunk, mean))
                 order.keep(chunk)
             return order.values(ranks)
