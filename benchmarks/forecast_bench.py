@@ -4,6 +4,16 @@ against the same model hand-written in vectorised numpy and as a plain per-path 
 Run from the repository root: ``python benchmarks/forecast_bench.py [--samples N]``.
 The Python loop is timed on a subset of paths and scaled linearly (it is a loop over paths,
 so its time is proportional to their number); the printed ratios are from this one run.
+
+``python benchmarks/forecast_bench.py --memory [--big-samples N]`` measures peak memory instead:
+each run in a fresh subprocess (peak resident set from ``resource.getrusage``), kpitree at
+``N`` paths x 36 months (default 10,000,000; goal < 1 GB) and the hand-written numpy version at
+a tenth of that (it holds every path, so it cannot run at ``N``), with the time per path of
+both (median of ``--repeat`` runs).
+
+``python benchmarks/forecast_bench.py --wide 5000`` forecasts a chain of 5,000 derived nodes
+(12 months, 100,000 paths) and prints the peak of numpy's allocations (``tracemalloc``): node
+arrays are freed once nothing reads them, so it stays near one chunk's few arrays.
 """
 
 from __future__ import annotations
@@ -11,8 +21,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import resource
+import statistics
+import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -121,30 +135,110 @@ def python_loop(p: dict, samples: int, seed: int) -> np.ndarray:
     return arr
 
 
-def best(function, repeat: int = 3) -> float:
+def median_time(function, repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return statistics.median(times)
+
+
+def child(which: str, samples: int) -> None:
+    """In a subprocess: build the tree, run one forecast, print seconds and peak bytes."""
+    tree = tree_36()
+    p = parameters(tree)
+    tree.engine  # noqa: B018 - compile outside the timing
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    start = time.perf_counter()
+    if which == "kpitree":
+        tree.forecast(samples=samples, seed=1)
+    else:
+        numpy_forecast(p, samples, 1)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(seconds, peak, before)
+
+
+def measure(which: str, samples: int, repeat: int) -> tuple[float, float, float]:
+    """Median seconds, peak bytes and bytes before the run, over ``repeat`` fresh processes."""
+    runs = []
+    for _ in range(repeat):
+        command = [sys.executable, __file__, "--child", which, "--samples", str(samples)]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        runs.append(tuple(float(x) for x in output.split()))
+    return tuple(statistics.median(run[i] for run in runs) for i in range(3))  # type: ignore[return-value]
+
+
+def memory_main(samples: int, repeat: int) -> None:
+    """Peak memory and time per path: kpitree at ``samples``, numpy at a tenth."""
+    small = samples // 10
+    ours = measure("kpitree", samples, repeat)
+    hand = measure("numpy", small, repeat)
+    mb = 2**20
+    print(f"saas_arr x {PERIODS} months, peak resident memory (median of {repeat} processes)")
+    print(f"  kpitree forecast, {samples:>12,} paths  {ours[1] / mb:8.0f} MB peak "
+          f"({ours[1] / mb - ours[2] / mb:.0f} MB above the {ours[2] / mb:.0f} MB before), "
+          f"{ours[0]:7.1f} s  (goal < 1024 MB)")  # fmt: skip
+    print(f"  hand-written numpy, {small:>10,} paths  {hand[1] / mb:8.0f} MB peak "
+          f"({hand[1] / mb - hand[2] / mb:.0f} MB above), {hand[0]:7.1f} s")  # fmt: skip
+    per_path = (ours[0] / samples) / (hand[0] / small)
+    print(f"  time per path, kpitree / numpy = {per_path:6.2f} x")
+
+
+def wide_main(nodes: int, samples: int) -> None:
+    """Peak traced memory of a forecast of a chain of ``nodes`` derived nodes."""
+    lines = ["name: wide", f"kgi: n{nodes - 1}", "time: {periods: 12}", "nodes:",
+             "  a: {value: 1, distribution: {dist: normal, mean: 1, sd: 0.1}}",
+             "  n0: {formula: a * 2}"]  # fmt: skip
+    lines += [f"  n{i}: {{formula: n{i - 1} + a}}" for i in range(1, nodes)]
+    tree = kpitree.loads("\n".join(lines))
+    tree.engine  # noqa: B018 - compile outside the measure
+    tracemalloc.start()
+    start = time.perf_counter()
+    tree.forecast(samples=samples, seed=1)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    every = min(samples, 4 * 4096) * 12 * 8 * (nodes + 1)
+    print(f"chain of {nodes:,} nodes, {samples:,} paths x 12 months: peak traced "
+          f"{peak / 2**20:.0f} MB in {seconds:.1f} s (every node of a chunk kept: "
+          f"{every / 2**20:,.0f} MB)")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--loop-samples", type=int, default=2_000)
+    parser.add_argument("--memory", action="store_true", help="measure peak memory instead")
+    parser.add_argument("--big-samples", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--wide", type=int, metavar="NODES", help="chain-of-nodes memory")
+    parser.add_argument("--child", choices=("kpitree", "numpy"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.wide:
+        wide_main(args.wide, args.samples)
+        return
+    if args.child:
+        child(args.child, args.samples)
+        return
+    if args.memory:
+        memory_main(args.big_samples, args.repeat)
+        return
     tree = tree_36()
     p = parameters(tree)
     tree.engine  # noqa: B018 - compile once, outside the timing
-    generic = best(lambda: tree.forecast(samples=args.samples, seed=1))
-    hand = best(lambda: numpy_forecast(p, args.samples, 1))
-    loop_part = best(lambda: python_loop(p, args.loop_samples, 1), repeat=1)
+    # Interleaved, so both see the same load on a shared machine.
+    generic_times, hand_times = [], []
+    for _ in range(args.repeat + 2):
+        generic_times.append(median_time(lambda: tree.forecast(samples=args.samples, seed=1), 1))
+        hand_times.append(median_time(lambda: numpy_forecast(p, args.samples, 1), 1))
+    generic, hand = statistics.median(generic_times), statistics.median(hand_times)
+    loop_part = median_time(lambda: python_loop(p, args.loop_samples, 1), repeat=1)
     loop = loop_part * args.samples / args.loop_samples
     ours = tree.forecast(samples=args.samples, seed=1)
     mean, sd, _, p_target = numpy_forecast(p, args.samples, 1)
-    print(f"saas_arr, {args.samples:,} paths x {PERIODS} months (best of 3)")
+    print(f"saas_arr, {args.samples:,} paths x {PERIODS} months (median of {args.repeat + 2})")
     print(f"  kpitree forecast (generic engine)   {generic:8.3f} s")
     print(f"  hand-written vectorised numpy       {hand:8.3f} s")
     print(f"  plain Python loop over paths        {loop:8.3f} s  "

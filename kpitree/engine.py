@@ -26,6 +26,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from kpitree.errors import DataError, EvaluationError, did_you_mean
 from kpitree.formula import TIME, Lag, node_symbol
+from kpitree.intermediate import Guard
 
 if TYPE_CHECKING:
     from kpitree.tree import Tree
@@ -184,6 +185,8 @@ class Engine:
             if name not in tree.formulas:
                 raise DataError(f"only a derived node's formula can be replaced, not '{name}'")
         self.steps = self._plan()
+        self._guards: dict[str, Guard] = {}
+        self._flagged = False
         self._time = np.arange(1, self.periods + 1, dtype=float)[None, :]
 
     def run(
@@ -192,6 +195,8 @@ class Engine:
         samples: int = 1,
         *,
         nodes: Collection[str] | None = None,
+        free: bool = False,
+        nonfinite: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Evaluate every node.
 
@@ -206,6 +211,15 @@ class Engine:
         nodes : collection of str, optional
             Evaluate only these nodes and what they depend on (faster, and a node that is not
             needed cannot fail); by default every node.
+        free : bool
+            With ``nodes``: return only those nodes, and drop every other array as soon as no
+            formula left to run reads it, so memory holds only the arrays still needed (see
+            :meth:`peak_arrays`).
+        nonfinite : dict, optional
+            Where to record, per node, the ``(samples,)`` mask of the rows on which a part of
+            its formula was not finite although the node's value is (``min(x / 0, 5)``; see
+            :mod:`kpitree.intermediate`); masks already there are or-ed. By default such a
+            row is an :class:`EvaluationError`.
 
         Returns
         -------
@@ -216,26 +230,118 @@ class Engine:
         Raises
         ------
         EvaluationError
-            When a node's value is not finite (division by zero, log of a negative number).
+            When a node's value is not finite (division by zero, log of a negative number),
+            or a part of its formula is not when ``nonfinite`` is not given.
         """
         values = self._input_arrays(inputs, samples)
         needed = set(self.tree.nodes) if nodes is None else self._needed(nodes)
-        with np.errstate(all="ignore"):
-            for step in self.steps:
+        kept = needed if nodes is None or not free else set(nodes)
+        release = self._releases(needed, kept) if free else {}
+        # A flag from a formula's call means some part of it was not finite; the parts are
+        # looked at only then (see kpitree.intermediate).
+        flags = np.errstate(
+            divide="call", over="call", invalid="call", under="ignore", call=self._flag
+        )
+        with flags:
+            for index, step in enumerate(self.steps):
                 if step.formulas[0].node not in needed:
                     continue
                 if step.recurrent:
-                    self._run_recurrent(step, values, samples)
+                    self._run_recurrent(step, values, samples, nonfinite)
                 else:
                     (formula,) = step.formulas
                     arguments = [self._vector_argument(a, values) for a in formula.arguments]
+                    self._flagged = False
                     result = _as_2d(formula.function(*arguments))
                     self._check_finite(formula.node, result)
+                    if self._flagged:
+                        shape = np.broadcast_shapes(result.shape, *(np.shape(a) for a in arguments))
+                        self._intermediate(formula, arguments, shape, samples, nonfinite)
                     values[formula.node] = result
+                for name in release.get(index, ()):
+                    del values[name]
         shape = (samples, self.periods)
         return {
-            name: np.broadcast_to(values[name], shape) for name in self.tree.nodes if name in needed
+            name: np.broadcast_to(values[name], shape) for name in self.tree.nodes if name in kept
         }
+
+    def _flag(self, kind: str, code: int) -> None:
+        self._flagged = True
+
+    def _intermediate(
+        self,
+        formula: _Formula,
+        arguments: list[Any],
+        shape: tuple[int, ...],
+        samples: int,
+        nonfinite: dict[str, np.ndarray] | None,
+        period: int | None = None,
+    ) -> None:
+        """Report or record the rows on which a part of ``formula`` was not finite."""
+        if formula.node in self.replacements:
+            return
+        guard = self._guards.get(formula.node)
+        if guard is None:
+            symbols = [
+                node_symbol(a.node) if a.node else a.lag.symbol if a.lag else TIME
+                for a in formula.arguments
+            ]
+            guard = Guard(self.tree.formulas[formula.node].expr, symbols, compile_expression)
+            self._guards[formula.node] = guard
+        with np.errstate(all="ignore"):
+            finding = guard.find(arguments, shape)
+        if finding is None:
+            return
+        rows = np.broadcast_to(finding.rows, (samples,))
+        if nonfinite is not None:
+            previous = nonfinite.get(formula.node)
+            nonfinite[formula.node] = rows.copy() if previous is None else previous | rows
+            return
+        column = period if period is not None else finding.column
+        where = ""
+        if self.tree.periods is not None:
+            where = f" at period {self.tree.periods[column]}"
+        if samples > 1:
+            where += f" in {int(np.count_nonzero(rows)):,} of {samples:,} samples"
+        node = self.tree.nodes[formula.node]
+        raise EvaluationError(
+            f"node '{formula.node}': {finding.text} = {finding.value} inside its formula{where} "
+            f"(a division by zero or an undefined value that the rest of the formula hides); "
+            f"formula: {node.formula}",
+            node.location,
+        )
+
+    def _releases(self, needed: set[str], kept: set[str]) -> dict[int, list[str]]:
+        """Step index -> the arrays no later step reads (and not asked for): dropped after it."""
+        last: dict[str, int] = {}
+        for index, step in enumerate(self.steps):
+            if step.formulas[0].node not in needed:
+                continue
+            for formula in step.formulas:
+                for argument in formula.arguments:
+                    if argument.reads is not None:
+                        last[argument.reads] = index
+        release: dict[int, list[str]] = {}
+        for name, index in last.items():
+            if name not in kept:
+                release.setdefault(index, []).append(name)
+        return release
+
+    def peak_arrays(self, nodes: Collection[str]) -> int:
+        """The most ``(samples, periods)`` arrays alive at once in ``run(nodes=nodes,
+        free=True)``, counting every needed input and node as a full array (an upper bound
+        for memory estimates)."""
+        needed = self._needed(nodes)
+        release = self._releases(needed, set(nodes))
+        alive = len(needed & set(self.tree.inputs))
+        peak = alive
+        for index, step in enumerate(self.steps):
+            if step.formulas[0].node not in needed:
+                continue
+            alive += len(step.formulas)
+            peak = max(peak, alive)
+            alive -= len(release.get(index, ()))
+        return peak
 
     def _needed(self, nodes: Collection[str]) -> set[str]:
         needed = set()
@@ -333,7 +439,13 @@ class Engine:
         initial = self.tree.nodes[lag.node].initial
         return float(initial) if initial is not None else float("nan")
 
-    def _run_recurrent(self, step: _Step, values: dict[str, np.ndarray], samples: int) -> None:
+    def _run_recurrent(
+        self,
+        step: _Step,
+        values: dict[str, np.ndarray],
+        samples: int,
+        nonfinite: dict[str, np.ndarray] | None = None,
+    ) -> None:
         members = {formula.node for formula in step.formulas}
         external = [
             self._vector_argument(a, values)
@@ -358,9 +470,13 @@ class Engine:
                 arguments = [
                     self._column(argument, period, values) for argument in columns[formula.node]
                 ]
+                self._flagged = False
                 result = np.asarray(formula.function(*arguments), dtype=float)
                 if not np.isfinite(result).all():
                     self._check_finite(formula.node, result.reshape(-1, 1), period)
+                if self._flagged:
+                    shape = (values[formula.node].shape[0],)
+                    self._intermediate(formula, arguments, shape, samples, nonfinite, period)
                 values[formula.node][:, period] = result
 
     def _column(

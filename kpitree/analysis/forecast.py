@@ -2,7 +2,11 @@
 
 Paths are evaluated vectorised, a chunk of paths per engine call so memory stays bounded; the
 draws come from per-block generators (see :mod:`kpitree.analysis.sampling`), so the same seed
-gives the same numbers whatever the chunk size.
+gives the same numbers whatever the chunk size. When the paths do not fit in
+:data:`~kpitree.analysis.memory.IN_MEMORY_BYTES` they are not kept: they are drawn twice and
+summarised on the fly with the same exact quantiles (see :mod:`kpitree.analysis.streaming`).
+A run whose memory would not fit is refused before it starts
+(:func:`~kpitree.analysis.memory.check_memory`).
 
 On a scenario or with overrides, the inputs they set are fixed at those values on every path
 (their distributions are not drawn; see :mod:`kpitree.analysis.sampling`); the result lists
@@ -11,14 +15,15 @@ them in ``fixed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kpitree.analysis.counts import BinomialFlow, BlockDraws, binomial_flows
+from kpitree.analysis.memory import IN_MEMORY_BYTES, check_memory
 from kpitree.analysis.sampling import (
     BLOCK,
     InputSampler,
@@ -27,10 +32,17 @@ from kpitree.analysis.sampling import (
     generators,
     seed_entropy,
 )
+from kpitree.analysis.streaming import (
+    OrderStatistics,
+    bins_for,
+    block_sums,
+    exact_total,
+    interpolate,
+)
 from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
-from kpitree.rollup import partial_note, paths_needed, roll_paths
+from kpitree.rollup import buckets_of, partial_note, paths_needed, roll_paths
 from kpitree.tree import Overrides, Tree
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -59,7 +71,8 @@ class Forecast:
     periods : tuple of str or None
         Period labels; ``None`` for a static tree (one column).
     mean, sd : numpy.ndarray
-        Per period, over paths (sd with ``ddof=1``).
+        Per period, over paths (sd with ``ddof=1``), summed in a fixed order (see
+        :mod:`kpitree.analysis.streaming`): the same seed gives the same digits.
     quantiles : dict[int, numpy.ndarray]
         Percentile (5, 10, 25, 50, 75, 90, 95) -> per-period values.
     target : float or None
@@ -73,7 +86,11 @@ class Forecast:
     fixed : dict[str, Value]
         The inputs set by the scenario or the overrides, held at these values on every path.
     notes : tuple of str
-        What fixing changed: distributions not drawn, correlations dropped.
+        What fixing changed: distributions not drawn, correlations dropped; and a note per node
+        in ``nonfinite``.
+    nonfinite : dict[str, int]
+        Per node whose formula had a non-finite part that the rest of it hid (``min(x / 0,
+        5)``, ``if(0 / 0 > 1, a, b)``): on how many paths (in any period). Empty when none.
     """
 
     tree: Tree
@@ -91,6 +108,7 @@ class Forecast:
     scenario: str | None = None
     fixed: dict[str, Value] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    nonfinite: dict[str, int] = field(default_factory=dict)
 
     @property
     def unit(self) -> str | None:
@@ -108,8 +126,9 @@ class Forecast:
     def to_dict(self) -> dict[str, Any]:
         """``{"kgi", "samples", "seed", "scenario", "fixed", "periods", "mean", "sd",
         "quantiles", "target", "p_target"}`` (plus ``"node"`` when a node other than the KGI
-        was forecast), lists with one entry per period, ``fixed`` mapping each fixed input to
-        its value (a list for one value per period); JSON-ready."""
+        was forecast, ``"nonfinite"`` when a formula hid a non-finite part on some paths),
+        lists with one entry per period, ``fixed`` mapping each fixed input to its value (a
+        list for one value per period); JSON-ready."""
         data: dict[str, Any] = {"kgi": self.tree.kgi}
         if self.node != self.tree.kgi:
             data["node"] = self.node
@@ -127,6 +146,8 @@ class Forecast:
             "target": self.target,
             "p_target": self.p_target,
         }
+        if self.nonfinite:
+            data["nonfinite"] = dict(self.nonfinite)
         return data
 
     def plot(self, ax: Any = None) -> Any:
@@ -213,8 +234,9 @@ def forecast(
     Raises
     ------
     DataError
-        For bad options, an unknown scenario, an override that is not an input's value, or an
-        input drawn with both per-period values and a distribution.
+        For bad options, an unknown scenario, an override that is not an input's value, an
+        input drawn with both per-period values and a distribution, or a run that would need
+        more memory than the machine has available (the message gives both figures).
     UnknownNodeError
         When ``node`` is not a node of the tree.
     EvaluationError
@@ -231,67 +253,116 @@ def forecast(
     sampler = InputSampler(tree, plan.fixed)
     blocks = BlockDraws()
     engine = _engine(tree, counts, blocks)
-    base = plan.values
     periods = tree.period_count
-    paths = {needed_name: np.empty((samples, periods)) for needed_name in needed}
-    for start in range(0, samples, chunk):
-        stop = min(samples, start + chunk)
-        first, last = start // BLOCK, -(-stop // BLOCK)
-        blocks.generators = list(generators(entropy, first, last))
-        blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
-        draws = [
-            sampler.draw(generator, size)
-            for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
-        ]
-        inputs = dict(base)
-        for input_name in sampler.names:
-            inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
-        run = engine.run(inputs, samples=stop - start, nodes=needed)
-        for needed_name, array in paths.items():
-            array[start:stop] = run[needed_name]
-        if progress is not None:
-            progress(stop, samples)
-    notes = plan.notes
-    if by is None:
-        result = _summarise(tree, name, paths[name], entropy, counts, target)
-    else:
-        buckets, rolled = roll_paths(tree, paths, name, by)
-        result = _summarise(tree, name, rolled, entropy, counts, target)
-        # The target is at the last period, whatever the last bucket sums or averages.
-        final = _frozen(paths[name][:, -1])
-        p_target = None if target is None else float(np.mean(final >= target))
-        labels = tuple(bucket.label for bucket in buckets)
-        result = replace(result, periods=labels, final=final, p_target=p_target)
-        notes += tuple(partial_note(tree, bucket) for bucket in buckets if bucket.partial)
-    return replace(result, scenario=plan.scenario, fixed=plan.fixed, notes=notes)
+    buckets = () if by is None else buckets_of(tree, by)
+    columns = len(buckets) if buckets else periods
+    in_memory = samples * columns * 8 <= IN_MEMORY_BYTES
+    check_memory(samples, periods, chunk, engine.peak_arrays(needed), in_memory)
 
+    nonfinite: dict[str, int] = {}
 
-def _summarise(
-    tree: Tree,
-    name: str,
-    values: np.ndarray,
-    seed: int,
-    counts: str | None,
-    target: float | None,
-) -> Forecast:
-    percentiles = np.percentile(values, QUANTILES, axis=0)
-    quantiles = {q: _frozen(row) for q, row in zip(QUANTILES, percentiles, strict=True)}
-    final = _frozen(values[:, -1])
-    p_target = None if target is None else float(np.mean(final >= target))
+    def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """The chunks of paths in order: ``(first path, (rows, columns) values summarised,
+        (rows,) values at the last period)``."""
+        for start in range(0, samples, chunk):
+            stop = min(samples, start + chunk)
+            first, last = start // BLOCK, -(-stop // BLOCK)
+            blocks.generators = list(generators(entropy, first, last))
+            blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
+            draws = [
+                sampler.draw(generator, size)
+                for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
+            ]
+            inputs = dict(plan.values)
+            for input_name in sampler.names:
+                inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
+            flagged: dict[str, np.ndarray] = {}
+            run = engine.run(
+                inputs, samples=stop - start, nodes=needed, free=True, nonfinite=flagged
+            )
+            for flagged_node, rows in flagged.items() if first_pass else ():
+                nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + int(rows.sum())
+            values = run[name] if by is None else roll_paths(tree, run, name, by)[1]
+            yield start, np.ascontiguousarray(values), run[name][:, -1]
+            if progress is not None:
+                done = stop if in_memory or first_pass else samples + stop
+                progress(done, samples if in_memory else 2 * samples)
+
+    summary = _summarise(paths, samples, columns, in_memory, target)
+    order = tree.order()
+    nonfinite = dict(sorted(nonfinite.items(), key=lambda item: order.index(item[0])))
     return Forecast(
         tree=tree,
         node=name,
-        samples=values.shape[0],
-        seed=seed,
+        samples=samples,
+        seed=entropy,
         counts=counts,
-        periods=tree.periods,
-        mean=_frozen(values.mean(axis=0)),
-        sd=_frozen(values.std(axis=0, ddof=1)),
-        quantiles=quantiles,
+        periods=tuple(bucket.label for bucket in buckets) if buckets else tree.periods,
         target=None if target is None else float(target),
-        p_target=p_target,
-        final=final,
+        scenario=plan.scenario,
+        fixed=plan.fixed,
+        notes=plan.notes
+        + tuple(partial_note(tree, bucket) for bucket in buckets if bucket.partial)
+        + _nonfinite_notes(tree, nonfinite, samples),
+        nonfinite=nonfinite,
+        **summary,
     )
+
+
+def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tuple[str, ...]:
+    return tuple(
+        f"node '{node}': on {count:,} of {samples:,} paths a part of its formula was not "
+        f"finite (a division by zero or an undefined value) and the rest of the formula hid "
+        f"it; formula: {tree.nodes[node].formula}"
+        for node, count in nonfinite.items()
+    )
+
+
+def _summarise(
+    paths: Callable[[bool], Iterator[tuple[int, np.ndarray, np.ndarray]]],
+    samples: int,
+    periods: int,
+    in_memory: bool,
+    target: float | None,
+) -> dict[str, Any]:
+    """Mean, sd and quantiles of the paths' ``periods`` columns, their last period's values and
+    P(target) there, read once when they fit in :data:`IN_MEMORY_BYTES`, else twice (see
+    :mod:`kpitree.analysis.streaming`)."""
+    final = np.empty(samples)
+    sums = []
+    values = np.empty((samples, periods)) if in_memory else None
+    order = OrderStatistics(periods, bins_for(samples))
+    for start, chunk, last in paths(True):
+        sums.append(block_sums(chunk))
+        final[start : start + len(chunk)] = last
+        if values is not None:
+            values[start : start + len(chunk)] = chunk
+        else:
+            order.count(chunk)
+    mean = exact_total(sums) / samples
+    squares = []
+    if values is not None:
+        squares.append(block_sums(values, mean))
+        percentiles = np.percentile(values, QUANTILES, axis=0)
+    else:
+
+        def second_pass(ranks: np.ndarray) -> np.ndarray:
+            order.want(ranks)
+            for _, chunk, _ in paths(False):
+                squares.append(block_sums(chunk, mean))
+                order.keep(chunk)
+            return order.values(ranks)
+
+        percentiles = interpolate(samples, QUANTILES, second_pass)
+    sd = np.sqrt(exact_total(squares) / (samples - 1))
+    p_target = None if target is None else int(np.count_nonzero(final >= target)) / samples
+    return {
+        "mean": _frozen(mean),
+        "sd": _frozen(sd),
+        "quantiles": {q: _frozen(row) for q, row in zip(QUANTILES, percentiles, strict=True)},
+        "p_target": p_target,
+        "final": _frozen(final),
+    }
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -7,7 +7,9 @@ import io
 import math
 import os
 import re
+import sys
 import tempfile
+from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "csv")
 PATH_LIMIT = 200
 """Characters of a path quoted in a message: whole as people write them, cut when absurd."""
+_FLOAT_MAX = Decimal(sys.float_info.max)
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
@@ -174,11 +177,29 @@ def parse_number(text: str, what: str) -> float:
 
 
 def parse_whole(text: str | None, what: str) -> int | None:
-    """A whole number >= 0 as people type it (``100_000``, ``1e5``); ``None`` passes."""
+    """A whole number >= 0 as people type it (``100_000``, ``1e5``), read exactly (a seed of
+    ``9007199254740993`` stays that number, it does not go through a float); ``None`` passes.
+    """
     if text is None:
         return None
-    number = parse_number(text, what)
-    if number < 0 or number != int(number):
+    try:
+        clean = plain_text(text).strip().replace("_", "")
+    except CharacterError as error:
+        raise UsageError(f"{what}: {error}") from None
+    percent = clean.endswith("%")
+    if percent:
+        clean = clean[:-1].strip()
+    try:
+        number = Decimal(clean)
+    except (InvalidOperation, ValueError):
+        raise UsageError(f"{what}: '{excerpt(text)}' is not a number") from None
+    if percent:
+        number = number.scaleb(-2, Context(prec=len(clean) + 2))
+    # Beyond a float's range is refused as parse_number refuses it, and it keeps int() from
+    # building a number with millions of digits.
+    if not number.is_finite() or abs(number) > _FLOAT_MAX:
+        raise UsageError(f"{what}: expected a finite number, found '{excerpt(text)}'")
+    if number < 0 or number != number.to_integral_value():
         raise UsageError(f"{what}: expected a whole number >= 0, found '{excerpt(text)}'")
     return int(number)
 
