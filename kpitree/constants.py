@@ -47,7 +47,7 @@ def constant_error(shown: str, problem: str) -> FormulaError:
 def settle(value: Fraction) -> Fraction:
     """Check ``value`` is within a float's range; round it to a float when its digits grow."""
     if abs(value) > FLOAT_MAX:
-        raise constant_error(_scientific(value), OUT_OF_RANGE)
+        raise constant_error(scientific(value), OUT_OF_RANGE)
     if value.numerator.bit_length() + value.denominator.bit_length() > _EXACT_BITS:
         return Fraction(float(value))
     return value
@@ -102,9 +102,17 @@ def power(base: Fraction, exponent: Fraction, shown: str, column: int) -> Fracti
     if exponent.denominator == 1 and bits <= _EXACT_POWER_BITS:
         return settle(base**exponent.numerator)
     try:
-        return settle(Fraction(math.pow(float(base), float(exponent))))
+        return settle(Fraction(_float_power(base, exponent)))
     except OverflowError:  # the magnitude test is approximate at the very edge
         raise FormulaError(f"{where} {OUT_OF_RANGE}") from None
+
+
+def _float_power(base: Fraction, exponent: Fraction) -> float:
+    if abs(base - 1) < Fraction(1, 2):
+        # Rounding 1.0000001 to a float errs by 1e-16, which a power of 1e9 would magnify to
+        # 1e-7; base - 1 is exact, and log1p of it keeps full precision.
+        return math.exp(float(exponent) * math.log1p(float(base - 1)))
+    return math.pow(float(base), float(exponent))
 
 
 def function(name: str, value: Fraction, shown: str) -> Fraction:
@@ -140,7 +148,7 @@ def _log10(value: Fraction) -> float:
     return math.log10(value.numerator) - math.log10(value.denominator)
 
 
-def _scientific(value: Fraction) -> str:
+def scientific(value: Fraction) -> str:
     """``1.00e+600``: three significant digits of a value no float can hold."""
     context = Context(prec=3)
     quotient = context.divide(Decimal(value.numerator), Decimal(value.denominator))

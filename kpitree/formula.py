@@ -546,6 +546,10 @@ def _check_atoms(expr: Value) -> None:
             raise constants.constant_error("sqrt(-1)", constants.NOT_REAL)
         if isinstance(part, sympy.Float) and not math.isfinite(float(part)):
             raise constants.constant_error(str(part), constants.OUT_OF_RANGE)
+        if isinstance(part, sympy.Rational) and abs(part) > constants.FLOAT_MAX:
+            # sympy's own exact work, as in (3*a)**1000 = 3**1000 * a**1000.
+            value = Fraction(int(part.p), int(part.q))
+            raise constants.constant_error(constants.scientific(value), constants.OUT_OF_RANGE)
 
 
 _ARITY = {"abs": 1, "exp": 1, "log": 1, "sqrt": 1, "floor": 1, "ceil": 1, "clip": 3, "if": 3}
