@@ -93,8 +93,8 @@ def power(base: Fraction, exponent: Fraction, shown: str, column: int) -> Fracti
     magnitude = float(exponent) * _log10(abs(base))
     if magnitude > _LOG10_FLOAT_MAX:
         raise FormulaError(
-            f"{where} is out of range (about 1e{magnitude:.0f}; at most about 1.8e308, a "
-            "float's limit)"
+            f"{where} is out of range (about {_power_of_ten(magnitude)}; at most about 1.8e308, "
+            "a float's limit)"
         )
     if magnitude < -400:  # far below the smallest float: zero, as numpy would compute it
         return Fraction(0)
@@ -105,6 +105,10 @@ def power(base: Fraction, exponent: Fraction, shown: str, column: int) -> Fracti
         return settle(Fraction(_float_power(base, exponent)))
     except OverflowError:  # the magnitude test is approximate at the very edge
         raise FormulaError(f"{where} {OUT_OF_RANGE}") from None
+
+
+def _power_of_ten(magnitude: float) -> str:
+    return f"1e{magnitude:.0f}" if magnitude < 1e15 else f"10^({magnitude:.3g})"
 
 
 def _float_power(base: Fraction, exponent: Fraction) -> float:
