@@ -266,3 +266,12 @@ def test_clip_in_a_tree_evaluates() -> None:
     """clip(a, 0, 1) with a = 2 evaluates to 1 through the compiled engine."""
     tree = kpitree.loads(HEAD + "  arr: {formula: 'clip(a, 0, 1) + min(a, b, 10)'}\n")
     assert tree.evaluate().kgi_value == 3
+
+
+def test_min_max_tree_has_exact_derivatives() -> None:
+    """In arr = max(a, b) * 2 + clip(a, 0, 10) with a = 2, b = 3: d/da is 1 (clip passes a
+    through, max picks b), d/db is 2."""
+    tree = kpitree.loads(HEAD + "  arr: {formula: 'max(a, b) * 2 + clip(a, 0, 10)'}\n")
+    result = tree.sensitivity()
+    assert result["a"].derivative == pytest.approx(1)
+    assert result["b"].derivative == pytest.approx(2)
