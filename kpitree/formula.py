@@ -241,10 +241,28 @@ def _is_condition(value: Value) -> bool:
 
 
 def _as_number(value: Value) -> Value:
-    """A comparison used as a number is 1 when true and 0 when false."""
+    """A comparison used as a number is 1 when true and 0 when false; a constant that sympy
+    made itself (``a - a + 3``, ``sqrt(2*a)/sqrt(a)``) becomes one of ours, checked."""
     if _is_condition(value):
-        return sympy.Piecewise((sympy.Integer(1), value), (sympy.Integer(0), True))
+        value = sympy.Piecewise((sympy.Integer(1), value), (sympy.Integer(0), True))
+    if isinstance(value, sympy.Expr) and value.is_number:
+        return _constant_of(value)
     return value
+
+
+def _constant_of(expr: sympy.Expr) -> Fraction:
+    if isinstance(expr, sympy.Rational):
+        return constants.settle(Fraction(int(expr.p), int(expr.q)))
+    _check_atoms(expr)
+    # evalf works with arbitrary exponents, so exp(exp(50)) is quick here where floor() of
+    # it would make sympy compute every digit of the integer part.
+    number = expr.evalf(30)
+    if not number.is_extended_real:
+        raise constants.constant_error(str(expr), constants.NOT_REAL)
+    value = float(number)
+    if not math.isfinite(value):
+        raise constants.constant_error(str(expr), constants.OUT_OF_RANGE)
+    return constants.settle(Fraction(value))
 
 
 def _as_condition(value: sympy.Basic) -> sympy.Basic:

@@ -275,3 +275,25 @@ def test_min_max_tree_has_exact_derivatives() -> None:
     result = tree.sensitivity()
     assert result["a"].derivative == pytest.approx(1)
     assert result["b"].derivative == pytest.approx(2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("floor(exp(exp(exp(a - a + 3))))", "the constant part 'exp(exp(exp(a - a + 3)))' is out of range"),
+        ("floor(exp(exp(exp(sqrt(2*a)/sqrt(a) * 3))))", "is out of range"),
+        ("(a - a + 2) ** 1e9 * b", "the constant 2**1000000000 at column 13 is out of range"),
+        ("log(a - a - 1) * b", "the constant part 'log(a - a - 1)' is not a real number"),
+        ("(a - a) / (b - b)", "the constant part 'nan' is undefined"),
+    ],
+)  # fmt: skip
+def test_constant_that_sympy_makes_is_checked_too(text: str, message: str) -> None:
+    """A constant that appears only once sympy simplifies (a - a + 3) is computed and checked
+    as a written one is, quickly."""
+    assert message in refused(text)
+
+
+def test_constant_that_sympy_makes_is_folded() -> None:
+    """exp(a - a + 1) * b is e * b with e a float; min(a - a, b) is min(0, b)."""
+    assert parsed("exp(a - a + 1) * b") == sympy.Float(math.e) * b
+    assert parsed("min(a - a, b)") == sympy.Min(0, b)
