@@ -14,6 +14,11 @@ Grammar (lowest precedence first)::
     power      := atom (("**" | "^") unary)?        # right-associative, -x**2 == -(x**2)
     atom       := NUMBER | NAME | NAME "(" formula ("," formula)* ")" | "(" formula ")"
 
+Constant parts are computed by :mod:`kpitree.constants` before sympy sees them, and sympy
+objects are built by :mod:`kpitree.formula_build`; sums and products are built once from all
+their operands, so parsing takes time linear in the formula's length (``MAX_LENGTH`` and
+``MAX_OPERANDS`` bound it).
+
 ``prev(x)`` and ``delay(x, k[, default])`` read node ``x`` in an earlier period. Each such read
 becomes a :class:`Lag` symbol, so a formula stays a plain expression of the current period and
 the engine decides how to feed it.
@@ -21,8 +26,6 @@ the engine decides how to feed it.
 
 from __future__ import annotations
 
-import functools
-import math
 import operator
 import re
 import unicodedata
@@ -34,6 +37,7 @@ import sympy
 
 from kpitree import constants
 from kpitree.errors import FormulaError, KpiTreeError, excerpt
+from kpitree.formula_build import Value, apply, as_number, check_atoms, to_sympy
 from kpitree.timeaxis import MAX_PERIODS
 
 TIME = sympy.Symbol("t", integer=True, positive=True)
@@ -102,11 +106,6 @@ FUNCTIONS: dict[str, str] = {
 }
 
 
-Value = Fraction | sympy.Basic
-"""What the parser passes around: a constant, computed exactly or as the nearest float, or a
-sympy expression (a number, or a condition from a comparison)."""
-
-
 def node_symbol(name: str) -> sympy.Symbol:
     """The sympy symbol that stands for node ``name`` in the current period."""
     return sympy.Symbol(name, real=True)
@@ -161,8 +160,8 @@ def parse_formula(text: str) -> Formula:
     """
     parser = _Parser(text)
     try:
-        expr = _sym(_as_number(parser.parse()))
-        _check_atoms(expr)
+        expr = to_sympy(as_number(parser.parse()))
+        check_atoms(expr)
     except KpiTreeError:
         raise
     except (TypeError, ValueError, ArithmeticError, RecursionError) as error:
@@ -233,47 +232,6 @@ def _unexpected(character: str, position: int) -> FormulaError:
             "numbers with the digits 0-9"
         )
     return FormulaError(f"unexpected character '{shown}' at column {position + 1}")
-
-
-def _is_condition(value: Value) -> bool:
-    # A sympy Symbol is also a Boolean, so "not an Expr" is what marks a condition.
-    return isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Expr)
-
-
-def _as_number(value: Value) -> Value:
-    """A comparison used as a number is 1 when true and 0 when false; a constant that sympy
-    made itself (``a - a + 3``, ``sqrt(2*a)/sqrt(a)``) becomes one of ours, checked."""
-    if _is_condition(value):
-        value = sympy.Piecewise((sympy.Integer(1), value), (sympy.Integer(0), True))
-    if isinstance(value, sympy.Expr) and value.is_number:
-        return _constant_of(value)
-    return value
-
-
-def _constant_of(expr: sympy.Expr) -> Fraction:
-    if isinstance(expr, sympy.Rational):
-        return constants.settle(Fraction(int(expr.p), int(expr.q)))
-    _check_atoms(expr)
-    # evalf works with arbitrary exponents, so exp(exp(50)) is quick here where floor() of
-    # it would make sympy compute every digit of the integer part.
-    number = expr.evalf(30)
-    if not number.is_extended_real:
-        raise constants.constant_error(str(expr), constants.NOT_REAL)
-    value = float(number)
-    if not math.isfinite(value):
-        raise constants.constant_error(str(expr), constants.OUT_OF_RANGE)
-    return constants.settle(Fraction(value))
-
-
-def _as_condition(value: sympy.Basic) -> sympy.Basic:
-    """A number used as a condition is true when it is not zero."""
-    if _is_condition(value):
-        return value
-    return sympy.Ne(value, 0)
-
-
-def _sym(value: Value) -> sympy.Basic:
-    return constants.to_sympy(value) if isinstance(value, Fraction) else value
 
 
 def _shown(value: Fraction) -> str:
@@ -348,14 +306,14 @@ class _Parser:
                     "comparisons do not chain (a < b < c): write if(a < b, b < c, 0) or "
                     "(a < b) * (b < c)"
                 )
-            left, right = _as_number(left), _as_number(right)
+            left, right = as_number(left), as_number(right)
             if isinstance(left, Fraction) and isinstance(right, Fraction):
                 left = Fraction(int(_CONSTANT_COMPARISONS[symbol](left, right)))
             else:
                 # sympy decides a comparison when it can, and fails on an infinite part.
-                _check_atoms(left)
-                _check_atoms(right)
-                left = _COMPARISONS[symbol](_sym(left), _sym(right))
+                check_atoms(left)
+                check_atoms(right)
+                left = _COMPARISONS[symbol](to_sympy(left), to_sympy(right))
         self.depth -= 1
         return left
 
@@ -367,7 +325,7 @@ class _Parser:
         terms: list[sympy.Basic] = []
         negative = False
         while True:
-            value = _as_number(value)
+            value = as_number(value)
             if isinstance(value, Fraction):
                 constant = constants.settle(constant - value if negative else constant + value)
             else:
@@ -391,7 +349,7 @@ class _Parser:
         factors: list[sympy.Basic] = []
         divide = False
         while True:
-            value = _as_number(value)
+            value = as_number(value)
             if isinstance(value, Fraction):
                 constant = (
                     constants.divide(constant, value)
@@ -414,7 +372,7 @@ class _Parser:
         if self.at("+", "-"):
             sign = self.take().text
             self.nest()
-            operand = _as_number(self.unary())
+            operand = as_number(self.unary())
             self.depth -= 1
             return operand if sign == "+" else -operand
         return self.power()
@@ -425,9 +383,9 @@ class _Parser:
             return base
         operator = self.take()
         self.nest()
-        exponent = _as_number(self.unary())
+        exponent = as_number(self.unary())
         self.depth -= 1
-        base = _as_number(base)
+        base = as_number(base)
         if isinstance(exponent, Fraction):
             if isinstance(base, Fraction):
                 return constants.power(
@@ -439,7 +397,7 @@ class _Parser:
                     f"the exponent {_shown(exponent)} at column {operator.column} is too large: "
                     f"a constant power of a node's value is at most {MAX_EXPONENT:,} in size"
                 )
-        return sympy.Pow(_sym(base), _sym(exponent))
+        return sympy.Pow(to_sympy(base), to_sympy(exponent))
 
     def atom(self) -> Value:
         token = self.current
@@ -483,7 +441,7 @@ class _Parser:
             self.take()
             args.append(self.comparison())
         self.expect(")")
-        return _apply(function, args, self.since(function.start))
+        return apply(name, args, self.since(function.start), FUNCTIONS[name])
 
     def time_call(self, function: _Token) -> sympy.Expr:
         target = self.current
@@ -510,7 +468,7 @@ class _Parser:
         default = 0.0
         if self.at(","):
             self.take()
-            value = _as_number(self.sum())
+            value = as_number(self.sum())
             if not isinstance(value, Fraction):
                 raise FormulaError(
                     f"delay() default must be a constant number, found '{excerpt(str(value), 40)}'"
@@ -548,98 +506,3 @@ def _number(token: _Token) -> Fraction:
             f"{constants.OUT_OF_RANGE}"
         )
     return constants.settle(value)
-
-
-def _check_atoms(expr: Value) -> None:
-    """Refuse a part with no real, finite value that sympy made itself (the log of a
-    comparison that can be 0, say): the numpy code would fail or drop an imaginary part."""
-    if isinstance(expr, Fraction):
-        return
-    for part in sympy.preorder_traversal(expr):
-        if part in (sympy.zoo, sympy.oo, -sympy.oo):
-            raise constants.constant_error("1/0", constants.INFINITE)
-        if part is sympy.nan:
-            raise constants.constant_error("nan", "is undefined (0/0 or the like)")
-        if part is sympy.I:
-            raise constants.constant_error("sqrt(-1)", constants.NOT_REAL)
-        if isinstance(part, sympy.Float) and not math.isfinite(float(part)):
-            raise constants.constant_error(str(part), constants.OUT_OF_RANGE)
-        if isinstance(part, sympy.Rational) and abs(part) > constants.FLOAT_MAX:
-            # sympy's own exact work, as in (3*a)**1000 = 3**1000 * a**1000.
-            value = Fraction(int(part.p), int(part.q))
-            raise constants.constant_error(constants.scientific(value), constants.OUT_OF_RANGE)
-
-
-_ARITY = {"abs": 1, "exp": 1, "log": 1, "sqrt": 1, "floor": 1, "ceil": 1, "clip": 3, "if": 3}
-_SINGLE: dict[str, Callable[[sympy.Basic], sympy.Basic]] = {
-    "abs": sympy.Abs,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "floor": sympy.floor,
-    "ceil": sympy.ceiling,
-}
-
-
-def _apply(function: _Token, args: list[Value], shown: str) -> Value:
-    name = function.text
-    if name in _ARITY and len(args) != _ARITY[name]:
-        raise FormulaError(
-            f"{name}() takes {_ARITY[name]} argument{'s' * (_ARITY[name] > 1)}, "
-            f"found {len(args)} (write {FUNCTIONS[name]})"
-        )
-    if name == "if":
-        condition, then, otherwise = args
-        if isinstance(condition, Fraction):
-            return _as_number(then if condition != 0 else otherwise)
-        return sympy.Piecewise(
-            (_sym(_as_number(then)), _as_condition(condition)),
-            (_sym(_as_number(otherwise)), True),
-        )
-    numbers = [_as_number(arg) for arg in args]
-    if name in ("min", "max"):
-        return _extreme(sympy.Min if name == "min" else sympy.Max, numbers)
-    if name == "clip":
-        value, low, high = numbers
-        return _extreme(sympy.Min, [_extreme(sympy.Max, [value, low]), high])
-    (value,) = numbers
-    if isinstance(value, Fraction):
-        return constants.function(name, value, shown)
-    return _SINGLE[name](value)
-
-
-_CANONICAL = functools.cmp_to_key(sympy.Basic.compare)
-
-
-def _extreme(kind: type[sympy.Min] | type[sympy.Max], args: list[Value]) -> Value:
-    """``Min`` or ``Max`` of ``args`` without sympy's search for redundant arguments.
-
-    That search compares every pair of arguments symbolically (the bulk of reading a large
-    tree); the value is the same with the redundant arguments kept. Constants are folded into
-    one, nested calls of the same kind flattened and repeated arguments dropped.
-    """
-    pick = min if kind is sympy.Min else max
-    numbers = [arg for arg in args if isinstance(arg, Fraction)]
-    symbolic: dict[sympy.Basic, None] = {}
-    for arg in args:
-        if isinstance(arg, Fraction):
-            continue
-        for part in arg.args if isinstance(arg, kind) else (arg,):
-            if isinstance(part, sympy.Rational):
-                numbers.append(Fraction(int(part.p), int(part.q)))
-            elif isinstance(part, sympy.Float):
-                numbers.append(Fraction(float(part)))
-            else:
-                symbolic[part] = None
-    if not symbolic:
-        return pick(numbers)
-    if numbers:
-        symbolic[constants.to_sympy(pick(numbers))] = None
-    if len(symbolic) == 1:
-        return next(iter(symbolic))
-    # What Min(*args, evaluate=False) builds, in sympy's canonical argument order, minus its
-    # slower ordering by node count (a fifth of the time of reading a large tree).
-    ordered = sorted(symbolic, key=_CANONICAL)
-    built = sympy.Expr.__new__(kind, *ordered)
-    built._argset = frozenset(ordered)
-    return built
