@@ -22,7 +22,8 @@ from fractions import Fraction
 
 import sympy
 
-from kpitree.errors import FormulaError, excerpt
+from kpitree.errors import FormulaError
+from kpitree.excerpt import excerpt
 
 FLOAT_MAX = Fraction(sys.float_info.max)
 _LOG10_FLOAT_MAX = math.log10(sys.float_info.max)

@@ -68,16 +68,6 @@ class SolveError(KpiTreeError, ValueError):
     """A target that cannot be solved for as asked."""
 
 
-def excerpt(text: str, limit: int = 60) -> str:
-    """``text`` cut to about ``limit`` characters, so a message never echoes a whole input.
-
-    A cut text ends with ``...`` and says how long the whole was.
-    """
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} characters)"
-
-
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)

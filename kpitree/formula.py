@@ -36,7 +36,8 @@ from fractions import Fraction
 import sympy
 
 from kpitree import constants
-from kpitree.errors import FormulaError, KpiTreeError, excerpt
+from kpitree.errors import FormulaError, KpiTreeError
+from kpitree.excerpt import excerpt
 from kpitree.formula_build import Value, apply, as_number, check_atoms, to_sympy
 from kpitree.timeaxis import MAX_PERIODS
 

@@ -26,8 +26,8 @@ from kpitree.errors import (
     SpecError,
     UnknownNodeError,
     did_you_mean,
-    excerpt,
 )
+from kpitree.excerpt import excerpt
 from kpitree.formula import Formula, node_symbol, parse_formula
 from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
