@@ -58,7 +58,9 @@ def to_sympy(value: Fraction) -> sympy.Number:
     """``value`` as a sympy number: exact when small, else the nearest Float."""
     if abs(value.numerator) < _EXACT_BELOW and value.denominator < _EXACT_BELOW:
         return sympy.Rational(value.numerator, value.denominator)
-    return sympy.Float(float(value))
+    # 17 significant digits print a double exactly: sympy's default of 15 would round
+    # 12345678901234567890123 in the compiled code's text.
+    return sympy.Float(float(value), 17)
 
 
 def literal(text: str) -> Fraction:
