@@ -14,6 +14,11 @@ Grammar (lowest precedence first)::
     power      := atom (("**" | "^") unary)?        # right-associative, -x**2 == -(x**2)
     atom       := NUMBER | NAME | NAME "(" formula ("," formula)* ")" | "(" formula ")"
 
+Constant parts are computed by :mod:`kpitree.constants` before sympy sees them, and sympy
+objects are built by :mod:`kpitree.formula_build`; sums and products are built once from all
+their operands, so parsing takes time linear in the formula's length (``MAX_LENGTH`` and
+``MAX_OPERANDS`` bound it).
+
 ``prev(x)`` and ``delay(x, k[, default])`` read node ``x`` in an earlier period. Each such read
 becomes a :class:`Lag` symbol, so a formula stays a plain expression of the current period and
 the engine decides how to feed it.
@@ -21,14 +26,20 @@ the engine decides how to feed it.
 
 from __future__ import annotations
 
-import math
+import operator
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy
 
-from kpitree.errors import FormulaError
+from kpitree import constants
+from kpitree.errors import FormulaError, KpiTreeError
+from kpitree.excerpt import excerpt
+from kpitree.formula_build import Value, apply, as_number, check_atoms, to_sympy
+from kpitree.timeaxis import MAX_PERIODS
 
 TIME = sympy.Symbol("t", integer=True, positive=True)
 """The period number 1..periods in a timed tree."""
@@ -37,20 +48,31 @@ MAX_DEPTH = 100
 """Deepest nesting of parentheses, calls, signs and powers a formula may have: the parser and
 sympy recurse once per level, and Python's stack is finite."""
 
+MAX_LENGTH = 100_000
+"""Longest formula, in characters."""
+
+MAX_OPERANDS = 10_000
+"""Most numbers and node names one formula may have (a sum of 10,000 inputs)."""
+
+MAX_EXPONENT = 1_000
+"""Largest constant exponent on a base that is not constant."""
+
 _LARGEST_EXPONENT = 400
-"""A constant may be written up to 1e400 (and computed up to 10 ** 400) before it is refused:
-beyond a float's range (1.8e308) it cannot be evaluated, and sympy would compute 10 ** 10 ** 10
-exactly, digit by digit, for ever."""
+"""A number may be written with up to 400 digits or an exponent up to ±400 before it is refused
+unread; within that, it must still be at most a float's 1.8e308."""
 
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)
+  | (?P<number>(?:[0-9]|\.[0-9])[0-9_.]*(?:[eE][+-]?[0-9_]*)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),<>])
     """,
     re.VERBOSE,
 )
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"
+_NUMBER = re.compile(rf"(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?[0-9]+)?")
+"""A number as a person means it: ASCII digits, single underscores between digits."""
 
 _COMPARISONS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Basic]] = {
     "<": sympy.Lt,
@@ -59,6 +81,14 @@ _COMPARISONS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Basic]] = {
     ">=": sympy.Ge,
     "==": sympy.Eq,
     "!=": sympy.Ne,
+}
+_CONSTANT_COMPARISONS: dict[str, Callable[[Fraction, Fraction], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 FUNCTIONS: dict[str, str] = {
@@ -118,14 +148,29 @@ class Formula:
 def parse_formula(text: str) -> Formula:
     """Parse ``text`` into a :class:`Formula`.
 
+    Constant parts are computed here (see :mod:`kpitree.constants`), so sympy never folds
+    a constant exactly; sums, products and min/max are built once from all their operands, so
+    parsing takes time linear in the formula's length.
+
     Raises
     ------
     FormulaError
-        When the text is not a formula of the language; the message gives the column.
+        When the text is not a formula of the language, is longer than ``MAX_LENGTH``
+        characters or has more than ``MAX_OPERANDS`` numbers and names, or a constant part
+        has no finite real value; the message gives the column where it can.
     """
     parser = _Parser(text)
-    expr = _as_number(parser.parse())
-    _check_constants(expr)
+    try:
+        expr = to_sympy(as_number(parser.parse()))
+        check_atoms(expr)
+    except KpiTreeError:
+        raise
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as error:
+        # sympy raises these on parts it cannot decide; the user gets our error, no traceback.
+        raise FormulaError(
+            "the formula cannot be computed as written: a part of it is infinite or not a real "
+            f"number for some values (sympy: {excerpt(str(error), 80)})"
+        ) from None
     lags = tuple(sorted(parser.lags.values(), key=lambda lag: lag.symbol.name))
     return Formula(text, expr, frozenset(parser.names), lags, parser.uses_time)
 
@@ -134,49 +179,75 @@ def parse_formula(text: str) -> Formula:
 class _Token:
     kind: str
     text: str
-    column: int
+    start: int
+    """0-based offset of the first character."""
+
+    @property
+    def column(self) -> int:
+        return self.start + 1
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
 
 
 def _tokenize(text: str) -> list[_Token]:
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(
+            f"the formula is {len(text):,} characters long, more than {MAX_LENGTH:,}: split it "
+            "into nodes of their own"
+        )
     tokens = []
+    operands = 0
     position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            character = text[position]
-            shown = character if character.isprintable() else f"U+{ord(character):04X}"
-            raise FormulaError(f"unexpected character '{shown}' at column {position + 1}")
+            raise _unexpected(text[position], position)
         kind = match.lastgroup or ""
+        if kind == "number" and not _NUMBER.fullmatch(match.group()):
+            raise FormulaError(
+                f"the number '{excerpt(match.group(), 20)}' at column {position + 1} is not "
+                "written as a number: digits 0-9, grouped by single underscores between digits "
+                "(1_000), with an optional exponent (2.5e6)"
+            )
+        if kind in ("number", "name"):
+            operands += 1
         if kind != "space":
-            tokens.append(_Token(kind, match.group(), position + 1))
+            tokens.append(_Token(kind, match.group(), position))
         position = match.end()
-    tokens.append(_Token("end", "", len(text) + 1))
+    if operands > MAX_OPERANDS:
+        raise FormulaError(
+            f"the formula has {operands:,} numbers and names, more than {MAX_OPERANDS:,}: split "
+            "it into nodes of their own"
+        )
+    tokens.append(_Token("end", "", len(text)))
     return tokens
 
 
-def _is_condition(value: sympy.Basic) -> bool:
-    # A sympy Symbol is also a Boolean, so "not an Expr" is what marks a condition.
-    return isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Expr)
+def _unexpected(character: str, position: int) -> FormulaError:
+    shown = character if character.isprintable() else f"U+{ord(character):04X}"
+    if unicodedata.numeric(character, None) is not None:
+        return FormulaError(
+            f"the character '{shown}' at column {position + 1} is not an ASCII digit: write "
+            "numbers with the digits 0-9"
+        )
+    return FormulaError(f"unexpected character '{shown}' at column {position + 1}")
 
 
-def _as_number(value: sympy.Basic) -> sympy.Expr:
-    """A comparison used as a number is 1 when true and 0 when false."""
-    if _is_condition(value):
-        return sympy.Piecewise((sympy.Integer(1), value), (sympy.Integer(0), True))
-    return value
-
-
-def _as_condition(value: sympy.Basic) -> sympy.Basic:
-    """A number used as a condition is true when it is not zero."""
-    if _is_condition(value):
-        return value
-    return sympy.Ne(value, 0)
+def _shown(value: Fraction) -> str:
+    if value.denominator == 1 and value >= 0:
+        return excerpt(str(value.numerator), 20)
+    if value.denominator == 1:
+        return f"({excerpt(str(value.numerator), 20)})"
+    return f"({float(value):.6g})"
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         if not text.strip():
             raise FormulaError("the formula is empty")
+        self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
         self.names: set[str] = set()
@@ -211,74 +282,129 @@ class _Parser:
 
     def error(self, what: str) -> FormulaError:
         token = self.current
-        found = "the end of the formula" if token.kind == "end" else f"'{token.text}'"
+        found = "the end of the formula" if token.kind == "end" else f"'{excerpt(token.text, 20)}'"
         return FormulaError(f"{what} at column {token.column}, found {found}")
 
+    def since(self, start: int) -> str:
+        """The source text from offset ``start`` to the last token taken."""
+        return self.text[start : self.tokens[self.index - 1].end]
+
     # -- grammar -----------------------------------------------------------------------------
-    def parse(self) -> sympy.Basic:
+    def parse(self) -> Value:
         value = self.comparison()
         if self.current.kind != "end":
             raise self.error("expected an operator or the end of the formula")
         return value
 
-    def comparison(self) -> sympy.Basic:
+    def comparison(self) -> Value:
         self.nest()
         left = self.sum()
         if self.current.kind == "op" and self.current.text in _COMPARISONS:
-            operator = _COMPARISONS[self.take().text]
+            symbol = self.take().text
             right = self.sum()
             if self.current.kind == "op" and self.current.text in _COMPARISONS:
                 raise self.error(
                     "comparisons do not chain (a < b < c): write if(a < b, b < c, 0) or "
                     "(a < b) * (b < c)"
                 )
-            left = operator(_as_number(left), _as_number(right))
+            left, right = as_number(left), as_number(right)
+            if isinstance(left, Fraction) and isinstance(right, Fraction):
+                left = Fraction(int(_CONSTANT_COMPARISONS[symbol](left, right)))
+            else:
+                # sympy decides a comparison when it can, and fails on an infinite part.
+                check_atoms(left)
+                check_atoms(right)
+                left = _COMPARISONS[symbol](to_sympy(left), to_sympy(right))
         self.depth -= 1
         return left
 
-    def sum(self) -> sympy.Basic:
+    def sum(self) -> Value:
         value = self.product()
-        while self.at("+", "-"):
-            sign = self.take().text
-            right = _as_number(self.product())
-            value = _as_number(value) + (right if sign == "+" else -right)
-        return value
+        if not self.at("+", "-"):
+            return value
+        constant = Fraction(0)
+        terms: list[sympy.Basic] = []
+        negative = False
+        while True:
+            value = as_number(value)
+            if isinstance(value, Fraction):
+                constant = constants.settle(constant - value if negative else constant + value)
+            else:
+                terms.append(-value if negative else value)
+            if not self.at("+", "-"):
+                break
+            negative = self.take().text == "-"
+            value = self.product()
+        if not terms:
+            return constant
+        if constant:
+            terms.append(constants.to_sympy(constant))
+        # One Add of every term: adding them one by one rebuilds the sum each time (quadratic).
+        return sympy.Add(*terms)
 
-    def product(self) -> sympy.Basic:
+    def product(self) -> Value:
         value = self.unary()
-        while self.at("*", "/"):
-            operator = self.take().text
-            right = _as_number(self.unary())
-            value = _as_number(value) * (right if operator == "*" else 1 / right)
-        return value
+        if not self.at("*", "/"):
+            return value
+        constant = Fraction(1)
+        factors: list[sympy.Basic] = []
+        divide = False
+        while True:
+            value = as_number(value)
+            if isinstance(value, Fraction):
+                constant = (
+                    constants.divide(constant, value)
+                    if divide
+                    else constants.settle(constant * value)
+                )
+            else:
+                factors.append(sympy.Pow(value, -1) if divide else value)
+            if not self.at("*", "/"):
+                break
+            divide = self.take().text == "/"
+            value = self.unary()
+        if not factors:
+            return constant
+        if constant != 1:
+            factors.append(constants.to_sympy(constant))
+        return sympy.Mul(*factors)
 
-    def unary(self) -> sympy.Basic:
+    def unary(self) -> Value:
         if self.at("+", "-"):
             sign = self.take().text
             self.nest()
-            operand = _as_number(self.unary())
+            operand = as_number(self.unary())
             self.depth -= 1
             return operand if sign == "+" else -operand
         return self.power()
 
-    def power(self) -> sympy.Basic:
+    def power(self) -> Value:
         base = self.atom()
-        if self.at("**", "^"):
-            operator = self.take()
-            self.nest()
-            exponent = _as_number(self.unary())
-            self.depth -= 1
-            base = _as_number(base)
-            if isinstance(base, sympy.Number) and isinstance(exponent, sympy.Number):
-                _check_power(base, exponent, operator)
-            return base**exponent
-        return base
+        if not self.at("**", "^"):
+            return base
+        operator = self.take()
+        self.nest()
+        exponent = as_number(self.unary())
+        self.depth -= 1
+        base = as_number(base)
+        if isinstance(exponent, Fraction):
+            if isinstance(base, Fraction):
+                return constants.power(
+                    base, exponent, f"{_shown(base)}**{_shown(exponent)}", operator.column
+                )
+            if abs(exponent) > MAX_EXPONENT:
+                # sympy expands (2*a)**n into 2**n * a**n, exactly: a huge n never finishes.
+                raise FormulaError(
+                    f"the exponent {_shown(exponent)} at column {operator.column} is too large: "
+                    f"a constant power of a node's value is at most {MAX_EXPONENT:,} in size"
+                )
+        return sympy.Pow(to_sympy(base), to_sympy(exponent))
 
-    def atom(self) -> sympy.Basic:
+    def atom(self) -> Value:
         token = self.current
         if token.kind == "number":
             self.take()
-            return _number(token.text)
+            return _number(token)
         if token.kind == "name":
             self.take()
             if self.at("("):
@@ -300,12 +426,13 @@ class _Parser:
         self.names.add(name)
         return node_symbol(name)
 
-    def call(self, function: _Token) -> sympy.Basic:
+    def call(self, function: _Token) -> Value:
         name = function.text
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             raise FormulaError(
-                f"unknown function '{name}' at column {function.column} (known: {known})"
+                f"unknown function '{excerpt(name, 20)}' at column {function.column} "
+                f"(known: {known})"
             )
         self.expect("(")
         if name in ("prev", "delay"):
@@ -315,7 +442,7 @@ class _Parser:
             self.take()
             args.append(self.comparison())
         self.expect(")")
-        return _apply(function, args)
+        return apply(name, args, self.since(function.start), FUNCTIONS[name])
 
     def time_call(self, function: _Token) -> sympy.Expr:
         target = self.current
@@ -332,17 +459,21 @@ class _Parser:
             return self.lag(Lag(target.text, 1, None))
         self.expect(",")
         periods_token = self.current
-        if periods_token.kind != "number" or not re.fullmatch(r"[\d_]+", periods_token.text):
+        if periods_token.kind != "number" or not re.fullmatch(r"[0-9_]+", periods_token.text):
             raise self.error("delay() takes a whole number of periods as its second argument")
+        digits = periods_token.text.replace("_", "").lstrip("0")
+        if len(digits) > len(str(MAX_PERIODS)) or int(digits or "0") > MAX_PERIODS:
+            raise self.error(f"delay() reads at most {MAX_PERIODS:,} periods back")
         self.take()
-        periods = int(periods_token.text.replace("_", ""))
+        periods = int(digits or "0")
         default = 0.0
         if self.at(","):
             self.take()
-            value = _as_number(self.sum())
-            if not value.is_number:
-                raise FormulaError(f"delay() default must be a constant number, found '{value}'")
-            _check_constants(value)
+            value = as_number(self.sum())
+            if not isinstance(value, Fraction):
+                raise FormulaError(
+                    f"delay() default must be a constant number, found '{excerpt(str(value), 40)}'"
+                )
             default = float(value)
         self.expect(")")
         if periods == 0:
@@ -355,94 +486,24 @@ class _Parser:
         return lag.symbol
 
 
-def _number(text: str) -> sympy.Expr:
-    clean = text.replace("_", "")
+def _number(token: _Token) -> Fraction:
+    clean = token.text.replace("_", "")
     mantissa, _, exponent = clean.lower().partition("e")
     digits = len(mantissa.lstrip("0").replace(".", ""))
-    if (exponent and abs(int(exponent)) > _LARGEST_EXPONENT) or digits > _LARGEST_EXPONENT:
-        shown = text if len(text) <= 20 else f"{text[:17]}..."
+    exponent_digits = exponent.lstrip("+-").lstrip("0")
+    if (
+        len(exponent_digits) > 4
+        or (exponent_digits and int(exponent_digits) > _LARGEST_EXPONENT)
+        or digits > _LARGEST_EXPONENT
+    ):
         raise FormulaError(
-            f"the number {shown} is out of range (more than {_LARGEST_EXPONENT} digits or an "
-            f"exponent beyond ±{_LARGEST_EXPONENT})"
+            f"the number {excerpt(token.text, 20)} is out of range (more than "
+            f"{_LARGEST_EXPONENT} digits or an exponent beyond ±{_LARGEST_EXPONENT})"
         )
-    if re.fullmatch(r"\d+", clean):
-        return sympy.Integer(int(mantissa))
-    # Rational of the decimal text keeps 0.1 exactly one tenth for symbolic work.
-    return sympy.Rational(clean)
-
-
-def _check_power(base: sympy.Number, exponent: sympy.Number, operator: _Token) -> None:
-    """Refuse a constant power too large to compute exactly (sympy would try)."""
-    if abs(base) in (0, 1):
-        return
-    magnitude = abs(float(exponent)) * math.log10(abs(float(base)))
-    if magnitude > _LARGEST_EXPONENT:
+    value = Fraction(clean)
+    if value > constants.FLOAT_MAX:
         raise FormulaError(
-            f"the constant {base}**{exponent} at column {operator.column} is out of range "
-            f"(about 1e{magnitude:.0f}; at most 1e{_LARGEST_EXPONENT})"
+            f"the number {excerpt(token.text, 20)} at column {token.column} "
+            f"{constants.OUT_OF_RANGE}"
         )
-
-
-def _check_constants(expr: sympy.Basic) -> None:
-    """Refuse a constant part that has no real, finite value (``1/0``, ``log(0)``,
-    ``sqrt(-1)``) or that no float can hold: the numpy code would fail or, worse, drop an
-    imaginary part and compute a wrong number."""
-    for part in sympy.preorder_traversal(expr):
-        if not isinstance(part, sympy.Expr) or not part.is_number:
-            continue
-        if part.has(sympy.zoo, sympy.oo, -sympy.oo):
-            problem = "is infinite (a division by zero, or log(0))"
-        elif part.has(sympy.nan):
-            problem = "is undefined (0/0 or the like)"
-        elif part.is_extended_real is False:
-            problem = "is not a real number (a root or log of a negative number)"
-        elif isinstance(part, sympy.Number) and not math.isfinite(_float(part)):
-            problem = "is out of range (at most about 1.8e308, a float's limit)"
-        else:
-            continue
-        raise FormulaError(f"the constant part '{_shown(part)}' {problem}")
-
-
-def _float(number: sympy.Number) -> float:
-    try:
-        return float(number)
-    except OverflowError:
-        return math.inf
-
-
-def _shown(part: sympy.Basic) -> str:
-    text = str(sympy.N(part, 3)) if isinstance(part, sympy.Number) else str(part)
-    text = text.replace("zoo", "1/0").replace("I", "sqrt(-1)")
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _apply(function: _Token, args: list[sympy.Basic]) -> sympy.Basic:
-    name = function.text
-    arity = {"abs": 1, "exp": 1, "log": 1, "sqrt": 1, "floor": 1, "ceil": 1, "clip": 3, "if": 3}
-    if name in arity and len(args) != arity[name]:
-        raise FormulaError(
-            f"{name}() takes {arity[name]} argument{'s' * (arity[name] > 1)}, "
-            f"found {len(args)} (write {FUNCTIONS[name]})"
-        )
-    if name == "if":
-        condition, then, otherwise = args
-        return sympy.Piecewise(
-            (_as_number(then), _as_condition(condition)), (_as_number(otherwise), True)
-        )
-    numbers = [_as_number(arg) for arg in args]
-    if name == "min":
-        return sympy.Min(*numbers)
-    if name == "max":
-        return sympy.Max(*numbers)
-    if name == "clip":
-        value, low, high = numbers
-        return sympy.Min(sympy.Max(value, low), high)
-    single = {
-        "abs": sympy.Abs,
-        "exp": sympy.exp,
-        "log": sympy.log,
-        "sqrt": sympy.sqrt,
-        "floor": sympy.floor,
-        "ceil": sympy.ceiling,
-    }
-    return single[name](numbers[0])
+    return constants.settle(value)

@@ -27,6 +27,7 @@ from kpitree.errors import (
     UnknownNodeError,
     did_you_mean,
 )
+from kpitree.excerpt import excerpt
 from kpitree.formula import Formula, node_symbol, parse_formula
 from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
@@ -378,8 +379,9 @@ class Tree:
         try:
             formula = parse_formula(node.formula or "")
         except FormulaError as error:
+            shown = excerpt(node.formula or "")
             raise FormulaError(
-                f"node '{node.name}': formula '{node.formula}': {error.message}", node.location
+                f"node '{node.name}': formula '{shown}': {error.message}", node.location
             ) from None
         for dependency in sorted(formula.names | {lag.node for lag in formula.lags}):
             if dependency not in self.nodes:
