@@ -20,6 +20,7 @@ from kpitree.errors import KpiTreeError
 from kpitree.plots.forecast import plot_fan
 from kpitree.plots.tornado import plot_tornado
 from kpitree.present.assumptions import fixed_values
+from kpitree.present.bottleneck import move_text
 from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.report.context import Report
 from kpitree.report.html import image, paragraph, section, table
@@ -79,7 +80,7 @@ def bottleneck_section(report: Report) -> str:
     by_effort = {lever.name: rank for rank, lever in enumerate(result.by_effort, start=1)}
     rows = []
     for rank, lever in enumerate(result.ranking, start=1):
-        move = lever.basis if lever.basis != "step" else f"step {result.step * 100:g} %"
+        move = move_text(lever.move, result.step)
         rows.append([
             str(rank), lever.name, lever.owner or "", format_number(lever.from_value, lever.unit),
             format_number(lever.to_value, lever.unit), move + (", capped" * lever.capped),
@@ -94,12 +95,15 @@ def bottleneck_section(report: Report) -> str:
     parts = []
     if result.ranking and result.ranking[0].gain > 0:
         best = result.ranking[0]
+        show_gain = format_number if result.direction == "lower" else format_signed
         parts.append(
             paragraph(
                 f"Largest gain: {best.name} ({best.owner or 'no owner'}) from "
                 f"{format_number(best.from_value, best.unit)} to "
-                f"{format_number(best.to_value, best.unit)} raises {tree.kgi}"
-                f"{_when(result.period)} by {format_signed(best.gain, unit)} "
+                f"{format_number(best.to_value, best.unit)} "
+                f"{'lowers' if result.direction == 'lower' else 'raises'} {tree.kgi}"
+                f"{_when(result.period)} by "
+                f"{show_gain(best.gain, unit)} "
                 f"({format_percent(best.gain_pct)}).",
                 "verdict",
             )
@@ -118,9 +122,9 @@ def bottleneck_section(report: Report) -> str:
     numeric = [True, False, False, True, True, False, True, True, True, True, True]
     parts.append(table(header, rows, numeric=numeric))
     note = (
-        "Move: to the better end of the input's benchmark range, or a relative step where it "
-        "has none; capped: cut back to the input's bounds. Effort: the tree's relative cost of "
-        "that move."
+        "Move: an input worse than its benchmark range to the range's near edge (to benchmark); "
+        "otherwise a relative step toward the better end, not past it from inside the range; "
+        "capped: cut back to the input's bounds. Effort: the tree's relative cost of that move."
     )
     if result.flat:
         note += f" No effect at these values: {', '.join(result.flat)}."
