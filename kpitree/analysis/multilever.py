@@ -13,6 +13,8 @@ goes down when the goal goes up), within its bounds.
   are every corner (one lever solved alone, the others at 0 or at their bound) and SLSQP on
   the same problem with the equality ``node = target``, started from the uniform move and
   from each lever's lone solution; the feasible one with the least effort is kept.
+- ``balanced``: the least ``sum(effort_i x ln(new_i / old_i) ** 2)``, which shares the move
+  (:mod:`kpitree.analysis.balanced`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from scipy.optimize import linprog, minimize
 
+from kpitree.analysis.balanced import balanced
 from kpitree.analysis.bracket import RESIDUAL, solve_line
 from kpitree.analysis.lever_shape import product_exponents
 from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
@@ -31,7 +34,7 @@ from kpitree.errors import SolveError
 from kpitree.node import Value
 from kpitree.tree import Tree
 
-MODES = ("uniform", "weighted", "min-effort")
+MODES = ("uniform", "weighted", "min-effort", "balanced")
 # Rows of log moves (S, levers) -> the node per row (S,).
 RowFunction = Callable[[np.ndarray], np.ndarray]
 # An open bound in min-effort is searched up to this factor on the current value.
@@ -67,6 +70,9 @@ def solve_levers(
                 f"non-zero value (--set) or solve for it alone"
             )
     signs = directions(tree, levers, node=node, base=base)
+    if mode == "balanced":
+        exponents = _product_exponents(tree, levers, node, base)
+        return balanced(tree, levers, signs, exponents, node=node, target=target, base=base)
     if mode == "min-effort":
         return _min_effort(tree, levers, signs, node=node, target=target, base=base)
     share = (

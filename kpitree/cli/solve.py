@@ -44,7 +44,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         choices=MODES,
         default="uniform",
         help="several levers: uniform (same relative change), weighted (changes proportional "
-        "to --weight), min-effort (least sum of effort x |relative change|); default uniform",
+        "to --weight), min-effort (least sum of effort x |ln(new/old)|: the whole move on the "
+        "cheapest lever), balanced (least sum of effort x ln(new/old)^2: the move shared); "
+        "default uniform",
+    )
+    parser.add_argument(
+        "--within",
+        choices=("bounds", "benchmark"),
+        default="bounds",
+        help="benchmark: treat each lever's benchmark range as bounds too (default: bounds "
+        "only); either way a needed value beyond the better end of its benchmark, or one that "
+        "trips its alert, is flagged",
     )
     parser.add_argument(
         "--weight",
@@ -71,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         node=args.node,
         overrides=parse_overrides(args.overrides),
         scenario=args.scenario,
+        within=args.within,
     )
     render = {"table": solution_table, "json": solution_json, "csv": solution_csv}
     print(render[args.format](solution), end="")
