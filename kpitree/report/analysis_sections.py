@@ -66,7 +66,8 @@ def sensitivity_section(report: Report) -> str:
     if swings.bars:
         caption = (
             f"Each input swung ±{swings.swing:.0%} alone, every other input at its value; bars "
-            "run from the base KGI to the KGI at the low (orange) and high (green) value."
+            "run from the base KGI to the KGI at the low (hatched) and high value, green where "
+            "the KGI improves and red where it worsens."
         )
         parts.append(image(plot_tornado(swings).figure, f"Tornado chart of {tree.kgi}", caption))
     return section("Sensitivity and tornado", *parts, anchor="sensitivity")
