@@ -129,3 +129,25 @@ def test_unknown_within_is_refused() -> None:
     """within= other than bounds or benchmark is a SolveError naming the choices."""
     with pytest.raises(SolveError, match="within 'peers' is not one of bounds, benchmark"):
         kpitree.loads(CAC).solve(["win_rate"], within="peers")
+
+
+def test_csv_puts_the_warnings_on_stderr(cli) -> None:
+    """``--format csv`` writes the cascade to stdout and each warning to stderr."""
+    status, out, err = cli(
+        "solve", TREES / "saas_arr.yaml", "--lever", "sql_rate", "--lever", "win_rate",
+        "--format", "csv",
+    )  # fmt: skip
+    assert status == 0
+    assert "warning" not in out
+    assert err == "warning: sql_rate: 11.3 % trips its alert (below 15 %)\n"
+
+
+def test_report_cascade_shows_the_warnings() -> None:
+    """The report's cascade solves the CAC tree's levers with an effort by min-effort: the
+    whole move on sql_rate (effort 1), to 0.1 x 4/3 = 13.3 %, under its 15 % alert; the
+    section says so."""
+    from kpitree.report import build_report
+    from kpitree.report.analysis_sections import cascade_section
+
+    html = build_report(kpitree.loads(CAC), sections=[cascade_section])
+    assert "Warning: sql_rate: 13.3 % trips its alert (below 15 %)" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kpitree.analysis.multilever import MODES
 from kpitree.cli.options import (
@@ -14,7 +15,12 @@ from kpitree.cli.options import (
     parse_number,
     parse_overrides,
 )
-from kpitree.present.solution import solution_csv, solution_json, solution_table
+from kpitree.present.solution import (
+    solution_csv,
+    solution_json,
+    solution_table,
+    warning_text,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -85,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
     )
     render = {"table": solution_table, "json": solution_json, "csv": solution_csv}
     print(render[args.format](solution), end="")
+    if args.format == "csv":  # the CSV is the cascade: the guardrails go beside it
+        for warning in solution.warnings:
+            print(f"warning: {warning_text(solution, warning)}", file=sys.stderr)
     return 0 if solution.feasible else 1
 
 

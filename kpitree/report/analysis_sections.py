@@ -22,6 +22,7 @@ from kpitree.plots.tornado import plot_tornado
 from kpitree.present.assumptions import fixed_values
 from kpitree.present.bottleneck import move_text
 from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.solution import warning_text
 from kpitree.report.context import Report
 from kpitree.report.html import image, paragraph, section, table
 
@@ -172,8 +173,9 @@ def cascade_section(report: Report) -> str:
     if solution.feasible:
         verdict = f"{goal.title} reaches its target {target}{when} with the levers below."
     elif mode == "min-effort" or len(levers) == 1:  # each lever at the bound that helps
+        best = "comes down at most to" if tree.kgi_sign < 0 else "reaches at most"
         verdict = (
-            f"NOT FEASIBLE: within the levers' bounds {goal.title} reaches at most "
+            f"NOT FEASIBLE: within the levers' bounds {goal.title} {best} "
             f"{format_number(solution.reached, goal.unit)}{when}, short of its target {target}. "
             "The tables show the closest point."
         )
@@ -186,6 +188,7 @@ def cascade_section(report: Report) -> str:
     parts = [intro, paragraph(verdict, "verdict")]
     if solution.plan.note:
         parts.append(paragraph(f"Note: {solution.plan.note}", "meta"))
+    parts += [paragraph(f"Warning: {warning_text(solution, w)}") for w in solution.warnings]
     parts += [_levers_table(solution), *_targets_table(solution)]
     return section(title, *parts, anchor="cascade")
 
