@@ -165,3 +165,64 @@ def test_bundled_timed_tree_reaches_the_target(cli) -> None:
         "--mode", "balanced", "--format", "json",
     )  # fmt: skip
     assert (status, json.loads(out)["mode"]) == (0, "balanced")
+
+
+def test_out_of_reach_on_a_timed_tree_stops_at_the_bounds() -> None:
+    """On saas_arr, 1,000 bn ARR is out of reach of sql_rate and win_rate within bounds [0, 1]:
+    not feasible, both at 1 (the bound that helps), the ARR reported is the tree's there."""
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    solution = tree.solve(["sql_rate", "win_rate"], mode="balanced", target=1e12)
+    assert not solution.feasible
+    assert solution.values == pytest.approx({"sql_rate": 1.0, "win_rate": 1.0})
+    expected = tree.evaluate(overrides={"sql_rate": 1.0, "win_rate": 1.0}).kgi_value
+    assert solution.reached == pytest.approx(expected, rel=1e-12)
+    assert "out of reach" in solution.plan.note
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_products_match_a_general_qp_solver(seed: int) -> None:
+    """On random products (exponents 1, 2, -1 or 0.5, random efforts and upper bounds, some
+    binding) the balanced solve equals scipy's SLSQP on the same convex problem in log space,
+    min sum(e y^2) with p . y = ln(target / current) and the bounds in logs; out of reach,
+    every lever sits at the bound that helps."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(seed)
+    count = 4
+    powers = rng.choice([1.0, 2.0, -1.0, 0.5], size=count)
+    efforts = rng.uniform(0.5, 4, size=count)
+    values = rng.uniform(1, 10, size=count)
+    highs = values * rng.uniform(1.05, 1.5, size=count)
+    lows = values * rng.uniform(0.67, 0.95, size=count)
+    names = [f"x{i}" for i in range(count)]
+    lines = [
+        f"  {n}: {{value: {float(v)!r}, bounds: [{float(lo)!r}, {float(hi)!r}], "
+        f"effort: {float(e)!r}}}"
+        for n, v, lo, hi, e in zip(names, values, lows, highs, efforts, strict=True)
+    ]
+    formula = " * ".join(f"{n} ** {float(p)!r}" for n, p in zip(names, powers, strict=True))
+    tree = kpitree.loads(
+        "name: r\nkgi: k\nnodes:\n" + "\n".join(lines) + f'\n  k: {{formula: "{formula}"}}\n'
+    )
+    current = tree.evaluate().kgi_value
+    gap = math.log(1.5)  # half as much again: some bounds bind, the sum still reachable
+    lo, hi = np.log(lows / values), np.log(highs / values)
+    reference = minimize(
+        lambda y: float(efforts @ y**2),
+        np.zeros(count),
+        jac=lambda y: 2 * efforts * y,
+        bounds=list(zip(lo, hi, strict=True)),
+        constraints=[{"type": "eq", "fun": lambda y: powers @ y - gap, "jac": lambda y: powers}],
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 500},
+    )
+    solution = tree.solve(names, mode="balanced", target=current * 1.5)
+    ours = np.array([math.log(solution.values[n] / v) for n, v in zip(names, values, strict=True)])
+    if powers @ np.where(powers > 0, hi, lo) < gap:  # out of reach: each at the bound that helps
+        assert not solution.feasible
+        assert ours == pytest.approx(np.where(powers > 0, hi, lo), abs=1e-12)
+        return
+    assert reference.success
+    assert solution.feasible
+    assert ours == pytest.approx(reference.x, abs=1e-6)
+    assert efforts @ ours**2 <= efforts @ reference.x**2 + 1e-12

@@ -134,9 +134,9 @@ def _general(
         return evaluate(np.clip(np.asarray(points)[:, None] * shape[None, :], low, high))
 
     line = solve_line(along, target, 0.0, top, start=0.0, scale=0.1)
+    if not line.feasible:  # as in min-effort: every lever at the bound that helps
+        return np.where(shape > 0, high, low), False
     start = np.clip(line.best * shape, low, high)
-    if not line.feasible:
-        return start, False
     tolerance = RESIDUAL * max(abs(target), 1e-12 * abs(target - current), 1e-300)
     scale = max(abs(target), 1e-300)
     step = 1e-7

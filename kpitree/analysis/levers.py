@@ -238,7 +238,8 @@ class LeverPlan:
     intervals : tuple
         For one lever: every ``(low, high)`` stretch on which the node is flat at the target.
     effort : float or None
-        For min-effort: sum of effort x |ln(new / old)|.
+        For min-effort: sum of effort x |ln(new / old)|; for balanced: of effort x
+        ln(new / old) ** 2.
     """
 
     values: dict[str, Value]
@@ -249,3 +250,5 @@ class LeverPlan:
     roots: tuple[Value, ...] = ()
     effort: float | None = None
     intervals: tuple[tuple[Value, Value], ...] = ()
+    signs: tuple[float, ...] = ()
+    """Per lever, +1 when raising it raises the node, -1 when it lowers it (where known)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import linprog, minimize
@@ -72,13 +73,14 @@ def solve_levers(
     signs = directions(tree, levers, node=node, base=base)
     if mode == "balanced":
         exponents = _product_exponents(tree, levers, node, base)
-        return balanced(tree, levers, signs, exponents, node=node, target=target, base=base)
-    if mode == "min-effort":
-        return _min_effort(tree, levers, signs, node=node, target=target, base=base)
-    share = (
-        np.array([weights.get(lever.name, 1.0) for lever in levers]) if mode == "weighted" else None
-    )
-    return _along_line(tree, levers, signs, share, node=node, target=target, base=base)
+        plan = balanced(tree, levers, signs, exponents, node=node, target=target, base=base)
+    elif mode == "min-effort":
+        plan = _min_effort(tree, levers, signs, node=node, target=target, base=base)
+    else:
+        share = np.array([weights.get(lever.name, 1.0) for lever in levers])
+        share_or_none = share if mode == "weighted" else None
+        plan = _along_line(tree, levers, signs, share_or_none, node=node, target=target, base=base)
+    return replace(plan, signs=tuple(float(sign) for sign in signs))
 
 
 def _along_line(

@@ -121,7 +121,10 @@ def solve(
     goal = (
         tree.kgi_sign if name == tree.kgi else (-1 if tree.nodes[name].direction == "lower" else 1)
     )
-    better = goal * directions(tree, chosen, node=name, base=base)
+    signs = plan.signs or _moved_signs(chosen, plan, baseline.final(name))
+    if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
+        signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
+    better = [goal * sign for sign in signs] or [goal] * len(chosen)
     return Solution(
         tree=tree,
         node=name,
@@ -131,9 +134,22 @@ def solve(
         levers=tuple(chosen),
         baseline=baseline,
         evaluation=solved,
-        warnings=lever_warnings(tree, chosen, plan.values, better.tolist()),
+        warnings=lever_warnings(tree, chosen, plan.values, better),
         within=within,
     )
+
+
+def _moved_signs(levers: Sequence[Lever], plan: LeverPlan, before: float) -> tuple[float, ...]:
+    """For one lever that moved and moved the node: +1 when they moved the same way, else -1
+    (the secant's sign, free where an engine call for the slope would not be); () otherwise."""
+    if len(levers) != 1:
+        return ()
+    lever = levers[0]
+    moved = float(np.mean(np.asarray(plan.values[lever.name], dtype=float) - lever.array))
+    change = plan.reached - before
+    if not (math.isfinite(moved) and math.isfinite(change)) or moved == 0 or change == 0:
+        return ()
+    return (math.copysign(1.0, moved * change),)
 
 
 def solve_one(
