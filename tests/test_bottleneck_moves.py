@@ -150,3 +150,13 @@ def test_cli_unknown_to_exits_2(cli, write_tree) -> None:
     status, out, err = cli("bottleneck", write_tree(CAC), "--to", "middle")
     assert (status, out) == (2, "")
     assert "--to" in err
+
+
+def test_report_says_a_lower_is_better_kgi_falls() -> None:
+    """The report's bottleneck section on the CAC tree: leads to 1,500 lowers CAC by 66,667,
+    a third of 200,000."""
+    from kpitree.report import build_report
+    from kpitree.report.analysis_sections import bottleneck_section
+
+    html = build_report(kpitree.loads(CAC), sections=[bottleneck_section])
+    assert "leads (marketing) from 1,000 to 1,500 lowers cac by 66,667 (-33.3 %)" in html

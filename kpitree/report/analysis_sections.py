@@ -97,7 +97,8 @@ def bottleneck_section(report: Report) -> str:
     parts = []
     if result.ranking and result.ranking[0].gain > 0:
         best = result.ranking[0]
-        show_gain = format_number if result.direction == "lower" else format_signed
+        lower = result.direction == "lower"
+        show_gain = format_number if lower else format_signed
         parts.append(
             paragraph(
                 f"Largest gain: {best.name} ({best.owner or 'no owner'}) from "
@@ -106,7 +107,7 @@ def bottleneck_section(report: Report) -> str:
                 f"{'lowers' if result.direction == 'lower' else 'raises'} {tree.kgi}"
                 f"{_when(result.period)} by "
                 f"{show_gain(best.gain, unit)} "
-                f"({format_percent(best.gain_pct)}).",
+                f"({format_percent(-best.gain_pct if lower else best.gain_pct)}).",
                 "verdict",
             )
         )
