@@ -151,3 +151,15 @@ def test_report_cascade_shows_the_warnings() -> None:
 
     html = build_report(kpitree.loads(CAC), sections=[cascade_section])
     assert "Warning: sql_rate: 13.3 % trips its alert (below 15 %)" in html
+
+
+def test_a_target_already_met_is_said() -> None:
+    """CAC 200,000 is already below a 250,000 target (lower is better): the solve still lands
+    on 250,000 (win_rate 0.2), and its note says the target was met today."""
+    solution = kpitree.loads(CAC).solve(["win_rate"], target=250_000)
+    assert solution.values["win_rate"] == pytest.approx(0.2)
+    assert solution.plan.note.startswith(
+        "cac is already below its target today (200000, lower is better)"
+    )
+    higher = kpitree.load(TREES / "saas_arr.yaml").solve(["win_rate"], target=1e9)
+    assert "arr is already above its target today" in higher.plan.note

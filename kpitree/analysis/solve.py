@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import sympy
@@ -121,7 +122,16 @@ def solve(
     goal = (
         tree.kgi_sign if name == tree.kgi else (-1 if tree.nodes[name].direction == "lower" else 1)
     )
-    signs = plan.signs or _moved_signs(chosen, plan, baseline.final(name))
+    today = baseline.final(name)
+    if goal * (today - target) > 0:
+        # Solving lands on the target exactly, so the levers move the worse way: say so.
+        side, better = ("below", "lower") if goal < 0 else ("above", "higher")
+        met = (
+            f"{name} is already {side} its target today ({today:g}, {better} is better): the "
+            f"levers move so that it lands on the target exactly"
+        )
+        plan = replace(plan, note=f"{met}; {plan.note}" if plan.note else met)
+    signs = plan.signs or _moved_signs(chosen, plan, today)
     if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
         signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
     better = [goal * sign for sign in signs] or [goal] * len(chosen)
