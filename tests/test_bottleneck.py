@@ -27,11 +27,27 @@ nodes:
 """
 
 
-def test_ranking_by_hand() -> None:
-    """Base 100 x 0.1 x 0.25 x 1000 - 500 = 2000. sql_rate to 0.20 (+2500), win_rate to 0.30
-    (+500), leads and acv +10 % (+250 each, file order), cost to its lower benchmark end 300
-    (+200)."""
+def test_ranking_by_hand_near_move() -> None:
+    """Base 2000. sql_rate (below its range) to the near edge 0.11 (+250), win_rate (inside)
+    +10 % to 0.275 (+250), leads and acv +10 % (+250 each), cost (inside, lower is better)
+    -10 % to 450 (+50); equal gains keep file order."""
     result = kpitree.loads(FUNNEL).bottlenecks()
+    assert [lever.name for lever in result.ranking] == [
+        "leads", "sql_rate", "win_rate", "acv", "cost",
+    ]  # fmt: skip
+    assert [lever.gain for lever in result.ranking] == pytest.approx([250, 250, 250, 250, 50])
+    moves = {lever.name: (lever.to_value, lever.move) for lever in result.ranking}
+    assert moves["sql_rate"] == (pytest.approx(0.11), "to_benchmark")
+    assert moves["win_rate"] == (pytest.approx(0.275), "step")
+    assert moves["cost"] == (pytest.approx(450), "step")
+    assert moves["leads"] == (pytest.approx(110), "step")
+
+
+def test_ranking_by_hand() -> None:
+    """With to="far": base 100 x 0.1 x 0.25 x 1000 - 500 = 2000. sql_rate to 0.20 (+2500),
+    win_rate to 0.30 (+500), leads and acv +10 % (+250 each, file order), cost to its lower
+    benchmark end 300 (+200)."""
+    result = kpitree.loads(FUNNEL).bottlenecks(to="far")
     assert result.kgi_value == pytest.approx(2000)
     assert [lever.name for lever in result.ranking] == [
         "sql_rate", "win_rate", "leads", "acv", "cost",
@@ -39,20 +55,20 @@ def test_ranking_by_hand() -> None:
     gains = [lever.gain for lever in result.ranking]
     assert gains == pytest.approx([2500, 500, 250, 250, 200])
     sql = result["sql_rate"]
-    assert (sql.from_value, sql.to_value, sql.basis) == (0.10, 0.20, "benchmark")
+    assert (sql.from_value, sql.to_value, sql.move) == (0.10, 0.20, "far")
     assert sql.kgi_after == pytest.approx(4500)
     assert sql.gain_pct == pytest.approx(1.25)
     assert sql.owner == "inside sales"
     assert result["cost"].to_value == 300
-    assert result["leads"].basis == "step"
+    assert result["leads"].move == "step"
     assert "notes" not in {lever.name for lever in result.ranking}
 
 
 def test_gain_per_effort_by_hand() -> None:
-    """A move costs effort x |ln(to/from)|: sql_rate 2500 / (1 ln 2) = 3607, leads
-    250 / (2 ln 1.1) = 1312, win_rate 500 / (3 ln 1.2) = 914; inputs without an effort are
-    left out."""
-    result = kpitree.loads(FUNNEL).bottlenecks()
+    """A move costs effort x |ln(to/from)|: with to="far", sql_rate 2500 / (1 ln 2) = 3607,
+    leads 250 / (2 ln 1.1) = 1312, win_rate 500 / (3 ln 1.2) = 914; inputs without an effort
+    are left out."""
+    result = kpitree.loads(FUNNEL).bottlenecks(to="far")
     assert [lever.name for lever in result.by_effort] == ["sql_rate", "leads", "win_rate"]
     assert result["sql_rate"].effort_cost == pytest.approx(math.log(2))
     assert result["sql_rate"].gain_per_effort == pytest.approx(2500 / math.log(2))
@@ -99,7 +115,7 @@ def test_stalled_stage_is_the_largest_relative_shortfall() -> None:
 
 def test_moves_are_capped_by_bounds_and_never_worsen() -> None:
     """A step past a bound is capped (and says so); an input already past the better end of
-    its benchmark does not move."""
+    its benchmark moves by a step (0.35 to 0.385), and with to="far" does not move."""
     tree = kpitree.loads(
         """
         name: caps
@@ -113,17 +129,27 @@ def test_moves_are_capped_by_bounds_and_never_worsen() -> None:
     )
     result = tree.bottlenecks()
     show = result["show_rate"]
-    assert (show.to_value, show.capped, show.basis) == (1.0, True, "step")
+    assert (show.to_value, show.capped, show.move) == (1.0, True, "step")
     assert show.gain == pytest.approx(40 * 0.05 * 0.35)
     win = result["win_rate"]
-    assert (win.to_value, win.basis, win.gain) == (0.35, "at benchmark", 0.0)
+    assert (win.to_value, win.move) == (pytest.approx(0.385), "step")
+    assert win.gain == pytest.approx(40 * 0.95 * 0.035)
+    far = tree.bottlenecks(to="far")["win_rate"]
+    assert (far.to_value, far.move, far.gain) == (0.35, "far", 0.0)
 
 
 def test_saas_arr_top_lever_equals_an_evaluation() -> None:
-    """On saas_arr the top lever is the opportunity rate to 20 %, its KGI equal to evaluating
-    the tree with sql_rate 0.20; the stalled stage is sql_rate; lower CPL is better."""
+    """On saas_arr with to="far" the top lever is the opportunity rate to 20 %, its KGI equal to
+    evaluating the tree with sql_rate 0.20; the stalled stage is sql_rate; lower CPL is better;
+    by default sql_rate moves to 11 % and CPL (inside its range) 10 % down."""
     tree = kpitree.load(TREES / "saas_arr.yaml")
-    result = tree.bottlenecks()
+    near = tree.bottlenecks()
+    assert near["sql_rate"].to_value == 0.11
+    assert near["sql_rate"].kgi_after == pytest.approx(
+        tree.evaluate(overrides={"sql_rate": 0.11}).kgi_value, rel=1e-14
+    )
+    assert near["cpl"].to_value == pytest.approx(72_000)
+    result = tree.bottlenecks(to="far")
     top = result.ranking[0]
     assert (top.name, top.to_value) == ("sql_rate", 0.20)
     expected = tree.evaluate(overrides={"sql_rate": 0.20}).kgi_value
@@ -142,7 +168,7 @@ def test_cli_json_shape(cli) -> None:
     assert (status, err) == (0, "")
     data = json.loads(out)
     assert data["kgi"] == "arr"
-    keys = {"name", "from", "to", "kgi_after", "gain", "gain_pct", "owner"}
+    keys = {"name", "from", "to", "move", "kgi_after", "gain", "gain_pct", "owner"}
     assert all(keys <= set(lever) for lever in data["ranking"])
     assert data["stalled_stage"]["name"] == "sql_rate"
     assert data["alerts"][0] == {
@@ -154,7 +180,7 @@ def test_cli_json_shape(cli) -> None:
 def test_cli_table_reads_well(cli, write_tree) -> None:
     """The report ranks the levers with owners, then by gain per effort, names the stalled
     stage and groups the alerts."""
-    status, out, _ = cli("bottleneck", write_tree(FUNNEL), "--step", "20%")
+    status, out, _ = cli("bottleneck", write_tree(FUNNEL), "--step", "20%", "--to", "far")
     assert status == 0
     lines = out.splitlines()
     assert lines[0] == "funnel: bottlenecks of profit = 2,000"

@@ -96,7 +96,7 @@ def test_infeasible_target_reports_the_best_within_bounds(write_tree) -> None:
     assert "no value of win_rate within bounds [0, 1]" in solution.plan.note
 
 
-@pytest.mark.parametrize("mode", ["uniform", "weighted", "min-effort"])
+@pytest.mark.parametrize("mode", ["uniform", "weighted", "min-effort", "balanced"])
 def test_every_mode_respects_bounds_when_the_target_is_out_of_reach(write_tree, mode) -> None:
     """Rates capped at 0.3: the target needs more, every lever stays within [0, 0.3]."""
     text = FUNNEL.replace("bounds: [0, 1]", "bounds: [0, 0.6]")
@@ -107,7 +107,7 @@ def test_every_mode_respects_bounds_when_the_target_is_out_of_reach(write_tree, 
     assert not solution.feasible
     for name in levers:
         assert 0 <= solution.values[name] <= 0.6
-    if mode == "min-effort":  # every lever pushed to the bound that helps
+    if mode in ("min-effort", "balanced"):  # every lever pushed to the bound that helps
         assert solution.binding == dict.fromkeys(levers, "high")
         assert solution.reached == pytest.approx(216)
     else:  # the common change stops where the first lever (mql_rate, 0.5 -> 0.6) hits 0.6
@@ -284,7 +284,7 @@ def test_decreasing_lever_moves_down_in_every_mode(write_tree) -> None:
           kept: {formula: customers * (1 - churn)}
         """,
     )
-    for mode in ("uniform", "min-effort"):
+    for mode in ("uniform", "min-effort", "balanced"):
         solution = tree.solve(["customers", "churn"], mode=mode, target=1000)
         assert solution.values["churn"] <= 0.1
         assert solution.values["customers"] >= 1000
@@ -326,7 +326,7 @@ def test_round_trip_on_the_example_trees(tree_file, levers, mode) -> None:
 @settings(max_examples=25, deadline=None)
 @given(
     target=st.floats(min_value=1.0, max_value=600.0),  # uniform tops out at 625 (sql_rate 1)
-    mode=st.sampled_from(["uniform", "weighted", "min-effort"]),
+    mode=st.sampled_from(["uniform", "weighted", "min-effort", "balanced"]),
 )
 def test_solve_then_evaluate_hits_the_target(tmp_path_factory, target, mode) -> None:
     """Any target the funnel can reach (up to 625 in uniform mode) is hit in every mode."""

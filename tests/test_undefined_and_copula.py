@@ -53,8 +53,8 @@ def test_infinite_partial_in_one_period_only_affects_that_period() -> None:
 
 def test_bottlenecks_rank_around_an_infinite_derivative() -> None:
     """y still ranks (3 -> benchmark 5: gain 2), and x, whose infinite derivative still says
-    'up', moves to its benchmark 4: gain sqrt(4) = 2."""
-    result = kpitree.loads(SQRT_AT_ZERO).bottlenecks()
+    'up', moves to its benchmark 4: gain sqrt(4) = 2 (both moved to the far end)."""
+    result = kpitree.loads(SQRT_AT_ZERO).bottlenecks(to="far")
     gains = {lever.name: lever.gain for lever in result.ranking}
     assert gains == {"y": pytest.approx(2.0, rel=1e-12), "x": pytest.approx(2.0, rel=1e-12)}
     assert result.flat == ()

@@ -1,18 +1,23 @@
-"""Bottlenecks: which lever, moved by a realistic amount, raises the KGI most.
+"""Bottlenecks: which lever, moved by a realistic amount, improves the KGI most.
 
-The KGI is taken as "higher is better" (ARR, NRR, LTV/CAC, ROI). For each input the KGI depends
-on, the sign of the exact derivative (:mod:`kpitree.analysis.sensitivity`) says which way is
-better, and the move goes:
+The KGI is better higher (ARR, NRR) unless it says ``direction: lower`` (CAC, payback
+months). For each input the KGI depends on, the sign of the exact derivative
+(:mod:`kpitree.analysis.sensitivity`) times the KGI's sign says which way is better, and a
+benchmark range is read as the range peers reach. The move (``to="near"``, the default):
 
-- ``benchmark``: to the better end of the input's benchmark range (higher end when the KGI rises
-  with the input, lower end when it falls: lower churn is better). An input already at or past
-  that end does not move (``at benchmark``, gain 0). An input given per period moves every
-  period that is short of the end.
-- ``step``: with no benchmark, or when the better end is open (``null``), by a relative step
-  (``step=0.1``: 10 % of its value) in the better direction.
+- ``to_benchmark``: an input worse than its range moves to the range's near edge (a 1.2 % CVR
+  against 2-5 % moves to 2 %, not to 5 %).
+- ``step``: an input inside the range moves by a relative ``step`` (10 % of its value) toward
+  the better end, but not past it; one at or beyond the better end, or with no benchmark, or
+  whose better end is open (``null``), moves by ``step``.
+
+``to="far"`` moves to the better end of the range (``far``; an input already at or past it
+does not move), by ``step`` where there is no such end. An input given per period moves each
+period by the rule.
 
 Every move is capped by the input's bounds (``capped``). All moves are rows of one engine call.
-Inputs with derivative 0 at the base values are not levers there (``flat``).
+Inputs with derivative 0 at the base values are not levers there (``flat``). The ``gain`` is
+the improvement of the KGI: its rise, or its fall for a lower-is-better KGI.
 
 ``effort`` is the cost of a relative change, the same measure ``solve --mode min-effort``
 minimises: moving an input from ``x`` to ``y`` costs ``effort x |ln(y / x)|`` (about effort x
@@ -21,8 +26,8 @@ different units compare fairly.
 
 The stalled funnel stage is the conversion rate furthest below its benchmark range, relatively:
 a node (input or derived) with bounds inside [0, 1] and a benchmark with a lower end, whose
-value at the analysed period is below that end; inputs the KGI falls with (a churn rate) are not
-conversions and are left out. Shortfall = (benchmark low - value) / benchmark low.
+value at the analysed period is below that end; inputs whose rise worsens the KGI (a churn
+rate) are not conversions and are left out. Shortfall = (benchmark low - value) / benchmark low.
 """
 
 from __future__ import annotations
@@ -50,14 +55,16 @@ class Lever:
     from_value: float
     to_value: float
     """Base and moved value (averaged over periods for an input given per period)."""
-    basis: str
-    """``"benchmark"``, ``"at benchmark"`` (already there: no move) or ``"step"``."""
+    move: str
+    """``"to_benchmark"`` (to the near edge of the range), ``"step"`` or ``"far"`` (to the
+    better end of the range, with ``to="far"``)."""
     capped: bool
     """True when the move was cut back to the input's bounds."""
     per_period: bool
     """True for an input given one value per period."""
     kgi_after: float
     gain: float
+    """The KGI's improvement: after - before, or before - after for a lower-is-better KGI."""
     gain_pct: float
     """gain / |KGI before|, as a fraction (NaN when the KGI is 0)."""
     effort: float | None
@@ -85,7 +92,7 @@ class Lever:
             "name": self.name,
             "from": self.from_value,
             "to": self.to_value,
-            "basis": self.basis,
+            "move": self.move,
             "capped": self.capped,
             "per_period": self.per_period,
             "kgi_after": self.kgi_after,
@@ -133,6 +140,8 @@ class Bottleneck:
     kgi_value: float
     kgi_unit: str | None
     step: float
+    to: str
+    """``"near"`` (default rule) or ``"far"`` (to the better end of a benchmark range)."""
     scenario: str | None
     ranking: tuple[Lever, ...]
     """Largest gain first."""
@@ -140,6 +149,8 @@ class Bottleneck:
     alerts: tuple[AlertHit, ...]
     flat: tuple[str, ...]
     """Upstream inputs with derivative 0 at the base values (not levers there)."""
+    direction: str = "higher"
+    """Which way the KGI is better: ``"higher"`` or ``"lower"``."""
 
     @property
     def by_effort(self) -> tuple[Lever, ...]:
@@ -156,21 +167,23 @@ class Bottleneck:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per lever (index ``name``), largest gain first."""
-        columns = ["name", "from", "to", "basis", "capped", "per_period", "kgi_after", "gain"]
+        columns = ["name", "from", "to", "move", "capped", "per_period", "kgi_after", "gain"]
         columns += ["gain_pct"]
         columns += ["effort", "effort_cost", "gain_per_effort", "owner"]
         frame = pd.DataFrame([lever.to_dict() for lever in self.ranking], columns=columns)
         return frame.set_index("name")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "period", "kgi_value", "step", "scenario", "ranking",
-        "by_effort", "stalled_stage", "alerts", "flat"}``."""
+        """``{"tree", "kgi", "period", "kgi_value", "direction", "step", "to", "scenario",
+        "ranking", "by_effort", "stalled_stage", "alerts", "flat"}``."""
         return {
             "tree": self.tree,
             "kgi": self.kgi,
             "period": self.period,
             "kgi_value": self.kgi_value,
+            "direction": self.direction,
             "step": self.step,
+            "to": self.to,
             "scenario": self.scenario,
             "ranking": [lever.to_dict() for lever in self.ranking],
             "by_effort": [lever.name for lever in self.by_effort],
@@ -180,15 +193,37 @@ class Bottleneck:
         }
 
 
-def _move(node: Node, value: np.ndarray, direction: float, step: float) -> tuple[np.ndarray, str]:
-    """The moved value per period (before bounds) and the basis of the move."""
-    better = None
-    if node.benchmark is not None:
-        better = node.benchmark[1] if direction > 0 else node.benchmark[0]
-    if better is None:
-        return value + direction * step * np.abs(value), "step"
-    moved = np.maximum(value, better) if direction > 0 else np.minimum(value, better)
-    return moved, "benchmark" if not np.array_equal(moved, value) else "at benchmark"
+TO_CHOICES = ("near", "far")
+
+
+def _move(
+    node: Node, value: np.ndarray, better: float, step: float, to: str
+) -> tuple[np.ndarray, str]:
+    """The moved value per period (before bounds) and the kind of move; ``better`` is +1 when
+    a higher input improves the KGI, -1 when a lower one does."""
+    stepped = value + better * step * np.abs(value)
+    if node.benchmark is None:
+        return stepped, "step"
+    low, high = node.benchmark
+    far, near = (high, low) if better > 0 else (low, high)
+    if to == "far":
+        if far is None:
+            return stepped, "step"
+        return (np.maximum(value, far) if better > 0 else np.minimum(value, far)), "far"
+    # Signed so that "larger is better" on both sides: worse than the near edge is below it.
+    signed = better * value
+    moved = stepped.copy()
+    if far is not None:
+        short = signed < better * far
+        # Inside the range a step stops at the better end; at or past it the step goes on.
+        capped = better * np.minimum(better * stepped, better * far)
+        moved = np.where(short, capped, stepped)
+    if near is not None:
+        below = signed < better * near
+        moved = np.where(below, near, moved)
+        if np.any(below):
+            return moved, "to_benchmark"
+    return moved, "step"
 
 
 def _is_rate(node: Node) -> bool:
@@ -200,6 +235,7 @@ def bottlenecks(
     tree: Tree,
     *,
     step: float = 0.1,
+    to: str = "near",
     period: str | int | None = None,
     overrides: Overrides | None = None,
     scenario: str | None = None,
@@ -210,7 +246,11 @@ def bottlenecks(
     ----------
     tree : Tree
     step : float
-        Relative step for inputs with no benchmark toward the better side (0.1: 10 %).
+        Relative step toward the better side (0.1: 10 %) for an input inside or beyond its
+        benchmark range, or without one.
+    to : {"near", "far"}
+        ``near``: an input worse than its benchmark range moves to the range's near edge;
+        ``far``: every input with a better end moves to it (see the module's docstring).
     period : str or int, optional
         The period of the KGI; default the last.
     overrides, scenario : optional
@@ -223,10 +263,13 @@ def bottlenecks(
     Raises
     ------
     DataError
-        For a step that is not a positive number, or an unknown period or scenario.
+        For a step that is not a positive number, an unknown ``to``, period or scenario.
     """
     if not step > 0 or not math.isfinite(step):
         raise DataError(f"step must be a number > 0, found {step:g}")
+    if to not in TO_CHOICES:
+        raise DataError(f"to must be one of {', '.join(TO_CHOICES)}, found {to!r}")
+    sign = tree.kgi_sign
     index = resolve_period(tree, period)
     base = tree.input_values(overrides, scenario)
     local = sensitivity(tree, period=period, overrides=overrides, scenario=scenario)
@@ -242,7 +285,8 @@ def bottlenecks(
             continue
         node = tree.nodes[entry.name]
         value = np.broadcast_to(np.asarray(base[entry.name], dtype=float), (periods,))
-        moved, basis = _move(node, value, math.copysign(1.0, entry.derivative), step)
+        better = sign * math.copysign(1.0, entry.derivative)
+        moved, basis = _move(node, value, better, step, to)
         low = -np.inf if node.bounds[0] is None else node.bounds[0]
         high = np.inf if node.bounds[1] is None else node.bounds[1]
         capped_value = np.clip(moved, low, high)
@@ -260,14 +304,14 @@ def bottlenecks(
     levers = []
     for number, (name, value, moved, basis, capped) in enumerate(moves):
         after = float(kgi[number])
-        gain = after - before
+        gain = sign * (after - before)
         node = tree.nodes[name]
         levers.append(
             Lever(
                 name=name,
                 from_value=_summary(value),
                 to_value=_summary(moved),
-                basis=basis,
+                move=basis,
                 capped=capped,
                 per_period=isinstance(base[name], tuple),
                 kgi_after=after,
@@ -289,11 +333,13 @@ def bottlenecks(
         kgi_value=before,
         kgi_unit=tree.nodes[tree.kgi].unit,
         step=step,
+        to=to,
         scenario=scenario,
         ranking=tuple(levers),
         stalled_stage=_stalled_stage(tree, evaluation.values, index, local),
         alerts=tuple(check_alerts(evaluation)),
         flat=tuple(flat),
+        direction="lower" if sign < 0 else "higher",
     )
 
 
@@ -305,8 +351,8 @@ def _stalled_stage(
     for name, node in tree.nodes.items():
         if node.benchmark is None or node.benchmark[0] is None or not _is_rate(node):
             continue
-        if node.is_input and local[name].derivative < 0:
-            continue  # the KGI falls as it rises: not a conversion rate
+        if node.is_input and tree.kgi_sign * local[name].derivative < 0:
+            continue  # the KGI worsens as it rises: not a conversion rate
         low = node.benchmark[0]
         value = float(np.atleast_1d(values[name])[index])
         if value < low and low > 0:

@@ -43,6 +43,9 @@ class Lever:
     low: float
     high: float
     effort: float = 1.0
+    limits: str = "bounds"
+    """What ``low`` and ``high`` are: the input's ``"bounds"``, or its ``"benchmark"`` range
+    (within the bounds) when a solve is asked to stay within benchmarks."""
 
     @property
     def per_period(self) -> bool:
@@ -91,9 +94,18 @@ class Lever:
 
 
 def resolve_levers(
-    tree: Tree, names: Sequence[str], node: str, base: Mapping[str, Value]
+    tree: Tree,
+    names: Sequence[str],
+    node: str,
+    base: Mapping[str, Value],
+    *,
+    within: str | None = None,
 ) -> list[Lever]:
     """Check the lever names against the tree and the solved node; return the levers.
+
+    With ``within="benchmark"`` a lever's benchmark range (its open ends left to the bounds)
+    narrows its bounds; a lever whose value today lies outside the range keeps room to reach
+    it from there (the range is widened to today's value, never the other way).
 
     Raises
     ------
@@ -121,16 +133,31 @@ def resolve_levers(
                 f"{', '.join(tree.inputs_of(node))})"
             )
         low, high = found.bounds
-        levers.append(
-            Lever(
-                name=name,
-                base=base[name],
-                low=-math.inf if low is None else float(low),
-                high=math.inf if high is None else float(high),
-                effort=1.0 if found.effort is None else float(found.effort),
-            )
+        lever = Lever(
+            name=name,
+            base=base[name],
+            low=-math.inf if low is None else float(low),
+            high=math.inf if high is None else float(high),
+            effort=1.0 if found.effort is None else float(found.effort),
         )
+        if within == "benchmark" and found.benchmark is not None:
+            lever = _within_benchmark(lever, found.benchmark)
+        levers.append(lever)
     return levers
+
+
+WITHIN = ("bounds", "benchmark")
+
+
+def _within_benchmark(lever: Lever, benchmark: tuple[float | None, float | None]) -> Lever:
+    """``lever`` with its bounds narrowed to the benchmark range and today's value."""
+    values = lever.array
+    low, high = lever.low, lever.high
+    if benchmark[0] is not None:
+        low = max(low, min(float(benchmark[0]), float(values.min())))
+    if benchmark[1] is not None:
+        high = min(high, max(float(benchmark[1]), float(values.max())))
+    return Lever(lever.name, lever.base, low, high, lever.effort, limits="benchmark")
 
 
 def node_values(
@@ -211,7 +238,8 @@ class LeverPlan:
     intervals : tuple
         For one lever: every ``(low, high)`` stretch on which the node is flat at the target.
     effort : float or None
-        For min-effort: sum of effort x |ln(new / old)|.
+        For min-effort: sum of effort x |ln(new / old)|; for balanced: of effort x
+        ln(new / old) ** 2.
     """
 
     values: dict[str, Value]
@@ -222,3 +250,5 @@ class LeverPlan:
     roots: tuple[Value, ...] = ()
     effort: float | None = None
     intervals: tuple[tuple[Value, Value], ...] = ()
+    signs: tuple[float, ...] = ()
+    """Per lever, +1 when raising it raises the node, -1 when it lowers it (where known)."""

@@ -13,6 +13,8 @@ goes down when the goal goes up), within its bounds.
   are every corner (one lever solved alone, the others at 0 or at their bound) and SLSQP on
   the same problem with the equality ``node = target``, started from the uniform move and
   from each lever's lone solution; the feasible one with the least effort is kept.
+- ``balanced``: the least ``sum(effort_i x ln(new_i / old_i) ** 2)``, which shares the move
+  (:mod:`kpitree.analysis.balanced`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import linprog, minimize
 
+from kpitree.analysis.balanced import balanced
 from kpitree.analysis.bracket import RESIDUAL, solve_line
 from kpitree.analysis.lever_shape import product_exponents
 from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
@@ -31,7 +35,7 @@ from kpitree.errors import SolveError
 from kpitree.node import Value
 from kpitree.tree import Tree
 
-MODES = ("uniform", "weighted", "min-effort")
+MODES = ("uniform", "weighted", "min-effort", "balanced")
 # Rows of log moves (S, levers) -> the node per row (S,).
 RowFunction = Callable[[np.ndarray], np.ndarray]
 # An open bound in min-effort is searched up to this factor on the current value.
@@ -67,12 +71,16 @@ def solve_levers(
                 f"non-zero value (--set) or solve for it alone"
             )
     signs = directions(tree, levers, node=node, base=base)
-    if mode == "min-effort":
-        return _min_effort(tree, levers, signs, node=node, target=target, base=base)
-    share = (
-        np.array([weights.get(lever.name, 1.0) for lever in levers]) if mode == "weighted" else None
-    )
-    return _along_line(tree, levers, signs, share, node=node, target=target, base=base)
+    if mode == "balanced":
+        exponents = _product_exponents(tree, levers, node, base)
+        plan = balanced(tree, levers, signs, exponents, node=node, target=target, base=base)
+    elif mode == "min-effort":
+        plan = _min_effort(tree, levers, signs, node=node, target=target, base=base)
+    else:
+        share = np.array([weights.get(lever.name, 1.0) for lever in levers])
+        share_or_none = share if mode == "weighted" else None
+        plan = _along_line(tree, levers, signs, share_or_none, node=node, target=target, base=base)
+    return replace(plan, signs=tuple(float(sign) for sign in signs))
 
 
 def _along_line(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kpitree.analysis.cascade import Cascade, build_cascade
+from kpitree.analysis.guardrails import LeverWarning
 from kpitree.analysis.levers import Lever, LeverPlan
 from kpitree.node import Value
 
@@ -28,7 +29,7 @@ class Solution:
         The node solved for (the KGI unless another was asked for).
     target : float
     mode : str
-        ``"one lever"``, ``"uniform"``, ``"weighted"`` or ``"min-effort"``.
+        ``"one lever"``, ``"uniform"``, ``"weighted"``, ``"min-effort"`` or ``"balanced"``.
     plan : LeverPlan
         What the method found (values, feasibility, method, note, roots, effort).
     levers : tuple of Lever
@@ -45,6 +46,11 @@ class Solution:
     levers: tuple[Lever, ...]
     baseline: Evaluation
     evaluation: Evaluation
+    warnings: tuple[LeverWarning, ...] = ()
+    """Levers whose needed value is beyond the better end of their benchmark, or trips their
+    alert (:mod:`kpitree.analysis.guardrails`)."""
+    within: str = "bounds"
+    """``"bounds"``, or ``"benchmark"`` when benchmark ranges bounded the levers too."""
 
     @property
     def feasible(self) -> bool:
@@ -105,7 +111,7 @@ class Solution:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: kgi (the node solved for), target, feasible, levers, changes,
-        kgi_reached, values (every node at the solved inputs), owners, and details."""
+        kgi_reached, values (every node at the solved inputs), owners, warnings, and details."""
         return {
             "kgi": self.node,
             "target": self.target,
@@ -125,6 +131,8 @@ class Solution:
             "flat": [[_plain(low), _plain(high)] for low, high in self.plan.intervals],
             "effort": self.plan.effort,
             "note": self.plan.note,
+            "warnings": [warning.to_dict() for warning in self.warnings],
+            "within": self.within,
         }
 
 

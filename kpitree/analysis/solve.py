@@ -15,13 +15,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import sympy
 
 from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.guardrails import lever_warnings
 from kpitree.analysis.lever_shape import is_linear, is_small_algebra, lever_expression
-from kpitree.analysis.levers import Lever, LeverPlan, node_values, resolve_levers
+from kpitree.analysis.levers import (
+    WITHIN,
+    Lever,
+    LeverPlan,
+    directions,
+    node_values,
+    resolve_levers,
+)
 from kpitree.analysis.multilever import MODES, solve_levers
 from kpitree.analysis.solution import Solution
 from kpitree.errors import SolveError
@@ -42,6 +51,7 @@ def solve(
     node: str | None = None,
     overrides: Overrides | None = None,
     scenario: str | None = None,
+    within: str = "bounds",
 ) -> Solution:
     """Find the lever values at which ``node`` reaches ``target``.
 
@@ -53,16 +63,21 @@ def solve(
         says how the effort is shared.
     target : float, optional
         The value to reach (at the last period of a timed tree); default the node's ``target``.
-    mode : {"uniform", "weighted", "min-effort"}
+    mode : {"uniform", "weighted", "min-effort", "balanced"}
         ``uniform``: the same relative change on every lever, each in the direction that
         helps; ``weighted``: relative changes proportional to ``weights``; ``min-effort``: the
-        least total ``effort x |ln(new / old)|`` within bounds. Ignored for one lever.
+        least total ``effort x |ln(new / old)|`` within bounds (the whole move on the cheapest
+        lever); ``balanced``: the least ``effort x ln(new / old) ** 2``, which shares the move.
+        Ignored for one lever.
     weights : mapping, optional
         Per lever weight for ``weighted`` (default 1).
     node : str, optional
         The node to solve for (default the KGI).
     overrides, scenario
         Start from these input values instead of the tree's own.
+    within : {"bounds", "benchmark"}
+        ``benchmark``: a lever's benchmark range bounds it too (from today's value when that
+        lies outside the range).
 
     Returns
     -------
@@ -73,11 +88,14 @@ def solve(
     Raises
     ------
     SolveError
-        No target, a lever that is not an input the node reads, bad weights, unknown mode.
+        No target, a lever that is not an input the node reads, bad weights, unknown mode or
+        ``within``.
     """
     name = tree.node(node).name if node is not None else tree.kgi
     if mode not in MODES:
         raise SolveError(f"mode '{mode}' is not one of {', '.join(MODES)}")
+    if within not in WITHIN:
+        raise SolveError(f"within '{within}' is not one of {', '.join(WITHIN)}")
     if target is None:
         target = tree.nodes[name].target
         if target is None:
@@ -90,7 +108,7 @@ def solve(
         raise SolveError(f"target must be a finite number, found {target}")
     base = tree.input_values(overrides, scenario)
     baseline = tree.evaluate(overrides=overrides, scenario=scenario)  # undefined today: its error
-    chosen = resolve_levers(tree, levers, name, base)
+    chosen = resolve_levers(tree, levers, name, base, within=within)
     if weights and mode != "weighted":
         raise SolveError(f"weights are used by mode 'weighted' only; mode is '{mode}'")
     if len(chosen) == 1:
@@ -100,6 +118,23 @@ def solve(
             tree, chosen, node=name, target=target, base=base, mode=mode, weights=weights or {}
         )
     solved = tree.evaluate(overrides={**_as_overrides(overrides), **plan.values}, scenario=scenario)
+    # Better for the goal: the solved node's own direction (the KGI's sign for the KGI).
+    goal = (
+        tree.kgi_sign if name == tree.kgi else (-1 if tree.nodes[name].direction == "lower" else 1)
+    )
+    today = baseline.final(name)
+    if goal * (today - target) > 0:
+        # Solving lands on the target exactly, so the levers move the worse way: say so.
+        side, better = ("below", "lower") if goal < 0 else ("above", "higher")
+        met = (
+            f"{name} is already {side} its target today ({today:g}, {better} is better): the "
+            f"levers move so that it lands on the target exactly"
+        )
+        plan = replace(plan, note=f"{met}; {plan.note}" if plan.note else met)
+    signs = plan.signs or _moved_signs(chosen, plan, today)
+    if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
+        signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
+    better = [goal * sign for sign in signs] or [goal] * len(chosen)
     return Solution(
         tree=tree,
         node=name,
@@ -109,7 +144,22 @@ def solve(
         levers=tuple(chosen),
         baseline=baseline,
         evaluation=solved,
+        warnings=lever_warnings(tree, chosen, plan.values, better),
+        within=within,
     )
+
+
+def _moved_signs(levers: Sequence[Lever], plan: LeverPlan, before: float) -> tuple[float, ...]:
+    """For one lever that moved and moved the node: +1 when they moved the same way, else -1
+    (the secant's sign, free where an engine call for the slope would not be); () otherwise."""
+    if len(levers) != 1:
+        return ()
+    lever = levers[0]
+    moved = float(np.mean(np.asarray(plan.values[lever.name], dtype=float) - lever.array))
+    change = plan.reached - before
+    if not (math.isfinite(moved) and math.isfinite(change)) or moved == 0 or change == 0:
+        return ()
+    return (math.copysign(1.0, moved * change),)
 
 
 def solve_one(

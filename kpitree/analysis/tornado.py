@@ -100,6 +100,9 @@ class Tornado:
     truncated: dict[str, float] = field(default_factory=dict)
     """For ``range="distribution"``: the swung inputs whose law is truncated to their bounds,
     with the share of its probability cut (as forecast and Sobol draw them)."""
+    direction: str = "higher"
+    """Which way the KGI is better (``"lower"`` for a cost such as CAC): the chart colours a
+    swing that improves it green, one that worsens it red."""
 
     def __getitem__(self, name: str) -> TornadoBar:
         """The bar of input ``name``."""
@@ -116,13 +119,14 @@ class Tornado:
         return frame.set_index("name")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "period", "kgi_value", "range", "swing", "scenario", "bars",
-        "skipped", "not_upstream", "truncated"}``."""
+        """``{"tree", "kgi", "period", "kgi_value", "direction", "range", "swing", "scenario",
+        "bars", "skipped", "not_upstream", "truncated"}``."""
         return {
             "tree": self.tree,
             "kgi": self.kgi,
             "period": self.period,
             "kgi_value": self.kgi_value,
+            "direction": self.direction,
             "range": self.range,
             "swing": self.swing,
             "scenario": self.scenario,
@@ -249,6 +253,7 @@ def tornado(
         period=labels[index] if labels is not None else None,
         kgi_value=float(kgi[-1]),
         kgi_unit=tree.nodes[tree.kgi].unit,
+        direction="lower" if tree.kgi_sign < 0 else "higher",
         range=range,
         swing=swing if range == "swing" else None,
         scenario=scenario,

@@ -21,9 +21,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "bottleneck",
         help="which lever, moved realistically, raises the KGI most",
-        description="Move each input the KGI depends on, one at a time, to the better end of "
-        "its benchmark range (the direction from the derivative's sign: lower churn is "
-        "better), or by a relative step where it has none; cap by its bounds; rank by the KGI "
+        description="Move each input the KGI depends on, one at a time, in the direction that "
+        "improves the KGI (from the derivative's sign and the KGI's direction: lower churn is "
+        "better, and for a lower-is-better KGI such as CAC a fall is the gain): an input worse "
+        "than its benchmark range to the range's near edge, otherwise by a relative step toward "
+        "the better end (not past it from inside the range); cap by its bounds; rank by the KGI "
         "gain, and by gain per effort where the input has an effort. Also names the stalled "
         "funnel stage (the conversion rate furthest below its benchmark) and the alerts that "
         "fire at base values.",
@@ -32,7 +34,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--step",
         metavar="X",
-        help="relative step for inputs without a benchmark (default 0.1; 10%% also works)",
+        help="relative step for inputs inside or beyond their benchmark range, or without one "
+        "(default 0.1; 10%% also works)",
+    )
+    parser.add_argument(
+        "--to",
+        choices=("near", "far"),
+        default="near",
+        help="near (default): an input below its benchmark range moves to the near edge; "
+        "far: every input moves to the better end of its range",
     )
     add_period(parser)
     add_values(parser)
@@ -52,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     result = bottlenecks(
         tree,
         step=step,
+        to=args.to,
         period=args.period,
         overrides=parse_overrides(args.overrides),
         scenario=args.scenario,

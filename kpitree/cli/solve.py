@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from kpitree.cli.options import (
     UsageError,
@@ -16,7 +17,7 @@ from kpitree.cli.options import (
 
 # The solve modes, repeated here so that `kpitree solve --help` does not import scipy.optimize;
 # a test checks that they equal kpitree.analysis.multilever.MODES.
-MODES = ("uniform", "weighted", "min-effort")
+MODES = ("uniform", "weighted", "min-effort", "balanced")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -46,7 +47,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         choices=MODES,
         default="uniform",
         help="several levers: uniform (same relative change), weighted (changes proportional "
-        "to --weight), min-effort (least sum of effort x |relative change|); default uniform",
+        "to --weight), min-effort (least sum of effort x |ln(new/old)|: the whole move on the "
+        "cheapest lever), balanced (least sum of effort x ln(new/old)^2: the move shared); "
+        "default uniform",
+    )
+    parser.add_argument(
+        "--within",
+        choices=("bounds", "benchmark"),
+        default="bounds",
+        help="benchmark: treat each lever's benchmark range as bounds too (default: bounds "
+        "only); either way a needed value beyond the better end of its benchmark, or one that "
+        "trips its alert, is flagged",
     )
     parser.add_argument(
         "--weight",
@@ -63,7 +74,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve, print, and exit 1 when the target is out of reach."""
-    from kpitree.present.solution import solution_csv, solution_json, solution_table
+    from kpitree.present.solution import (
+        solution_csv,
+        solution_json,
+        solution_table,
+        warning_text,
+    )
 
     tree = load_tree(args)
     target = parse_number(args.target, "--target") if args.target is not None else None
@@ -75,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
         node=args.node,
         overrides=parse_overrides(args.overrides),
         scenario=args.scenario,
+        within=args.within,
     )
     render = {"table": solution_table, "json": solution_json, "csv": solution_csv}
     print(render[args.format](solution), end="")
+    if args.format == "csv":  # the CSV is the cascade: the guardrails go beside it
+        for warning in solution.warnings:
+            print(f"warning: {warning_text(solution, warning)}", file=sys.stderr)
     return 0 if solution.feasible else 1
 
 

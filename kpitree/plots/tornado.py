@@ -17,17 +17,20 @@ if TYPE_CHECKING:
 
     from kpitree.analysis.tornado import Tornado, TornadoBar
 
-LOW_COLOR = "#d95f02"
-HIGH_COLOR = "#1b9e77"
+BETTER_COLOR = "#1b9e77"
+WORSE_COLOR = "#d73027"
+LOW_HATCH = "///"
+"""The segment of the input at its low value is hatched, so both ends stay told apart."""
 
 
 @with_fonts
 def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
     """Draw ``result`` as a tornado chart: largest spread on top, base KGI as a vertical line.
 
-    Each bar runs from the base KGI to the KGI with the input at its low value (orange) and at
-    its high value (green); the tick label gives the input's swing. A ``*`` marks a swing cut
-    back to the input's bounds.
+    Each bar runs from the base KGI to the KGI with the input at its low value (hatched) and at
+    its high value (plain); a segment is green where it moves the KGI the better way (up, or
+    down for a lower-is-better KGI such as CAC) and red where it worsens it. The tick label
+    gives the input's swing. A ``*`` marks a swing cut back to the input's bounds.
 
     Parameters
     ----------
@@ -45,13 +48,16 @@ def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
         ax = figure.add_subplot()
     base = result.kgi_value
     positions = list(range(len(bars)))[::-1]  # largest spread at the top
+    sign = -1.0 if result.direction == "lower" else 1.0
     for position, bar in zip(positions, bars, strict=True):
-        ends = [(bar.kgi_low, LOW_COLOR), (bar.kgi_high, HIGH_COLOR)]
+        ends = [(bar.kgi_low, LOW_HATCH), (bar.kgi_high, "")]
         # Both ends on one side of the base (an input outside its benchmark range): the longer
         # segment first, so the shorter one stays visible on top of it.
         ends.sort(key=lambda end: -abs(end[0] - base))
-        for kgi, color in ends:
-            ax.barh(position, kgi - base, left=base, color=color, height=0.6)
+        for kgi, hatch in ends:
+            color = BETTER_COLOR if sign * (kgi - base) > 0 else WORSE_COLOR
+            ax.barh(position, kgi - base, left=base, color=color, height=0.6, hatch=hatch,
+                    edgecolor="white", linewidth=0)  # fmt: skip
     ax.set_yticks(positions, [_tick_label(bar) for bar in bars])
     ax.axvline(base, color="black", linewidth=1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_number(x, result.kgi_unit)))
@@ -65,15 +71,17 @@ def plot_tornado(result: Tornado, ax: Axes | None = None) -> Axes:
         fontsize=10,
         pad=22,
     )
+    better = "lower" if sign < 0 else "higher"
     legend = [
-        Patch(color=LOW_COLOR, label="input at its low value"),
-        Patch(color=HIGH_COLOR, label="input at its high value"),
+        Patch(color=BETTER_COLOR, label=f"better for {result.kgi} ({better} is better)"),
+        Patch(color=WORSE_COLOR, label=f"worse for {result.kgi}"),
+        Patch(facecolor="grey", edgecolor="white", hatch=LOW_HATCH, label="input at its low value"),
     ]
     ax.legend(
         handles=legend,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
-        ncol=2,
+        ncol=3,
         fontsize=8,
         frameon=False,
     )

@@ -20,9 +20,7 @@ def bottleneck_table(result: Bottleneck) -> str:
     rows = []
     show = kgi_formatter([lever.gain for lever in result.ranking], unit)
     for rank, lever in enumerate(result.ranking, start=1):
-        move = lever.basis + (", capped" if lever.capped else "")
-        if lever.basis == "step":
-            move = f"step {format_number(100 * result.step)} %" + (", capped" * lever.capped)
+        move = move_text(lever.move, result.step) + (", capped" if lever.capped else "")
         rows.append(
             [str(rank), lever.name, lever.owner or "", format_number(lever.from_value, lever.unit),
              format_number(lever.to_value, lever.unit), lever.unit or "", move,
@@ -33,10 +31,19 @@ def bottleneck_table(result: Bottleneck) -> str:
                         result.kgi_value, unit, result.scenario)  # fmt: skip
     lines = [render_table(header, rows, title=title, align="rllrrllrrr")]
     per_period = [lever.name for lever in result.ranking if lever.per_period]
-    notes = [
-        "move: to the better end of the benchmark range, or a relative step where it has none",
-        "(or its better end is open); capped: cut back to the input's bounds",
-    ]
+    if result.to == "far":
+        notes = [
+            "move: to the better end of the benchmark range (far), or a relative step where it",
+            "has none (or its better end is open); capped: cut back to the input's bounds",
+        ]
+    else:
+        notes = [
+            "move: an input worse than its benchmark range to the range's near edge",
+            "(to benchmark); otherwise a relative step toward the better end, not past it when",
+            "inside the range; capped: cut back to the input's bounds",
+        ]
+    if result.direction == "lower":
+        notes.append(f"{result.kgi} is better lower: a gain is a fall of {result.kgi}")
     if per_period:
         notes.append(f"given per period (from/to are means): {', '.join(per_period)}")
     if result.flat:
@@ -66,6 +73,13 @@ def bottleneck_table(result: Bottleneck) -> str:
     lines.append("")
     lines += _alert_lines(result.alerts)
     return "\n".join(lines) + "\n"
+
+
+def move_text(move: str, step: float) -> str:
+    """``to benchmark``, ``step 10 %`` or ``far`` for a lever's move."""
+    if move == "step":
+        return f"step {format_number(100 * step)} %"
+    return move.replace("_", " ")
 
 
 def _signed(show: Callable[[float], str], value: float) -> str:

@@ -7,7 +7,10 @@ and for a timed tree the target of every node per period.
 
 from __future__ import annotations
 
+from kpitree.analysis.guardrails import LeverWarning
+from kpitree.analysis.levers import Lever
 from kpitree.analysis.solution import Solution
+from kpitree.node import Node
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import PERCENT_UNITS, format_number, format_percent
 from kpitree.present.table import render_table
@@ -28,9 +31,13 @@ def solution_table(solution: Solution) -> str:
         f"  mode: {solution.mode}; method: {solution.plan.method}",
     ]
     if solution.plan.effort is not None:
-        lines.append(f"  total effort (sum of effort x |ln(new/old)|): {solution.plan.effort:.4g}")
+        measure = "ln(new/old)^2" if solution.mode == "balanced" else "|ln(new/old)|"
+        lines.append(f"  total effort (sum of effort x {measure}): {solution.plan.effort:.4g}")
     if solution.plan.note:
         lines.append(f"  note: {solution.plan.note}")
+    if solution.within == "benchmark":
+        lines.append("  levers kept within their benchmark ranges (and bounds)")
+    lines += [f"  warning: {warning_text(solution, warning)}" for warning in solution.warnings]
     lines += ["", _levers(solution), "", _departments(solution)]
     if tree.is_timed:
         lines += ["", _per_period(solution)]
@@ -52,13 +59,53 @@ def _levers(solution: Solution) -> str:
                 _value(lever.base, found.unit),
                 _value(after, found.unit),
                 _change(changes[lever.name]),
-                f"at {binding[lever.name]} bound {found.describe_bounds()}"
-                if binding[lever.name]
-                else "",
+                _binding(lever, binding[lever.name]) if binding[lever.name] else "",
             ]
         )
     header = ["lever", "owner", "unit", "now", "needed", "change", "bound"]
     return render_table(header, rows, title="Levers", align="lllrrrl")
+
+
+def _binding(lever: Lever, side: str) -> str:
+    ends = f"[{lever.low:g}, {lever.high:g}]"
+    what = "end of benchmark" if lever.limits == "benchmark" else "bound"
+    return f"at {side} {what} {ends}"
+
+
+def warning_text(solution: Solution, warning: LeverWarning) -> str:
+    """``sql_rate: stretch: 63.8 % against a benchmark of 20-30 %`` or ``sql_rate: 11.3 %
+    trips its alert (below 15 %)``."""
+    node = solution.tree.nodes[warning.lever]
+
+    def show(value: float | None) -> str:
+        if value is None:
+            return ""
+        if _is_rate(node):
+            return f"{value * 100:.3g} %"
+        return format_number(value, node.unit)
+
+    if warning.kind == "beyond_benchmark":
+        low, high = warning.low, warning.high
+        if low is not None and high is not None and low != high:
+            bench = (
+                f"{show(low).removesuffix(' %')}-{show(high)}"
+                if _is_rate(node)
+                else (f"{show(low)}-{show(high)}")
+            )
+        elif high is not None and (low is None or low == high):
+            bench = f"at most {show(high)}" if low is None else show(high)
+        else:
+            bench = f"at least {show(low)}"
+        return f"{warning.lever}: stretch: {show(warning.value)} against a benchmark of {bench}"
+    side = "below" if warning.low is not None else "above"
+    return f"{warning.lever}: {show(warning.value)} trips its alert ({side} {show(warning.limit)})"
+
+
+def _is_rate(node: Node) -> bool:
+    if node.unit in (*PERCENT_UNITS, "ratio"):
+        return True
+    low, high = node.bounds
+    return low is not None and high is not None and low >= 0 and high <= 1
 
 
 def _departments(solution: Solution) -> str:

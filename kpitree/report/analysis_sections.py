@@ -20,7 +20,9 @@ from kpitree.errors import KpiTreeError
 from kpitree.plots.forecast import plot_fan
 from kpitree.plots.tornado import plot_tornado
 from kpitree.present.assumptions import fixed_values
+from kpitree.present.bottleneck import move_text
 from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.solution import warning_text
 from kpitree.report.context import Report
 from kpitree.report.html import image, paragraph, section, table
 
@@ -65,7 +67,8 @@ def sensitivity_section(report: Report) -> str:
     if swings.bars:
         caption = (
             f"Each input swung ±{swings.swing:.0%} alone, every other input at its value; bars "
-            "run from the base KGI to the KGI at the low (orange) and high (green) value."
+            "run from the base KGI to the KGI at the low (hatched) and high value, green where "
+            "the KGI improves and red where it worsens."
         )
         parts.append(image(plot_tornado(swings).figure, f"Tornado chart of {tree.kgi}", caption))
     return section("Sensitivity and tornado", *parts, anchor="sensitivity")
@@ -79,7 +82,7 @@ def bottleneck_section(report: Report) -> str:
     by_effort = {lever.name: rank for rank, lever in enumerate(result.by_effort, start=1)}
     rows = []
     for rank, lever in enumerate(result.ranking, start=1):
-        move = lever.basis if lever.basis != "step" else f"step {result.step * 100:g} %"
+        move = move_text(lever.move, result.step)
         rows.append([
             str(rank), lever.name, lever.owner or "", format_number(lever.from_value, lever.unit),
             format_number(lever.to_value, lever.unit), move + (", capped" * lever.capped),
@@ -94,13 +97,17 @@ def bottleneck_section(report: Report) -> str:
     parts = []
     if result.ranking and result.ranking[0].gain > 0:
         best = result.ranking[0]
+        lower = result.direction == "lower"
+        show_gain = format_number if lower else format_signed
         parts.append(
             paragraph(
                 f"Largest gain: {best.name} ({best.owner or 'no owner'}) from "
                 f"{format_number(best.from_value, best.unit)} to "
-                f"{format_number(best.to_value, best.unit)} raises {tree.kgi}"
-                f"{_when(result.period)} by {format_signed(best.gain, unit)} "
-                f"({format_percent(best.gain_pct)}).",
+                f"{format_number(best.to_value, best.unit)} "
+                f"{'lowers' if result.direction == 'lower' else 'raises'} {tree.kgi}"
+                f"{_when(result.period)} by "
+                f"{show_gain(best.gain, unit)} "
+                f"({format_percent(-best.gain_pct if lower else best.gain_pct)}).",
                 "verdict",
             )
         )
@@ -118,9 +125,9 @@ def bottleneck_section(report: Report) -> str:
     numeric = [True, False, False, True, True, False, True, True, True, True, True]
     parts.append(table(header, rows, numeric=numeric))
     note = (
-        "Move: to the better end of the input's benchmark range, or a relative step where it "
-        "has none; capped: cut back to the input's bounds. Effort: the tree's relative cost of "
-        "that move."
+        "Move: an input worse than its benchmark range to the range's near edge (to benchmark); "
+        "otherwise a relative step toward the better end, not past it from inside the range; "
+        "capped: cut back to the input's bounds. Effort: the tree's relative cost of that move."
     )
     if result.flat:
         note += f" No effect at these values: {', '.join(result.flat)}."
@@ -167,8 +174,9 @@ def cascade_section(report: Report) -> str:
     if solution.feasible:
         verdict = f"{goal.title} reaches its target {target}{when} with the levers below."
     elif mode == "min-effort" or len(levers) == 1:  # each lever at the bound that helps
+        best = "comes down at most to" if tree.kgi_sign < 0 else "reaches at most"
         verdict = (
-            f"NOT FEASIBLE: within the levers' bounds {goal.title} reaches at most "
+            f"NOT FEASIBLE: within the levers' bounds {goal.title} {best} "
             f"{format_number(solution.reached, goal.unit)}{when}, short of its target {target}. "
             "The tables show the closest point."
         )
@@ -181,6 +189,7 @@ def cascade_section(report: Report) -> str:
     parts = [intro, paragraph(verdict, "verdict")]
     if solution.plan.note:
         parts.append(paragraph(f"Note: {solution.plan.note}", "meta"))
+    parts += [paragraph(f"Warning: {warning_text(solution, w)}") for w in solution.warnings]
     parts += [_levers_table(solution), *_targets_table(solution)]
     return section(title, *parts, anchor="cascade")
 
