@@ -23,6 +23,8 @@ class TimeAxis:
     periods: int
     unit: str = "month"
     start: str | None = None
+    timezone: str = "UTC"
+    """The IANA time zone periods follow when records are measured (Asia/Tokyo)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.periods, bool) or not isinstance(self.periods, int) or self.periods < 1:
@@ -36,6 +38,7 @@ class TimeAxis:
             raise TimeAxisError(f"unit must be one of {', '.join(UNITS)}, found '{self.unit}'")
         if self.start is not None:
             self.labels  # noqa: B018 - parses start, raising on a bad one
+        _check_timezone(self.timezone)
 
     @cached_property
     def labels(self) -> tuple[str, ...]:
@@ -85,3 +88,19 @@ class TimeAxis:
             raise TimeAxisError(
                 f"{self.periods} {self.unit}s from {start} run past the year 9999"
             ) from None
+
+
+def _check_timezone(name: object) -> None:
+    # zoneinfo reads a file named by the text: refuse paths before asking it.
+    import zoneinfo
+
+    if not isinstance(name, str) or not re.fullmatch(
+        r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", name
+    ):
+        raise TimeAxisError(f"timezone must be an IANA name such as Asia/Tokyo, found {name!r}")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise TimeAxisError(
+            f"timezone must be an IANA name such as Asia/Tokyo, found {name!r}"
+        ) from None
