@@ -68,7 +68,7 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         None,
     )
     measured: dict[str, tuple[float | None, ...]] = {}
-    with RecordStore(tree.sources) as store:
+    with RecordStore(tree.sources, periods.timezone) as store:
         for item in measures:
             found = store.measure(item, periods, spans)
             measured[item.node] = tuple(found.get(index) for index in range(len(periods.labels)))

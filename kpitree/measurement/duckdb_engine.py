@@ -8,6 +8,7 @@ switched off with the configuration locked: a measure can read those tables and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import math
@@ -52,11 +53,17 @@ def _message(error: duckdb.Error) -> str:
 class RecordStore:
     """An in-process DuckDB holding the tree's file sources as tables, locked once loaded."""
 
-    def __init__(self, sources: Mapping[str, Source]) -> None:
+    def __init__(self, sources: Mapping[str, Source], timezone: str = "UTC") -> None:
         self.sources = dict(sources)
         self.connection = duckdb.connect(":memory:")
         self.columns: dict[str, dict[str, str]] = {}
         try:
+            # Text timestamps without an offset in a column that has some are then read as
+            # local time, and date_trunc in raw SQL cuts at local midnight. TimeAxis has
+            # checked the name; without the ICU extension the setting is refused and only
+            # raw SQL on timestamps with offsets is affected.
+            with contextlib.suppress(duckdb.Error):
+                self.connection.execute(f"SET TimeZone = {_literal(timezone)}")
             for source in self.sources.values():
                 if not source.is_database:
                     self._load(source)
@@ -145,6 +152,11 @@ class RecordStore:
             )
         if measure.aggregate == "sql":
             return self._raw(measure, periods, len(spans))
+        if not spans:  # as of a day before the axis: check the columns, measure nothing
+            for column in (measure.date, measure.column, *(measure.active or ())):
+                if column is not None:
+                    self._column(measure, column)
+            return {}
         return self._structured(measure, periods, spans)
 
     def _column(self, measure: Measure, column: str) -> str:
