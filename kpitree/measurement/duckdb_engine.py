@@ -28,6 +28,10 @@ from kpitree.measurement.spec import Measure, Source
 _DATE_TYPES = ("DATE",)
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME")
 _AWARE_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
+_NUMBER_TYPES = (
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE",
+)  # fmt: skip
 _READERS = {
     "csv": "read_csv({files}, union_by_name = true)",
     "parquet": "read_parquet({files}, union_by_name = true)",
@@ -238,7 +242,13 @@ class RecordStore:
         if measure.aggregate == "count":
             return "count(*)", "0"
         column = str(measure.column)
-        self._column(measure, column)
+        kind = self._column(measure, column)
+        if measure.aggregate == "sum" and not (kind in _NUMBER_TYPES or kind.startswith("DECIMAL")):
+            raise DataError(
+                f"node '{measure.node}': measure: column '{excerpt(column)}' of source "
+                f"'{measure.source}' holds {kind}, not numbers to sum",
+                measure.location,
+            )
         if measure.aggregate == "distinct":
             return f"count(DISTINCT r.{quote(column)})", "0"
         return f"sum(r.{quote(column)})", f"count(*) - count(r.{quote(column)})"
