@@ -210,20 +210,24 @@ class RecordStore:
                 f"r.{quote(start)} < p.kpitree_low AND "
                 f"(r.{quote(end)} IS NULL OR r.{quote(end)} >= p.kpitree_high)"
             )
-        else:
-            date = str(measure.date)
-            bounds = ", ".join(
-                f"({index}, {self._bound(measure, date, periods, first)}, "
-                f"{self._bound(measure, date, periods, last)})"
-                for index, (first, last) in enumerate(spans)
+            value, nulls = self._aggregate(measure)
+            query = (
+                f"WITH p AS (SELECT * FROM (VALUES {bounds}) AS v(kpitree_period, kpitree_low, "
+                f"kpitree_high)) SELECT p.kpitree_period, {value}, {nulls} FROM ({rows}) AS r "
+                f"JOIN p ON {condition} GROUP BY p.kpitree_period"
             )
-            condition = f"r.{quote(date)} >= p.kpitree_low AND r.{quote(date)} < p.kpitree_high"
-        value, nulls = self._aggregate(measure)
-        query = (
-            f"WITH p AS (SELECT * FROM (VALUES {bounds}) AS v(kpitree_period, kpitree_low, "
-            f"kpitree_high)) SELECT p.kpitree_period, {value}, {nulls} FROM ({rows}) AS r "
-            f"JOIN p ON {condition} GROUP BY p.kpitree_period"
-        )
+        else:
+            # Flows: each row falls in one period, found by a binary search written as nested
+            # CASE (log2(periods) comparisons a row); several times faster than a range join.
+            date = f"r.{quote(str(measure.date))}"
+            cuts = [self._bound(measure, str(measure.date), periods, first) for first, _ in spans]
+            cuts.append(self._bound(measure, str(measure.date), periods, spans[-1][1]))
+            value, nulls = self._aggregate(measure)
+            query = (
+                f"SELECT {_bucket(date, cuts, 0, len(spans))} AS kpitree_period, {value}, "
+                f"{nulls} FROM ({rows}) AS r WHERE {date} >= {cuts[0]} AND {date} < {cuts[-1]} "
+                "GROUP BY kpitree_period"
+            )
         found = {int(row[0]): row for row in self._run(measure, query)}
         result = {}
         for index in range(len(spans)):
@@ -318,6 +322,17 @@ class RecordStore:
             if index < count:
                 result[index] = number
         return result
+
+
+def _bucket(column: str, cuts: Sequence[str], low: int, high: int) -> str:
+    """SQL giving the ``i`` in ``[low, high)`` with ``cuts[i] <= column < cuts[i + 1]``."""
+    if high - low == 1:
+        return str(low)
+    middle = (low + high) // 2
+    return (
+        f"CASE WHEN {column} < {cuts[middle]} THEN {_bucket(column, cuts, low, middle)} "
+        f"ELSE {_bucket(column, cuts, middle, high)} END"
+    )
 
 
 def _period_index(period: Any, periods: Boundaries) -> int | None:
