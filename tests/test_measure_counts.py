@@ -198,3 +198,61 @@ def test_result_frame_and_dict(tmp_path: Path) -> None:
     assert result.to_dict()["measured"] == {"leads": [2, 1, None]}
     assert result.to_dict()["implied"] == {}
     assert result.to_dict()["reconciliation"] == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "unit", "start", "periods"),
+    [
+        ("America/New_York", "day", "2027-03-01", 40),  # crosses the March DST change
+        ("Asia/Tokyo", "week", "2027-01-04", 30),
+        ("Europe/Berlin", "month", "2026-12", 15),
+    ],
+)
+def test_bucketing_agrees_with_pandas(
+    tmp_path: Path, zone: str, unit: str, start: str, periods: int
+) -> None:
+    """Random timestamps with mixed offsets land in the periods pandas finds after tz_convert."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    instants = pd.Timestamp("2026-11-15", tz="UTC") + pd.to_timedelta(
+        rng.integers(0, 500 * 86_400, 2_000), unit="s"
+    )
+    offsets = rng.choice([-5, 0, 9], len(instants))
+    texts = [
+        (moment + pd.Timedelta(hours=int(hours))).strftime("%Y-%m-%dT%H:%M:%S")
+        + f"{int(hours):+03d}:00"
+        for moment, hours in zip(instants, offsets, strict=True)
+    ]
+    (tmp_path / "events.csv").write_text("at\n" + "\n".join(texts) + "\n", encoding="utf-8")
+    time = f"{{periods: {periods}, unit: {unit}, start: {start}, timezone: {zone}}}"
+    path = write_measured_tree(
+        tmp_path,
+        {"events": "{source: events, count: true, date: at}"},
+        sources="sources:\n  events: events.csv\n",
+        time=time,
+    )
+    tree = kpitree.load(path)
+    measured = kpitree.measure(tree, as_of="2030-01-01").measured["events"]
+    local = pd.to_datetime(pd.Series(texts), utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+    freq = {"day": "D", "week": "W-SUN", "month": "M"}[unit]
+    labels = local.dt.to_period(freq)
+    first = pd.Period(start, freq=freq)
+    expected = tuple(float((labels == first + k).sum()) for k in range(periods))
+    assert measured == expected
+    assert sum(expected) > 0
+
+
+def test_naive_times_in_a_column_with_offsets_are_local(tmp_path: Path) -> None:
+    """In a column mixing offsets and naive times, the naive ones are read as Tokyo time."""
+    (tmp_path / "events.csv").write_text(
+        "at\n2027-01-31T15:30:00+00:00\n2027-02-01 00:30:00\n2027-01-31 23:30:00\n",
+        encoding="utf-8",
+    )
+    path = write_measured_tree(
+        tmp_path,
+        {"events": "{source: events, count: true, date: at}"},
+        sources="sources:\n  events: events.csv\n",
+    )
+    assert kpitree.measure(kpitree.load(path), as_of=END).measured == {"events": (1, 2, 0)}
