@@ -162,3 +162,47 @@ def test_bad_timezone(tmp_path: Path, zone: str) -> None:
     with pytest.raises(SpecError, match="timezone must be an IANA name") as error:
         kpitree.load(path)
     _where(error, tmp_path, 3)
+
+
+def test_tree_built_in_python_gets_the_same_source_check(tmp_path: Path) -> None:
+    """A tree built in Python whose measure names an undeclared source is refused."""
+    from kpitree.measurement.spec import Measure, Source
+    from kpitree.node import Node
+    from kpitree.timeaxis import TimeAxis
+    from kpitree.tree import Tree
+
+    write_export(tmp_path)
+    measure = Measure("leads", "lead", "count", date="created_at")
+    tree = Tree(
+        "built",
+        "leads",
+        [Node("leads", value=0.0, measure=measure)],
+        time=TimeAxis(3, "month", "2027-01"),
+        sources={"leads": Source("leads", path="crm/leads.csv", base=str(tmp_path))},
+    )
+    with pytest.raises(DataError, match=r"unknown source 'lead' \(did you mean 'leads'\?\)"):
+        kpitree.measure(tree, as_of="2027-03-31")
+    good = Tree(
+        "built",
+        "leads",
+        [Node("leads", value=0.0, measure=Measure("leads", "leads", "count", date="created_at"))],
+        time=TimeAxis(3, "month", "2027-01", "Asia/Tokyo"),
+        sources={"leads": Source("leads", path="crm/leads.csv", base=str(tmp_path))},
+    )
+    assert kpitree.measure(good, as_of="2027-03-31").measured == {"leads": (2, 2, 1)}
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda M: M("x", "s", "median", date="d"), "aggregate must be one of"),
+        (lambda M: M("x", "s", "sum", date="d"), "'sum' names a column"),
+        (lambda M: M("x", "s", "sql"), "the raw form needs 'sql'"),
+    ],
+)
+def test_measure_objects_check_themselves(make, message: str) -> None:
+    """A Measure built in Python refuses what the file reader would."""
+    from kpitree.measurement.spec import Measure
+
+    with pytest.raises(SpecError, match=message):
+        make(Measure)

@@ -42,15 +42,23 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         tries to reach outside the declared sources, a value that is not a number (with the
         node, the period and ``FILE:LINE`` of the declaration).
     """
-    from kpitree.errors import DataError
+    from kpitree.errors import DataError, did_you_mean
     from kpitree.measurement.duckdb_engine import RecordStore
     from kpitree.measurement.periods import boundaries
 
     periods = boundaries(tree.time, tree.name)
     day = _as_of(as_of, periods.timezone)
-    measures = [node.measure for node in tree.nodes.values() if node.measure is not None]
+    measures = {name: node.measure for name, node in tree.nodes.items() if node.measure}
     if not measures:
         raise DataError(f"tree '{tree.name}': no node has a 'measure:' to measure")
+    for name, item in measures.items():
+        # The file reader checks this; a tree built in Python gets the same error here.
+        if item.source not in tree.sources:
+            raise DataError(
+                f"node '{name}': measure: unknown source '{item.source}'"
+                f"{did_you_mean(item.source, tree.sources)}",
+                item.location,
+            )
     # Periods that start after the as-of day are not measured; the one holding it is cut at
     # the end of that day.
     cut = day + dt.timedelta(days=1)
@@ -69,9 +77,9 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
     )
     measured: dict[str, tuple[float | None, ...]] = {}
     with RecordStore(tree.sources, periods.timezone) as store:
-        for item in measures:
+        for name, item in measures.items():
             found = store.measure(item, periods, spans)
-            measured[item.node] = tuple(found.get(index) for index in range(len(periods.labels)))
+            measured[name] = tuple(found.get(index) for index in range(len(periods.labels)))
     return Measurement(tree.name, day, periods.labels, partial, measured)
 
 
