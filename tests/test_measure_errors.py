@@ -206,3 +206,26 @@ def test_measure_objects_check_themselves(make, message: str) -> None:
 
     with pytest.raises(SpecError, match=message):
         make(Measure)
+
+
+@pytest.mark.parametrize(
+    ("content", "sheet", "message"),
+    [
+        (None, "Missing", "Worksheet named 'Missing' not found"),
+        (b"not a workbook", None, "cannot read 'deals.xlsx'"),
+    ],
+)
+def test_bad_workbook_source(tmp_path: Path, content: bytes | None, sheet: str | None,
+                             message: str) -> None:  # fmt: skip
+    """A missing sheet or a file that is not a workbook is named at the source's line."""
+    import openpyxl
+
+    if content is None:
+        openpyxl.Workbook().save(tmp_path / "deals.xlsx")
+    else:
+        (tmp_path / "deals.xlsx").write_bytes(content)
+    declared = "deals.xlsx" if sheet is None else f"{{path: deals.xlsx, sheet: {sheet}}}"
+    with pytest.raises(DataError, match=message) as error:
+        _measure(tmp_path, "{source: deals, count: true, date: a}",
+                 sources=f"sources:\n  deals: {declared}\n")  # fmt: skip
+    _where(error, tmp_path, 5)

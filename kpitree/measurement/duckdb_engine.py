@@ -345,11 +345,13 @@ def _period_index(period: Any, periods: Boundaries) -> int | None:
 
 
 def _read_workbook(path: Path, source: Source) -> Any:
+    import zipfile
+
     import pandas as pd
 
     try:
         return pd.read_excel(path, sheet_name=source.sheet or 0, engine="openpyxl")
-    except (ValueError, KeyError, OSError) as error:
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
         raise DataError(
             f"source '{source.name}': cannot read '{excerpt(str(source.path))}': {error}",
             source.location,
