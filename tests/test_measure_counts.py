@@ -256,3 +256,17 @@ def test_naive_times_in_a_column_with_offsets_are_local(tmp_path: Path) -> None:
         sources="sources:\n  events: events.csv\n",
     )
     assert kpitree.measure(kpitree.load(path), as_of=END).measured == {"events": (1, 2, 0)}
+
+
+def test_stock_whose_end_column_is_still_all_empty(tmp_path: Path) -> None:
+    """An end column with no value yet (read as text) counts every started row as active."""
+    (tmp_path / "subs.csv").write_text(
+        "id,start_date,end_date,mrr\n1,2027-01-05,,10\n2,2027-02-01,,20\n3,2027-03-31,,30\n",
+        encoding="utf-8",
+    )
+    path = write_measured_tree(
+        tmp_path,
+        {"mrr": "{source: subs, sum: mrr, active: [start_date, end_date]}"},
+        sources="sources:\n  subs: subs.csv\n",
+    )
+    assert kpitree.measure(kpitree.load(path), as_of=END).measured == {"mrr": (10, 30, 60)}

@@ -174,21 +174,35 @@ class RecordStore:
             )
         return columns[column]
 
-    def _bound(self, measure: Measure, column: str, periods: Boundaries, day: dt.date) -> str:
-        """The start of local ``day`` as a literal comparable with ``column``."""
+    def _time_column(self, measure: Measure, column: str) -> tuple[str, str]:
+        """The SQL for a date or timestamp column of the row ``r``, and its type."""
         kind = self._column(measure, column)
-        if kind in _DATE_TYPES:
-            return f"DATE '{day.isoformat()}'"
-        if kind in _NAIVE_TYPES:
-            return f"TIMESTAMP '{day.isoformat()} 00:00:00'"
-        if kind in _AWARE_TYPES:
-            instant = periods.instant(day).replace(tzinfo=None).isoformat(sep=" ")
-            return f"TIMESTAMPTZ '{instant}+00:00'"
+        reference = f"r.{quote(column)}"
+        if kind == "VARCHAR":
+            # An export whose end dates are all still empty (no subscription ended yet) is
+            # read as text: nothing in it to compare, so treat it as dates.
+            filled = self.connection.execute(
+                f"SELECT count({quote(column)}) FROM {quote(measure.source)}"
+            ).fetchall()[0][0]
+            if filled == 0:
+                return f"CAST({reference} AS DATE)", "DATE"
+        if kind in _DATE_TYPES or kind in _NAIVE_TYPES or kind in _AWARE_TYPES:
+            return reference, kind
         raise DataError(
             f"node '{measure.node}': measure: column '{excerpt(column)}' of source "
             f"'{measure.source}' holds {kind}, not dates or timestamps",
             measure.location,
         )
+
+    @staticmethod
+    def _bound(kind: str, periods: Boundaries, day: dt.date) -> str:
+        """The start of local ``day`` as a literal comparable with a column of type ``kind``."""
+        if kind in _DATE_TYPES:
+            return f"DATE '{day.isoformat()}'"
+        if kind in _NAIVE_TYPES:
+            return f"TIMESTAMP '{day.isoformat()} 00:00:00'"
+        instant = periods.instant(day).replace(tzinfo=None).isoformat(sep=" ")
+        return f"TIMESTAMPTZ '{instant}+00:00'"
 
     def _structured(
         self, measure: Measure, periods: Boundaries, spans: Sequence[tuple[dt.date, dt.date]]
@@ -200,16 +214,14 @@ class RecordStore:
         if measure.active is not None:
             # Stocks: rows started before the period's end and not ended by then. The start
             # and end columns may differ in type, so each gets boundaries of its own type.
-            start, end = measure.active
+            start, start_kind = self._time_column(measure, measure.active[0])
+            end, end_kind = self._time_column(measure, measure.active[1])
             bounds = ", ".join(
-                f"({index}, {self._bound(measure, start, periods, last)}, "
-                f"{self._bound(measure, end, periods, last)})"
+                f"({index}, {self._bound(start_kind, periods, last)}, "
+                f"{self._bound(end_kind, periods, last)})"
                 for index, (_, last) in enumerate(spans)
             )
-            condition = (
-                f"r.{quote(start)} < p.kpitree_low AND "
-                f"(r.{quote(end)} IS NULL OR r.{quote(end)} >= p.kpitree_high)"
-            )
+            condition = f"{start} < p.kpitree_low AND ({end} IS NULL OR {end} >= p.kpitree_high)"
             value, nulls = self._aggregate(measure)
             query = (
                 f"WITH p AS (SELECT * FROM (VALUES {bounds}) AS v(kpitree_period, kpitree_low, "
@@ -219,9 +231,9 @@ class RecordStore:
         else:
             # Flows: each row falls in one period, found by a binary search written as nested
             # CASE (log2(periods) comparisons a row); several times faster than a range join.
-            date = f"r.{quote(str(measure.date))}"
-            cuts = [self._bound(measure, str(measure.date), periods, first) for first, _ in spans]
-            cuts.append(self._bound(measure, str(measure.date), periods, spans[-1][1]))
+            date, kind = self._time_column(measure, str(measure.date))
+            cuts = [self._bound(kind, periods, first) for first, _ in spans]
+            cuts.append(self._bound(kind, periods, spans[-1][1]))
             value, nulls = self._aggregate(measure)
             query = (
                 f"SELECT {_bucket(date, cuts, 0, len(spans))} AS kpitree_period, {value}, "
