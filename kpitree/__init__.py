@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from kpitree.actuals import Actuals, read_actuals
     from kpitree.errors import KpiTreeError
     from kpitree.evaluation import Evaluation
+    from kpitree.measurement import Measurement, measure
     from kpitree.node import Alert, Node
     from kpitree.spec import load, loads
     from kpitree.timeaxis import TimeAxis
@@ -34,7 +35,9 @@ _EXPORTS = {
     "Node": "kpitree.node",
     "TimeAxis": "kpitree.timeaxis",
     "Tree": "kpitree.tree",
+    "Measurement": "kpitree.measurement",
     "load": "kpitree.spec",
+    "measure": "kpitree.measurement",
     "loads": "kpitree.spec",
     "read_actuals": "kpitree.actuals",
 }
@@ -45,11 +48,13 @@ __all__ = [
     "Correlation",
     "Evaluation",
     "KpiTreeError",
+    "Measurement",
     "Node",
     "TimeAxis",
     "Tree",
     "load",
     "loads",
+    "measure",
     "read_actuals",
 ]
 __version__ = "0.1.0"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from kpitree.distribution import Distribution, DistributionError
 from kpitree.errors import Location, SpecError
@@ -68,6 +69,8 @@ class Node:
     direction: str | None = None
     """``higher`` or ``lower`` is better; ``None``: higher for the KGI, else as it moves the KGI."""
     aggregate: str | None = None
+    measure: Any = field(default=None, compare=False)
+    """How the node is measured from record data (a ``kpitree.measurement.spec.Measure``)."""
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -27,6 +27,8 @@ class TimeAxis:
     start: str | None = None
     fiscal_year_start: int = 1
     """The month (1..12) a fiscal year starts in: 4 for a year from April to March."""
+    timezone: str = "UTC"
+    """The IANA time zone periods follow when records are measured (Asia/Tokyo)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.periods, bool) or not isinstance(self.periods, int) or self.periods < 1:
@@ -45,6 +47,7 @@ class TimeAxis:
             raise TimeAxisError(
                 f"fiscal_year_start must be a month number 1..12 (4 for April), found {fiscal!r}"
             )
+        _check_timezone(self.timezone)
 
     def buckets(self, by: str) -> tuple[Bucket, ...]:
         """The periods grouped into quarters, calendar years or fiscal years, in order.
@@ -178,3 +181,17 @@ def _month(months: int) -> dt.date:
     if not 12 <= months < 10_000 * 12:
         raise TimeAxisError("roll-ups need dates within the years 1 to 9999")
     return dt.date(months // 12, months % 12 + 1, 1)
+def _check_timezone(name: object) -> None:
+    # zoneinfo reads a file named by the text: refuse paths before asking it.
+    import zoneinfo
+
+    if not isinstance(name, str) or not re.fullmatch(
+        r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", name
+    ):
+        raise TimeAxisError(f"timezone must be an IANA name such as Asia/Tokyo, found {name!r}")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise TimeAxisError(
+            f"timezone must be an IANA name such as Asia/Tokyo, found {name!r}"
+        ) from None

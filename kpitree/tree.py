@@ -100,8 +100,11 @@ class Tree:
         description: str | None = None,
         source: str | None = None,
         locations: Mapping[str, Location] | None = None,
+        sources: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
+        # Record data the nodes' `measure:` read (kpitree.measurement.spec.Source by name).
+        self.sources = dict(sources or {})
         self.description = description
         self.time = time
         self.source = source

@@ -19,18 +19,20 @@ from kpitree.errors import Location, SpecError, did_you_mean
 from kpitree.excerpt import excerpt
 from kpitree.files import read_regular_file
 from kpitree.formula import FUNCTIONS
+from kpitree.measurement.spec import parse_measure, parse_sources
 from kpitree.node import INDICATORS, Alert, Node
 from kpitree.spec.yamlfile import Document, read_yaml
 from kpitree.timeaxis import TimeAxis, TimeAxisError
 from kpitree.tree import Correlation, Tree
 
-TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenarios", "correlations")
+TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenarios", "correlations",
+             "sources")  # fmt: skip
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
-    "benchmark", "alert", "indicator", "effort", "distribution", "direction",
-    "aggregate",
+    "benchmark", "alert", "indicator", "effort", "distribution", "direction", "aggregate",
+    "measure",
 )  # fmt: skip
-TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start")
+TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start", "timezone")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(?:\.[0-9_]*)?")
@@ -99,6 +101,13 @@ class _TreeReader:
                 self.doc.where("nodes"),
             )
         time = self.time(data["time"]) if data.get("time") is not None else None
+        self.sources = (
+            parse_sources(
+                data["sources"], lambda *keys: self.doc.where("sources", *keys), self.doc.file
+            )
+            if data.get("sources") is not None
+            else {}
+        )
         nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
         locations = {"kgi": self.doc.where("kgi")}
         scenarios = self.scenarios(data.get("scenarios"), locations)
@@ -115,6 +124,7 @@ class _TreeReader:
             description=self.text(data.get("description"), ("description",)),
             source=self.doc.file,
             locations=locations,
+            sources=self.sources,
         )
 
     # -- pieces ------------------------------------------------------------------------------
@@ -171,6 +181,7 @@ class _TreeReader:
             ("periods", "a number of periods"),
             ("unit", "a unit"),
             ("start", "a date"),
+            ("timezone", "a time zone"),
         ):
             if isinstance(raw.get(key), str) and len(raw[key]) > 40:
                 raise SpecError(
@@ -182,6 +193,7 @@ class _TreeReader:
                 raw.get("unit", "month"),
                 None if start is None else str(start),
                 raw.get("fiscal_year_start", 1),
+                raw.get("timezone", "UTC"),
             )
         except TimeAxisError as error:
             raise SpecError(f"time: {error}", self.doc.where("time")) from None
@@ -259,6 +271,13 @@ class _TreeReader:
         if raw.get("distribution") is not None:
             fields["distribution"] = self.distribution(
                 raw["distribution"], (*path, "distribution"), name
+            )
+        if raw.get("measure") is not None:
+            fields["measure"] = parse_measure(
+                raw["measure"],
+                name,
+                lambda *keys: self.doc.where(*path, "measure", *keys),
+                self.sources,
             )
         return Node(name, formula=formula, value=value, location=where, **fields)
 

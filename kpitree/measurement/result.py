@@ -1,0 +1,87 @@
+"""What measuring a tree from its records found: one value (or nothing) per node and period."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Measured values per node and period, as of a date.
+
+    Attributes
+    ----------
+    tree : str
+        The tree's name.
+    as_of : datetime.date
+        Records up to the end of this day (in the tree's time zone) are counted.
+    periods : tuple[str, ...]
+        The tree's period labels.
+    partial : str or None
+        The label of the period holding ``as_of`` (measured to date), if it is on the axis.
+    measured : dict[str, tuple[float | None, ...]]
+        Per measured node, one value per period; ``None`` for periods after ``as_of``.
+    implied : dict[str, tuple[float | None, ...]]
+        Input rates implied by measured counts (filled by later work; empty for now).
+    reconciliation : tuple[dict[str, Any], ...]
+        Measured derived nodes against the value computed from measured inputs (later work).
+    """
+
+    tree: str
+    as_of: dt.date
+    periods: tuple[str, ...]
+    partial: str | None
+    measured: dict[str, tuple[float | None, ...]]
+    implied: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    reconciliation: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"tree", "as_of", "periods", "partial", "measured", "implied",
+        "reconciliation"}``, JSON-ready (``None`` for a period not measured)."""
+        return {
+            "tree": self.tree,
+            "as_of": self.as_of.isoformat(),
+            "periods": list(self.periods),
+            "partial": self.partial,
+            "measured": {name: list(values) for name, values in self.measured.items()},
+            "implied": {name: list(values) for name, values in self.implied.items()},
+            "reconciliation": [dict(row) for row in self.reconciliation],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One column per measured node, one row per period (index ``period``); NaN where a
+        period is not measured."""
+        import pandas as pd
+
+        columns = {
+            name: [math.nan if value is None else value for value in values]
+            for name, values in self.measured.items()
+        }
+        return pd.DataFrame(columns, index=pd.Index(list(self.periods), name="period"))
+
+    def to_csv(self) -> str:
+        """A ``period`` column and one column per measured node; an empty cell where a period
+        is not measured, so the file reads back as ``--actuals`` (blank keeps the plan)."""
+        stream = io.StringIO()
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["period", *self.measured])
+        for index, label in enumerate(self.periods):
+            row = [label]
+            for values in self.measured.values():
+                value = values[index]
+                row.append("" if value is None else _number(value))
+            writer.writerow(row)
+        return stream.getvalue()
+
+
+def _number(value: float) -> str:
+    """Whole numbers without a decimal point, others with full precision."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
