@@ -181,6 +181,8 @@ def _month(months: int) -> dt.date:
     if not 12 <= months < 10_000 * 12:
         raise TimeAxisError("roll-ups need dates within the years 1 to 9999")
     return dt.date(months // 12, months % 12 + 1, 1)
+
+
 def _check_timezone(name: object) -> None:
     # zoneinfo reads a file named by the text: refuse paths before asking it.
     import zoneinfo

@@ -186,7 +186,7 @@ def test_tree_built_in_python_gets_the_same_source_check(tmp_path: Path) -> None
         "built",
         "leads",
         [Node("leads", value=0.0, measure=Measure("leads", "leads", "count", date="created_at"))],
-        time=TimeAxis(3, "month", "2027-01", "Asia/Tokyo"),
+        time=TimeAxis(3, "month", "2027-01", timezone="Asia/Tokyo"),
         sources={"leads": Source("leads", path="crm/leads.csv", base=str(tmp_path))},
     )
     assert kpitree.measure(good, as_of="2027-03-31").measured == {"leads": (2, 2, 1)}
