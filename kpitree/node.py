@@ -57,6 +57,7 @@ class Node:
     unit: str | None = None
     owner: str | None = None
     target: float | None = None
+    """The target at the last period (of a timed tree)."""
     bounds: tuple[float | None, float | None] = (None, None)
     benchmark: tuple[float | None, float | None] | None = None
     alert: Alert | None = None
@@ -65,6 +66,9 @@ class Node:
     distribution: Distribution | None = None
     direction: str | None = None
     """``higher`` or ``lower`` is better; ``None``: higher for the KGI, else as it moves the KGI."""
+    targets: tuple[tuple[str, float], ...] = ()
+    """Targets by period label (``("2027-Q1", 1.0e9)``): see :mod:`kpitree.targets`. ``target``
+    is then the one judged at the last period, if any."""
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

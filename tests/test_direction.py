@@ -34,7 +34,9 @@ def test_a_lower_is_better_kgi_has_a_negative_sign() -> None:
 
 def test_an_unknown_direction_is_refused_by_the_node() -> None:
     """A direction other than higher/lower is refused when the node is built."""
-    with pytest.raises(SpecError, match="node 'cac': direction must be one of higher, lower, found 'down'"):
+    with pytest.raises(
+        SpecError, match="node 'cac': direction must be one of higher, lower, found 'down'"
+    ):
         Node("cac", formula="cost", direction="down")
 
 
@@ -47,6 +49,8 @@ def test_the_yaml_key_reaches_the_node(tmp_path) -> None:
     )
     assert kpitree.load(good).kgi_sign == -1
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: t\nkgi: cac\nnodes:\n  cost: {value: 100}\n  cac: {formula: cost, direction: up}\n")
+    bad.write_text(
+        "name: t\nkgi: cac\nnodes:\n  cost: {value: 100}\n  cac: {formula: cost, direction: up}\n"
+    )
     with pytest.raises(SpecError, match=r"bad.yaml:5: node 'cac': direction must be one of"):
         kpitree.load(bad)

@@ -15,9 +15,10 @@ import numpy as np
 
 from kpitree import __version__
 from kpitree.analysis.alerts import AlertHit, check_alerts
-from kpitree.analysis.status import MARGIN, Status, node_status, statuses
+from kpitree.analysis.status import MARGIN, Status, statuses
+from kpitree.analysis.stocks import level_before, stocks
 from kpitree.plots.tree_diagram import plot_tree
-from kpitree.present.numbers import format_number, format_percent
+from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.report.actuals_sections import actuals_section, attribution_section
 from kpitree.report.analysis_sections import (
     bottleneck_section,
@@ -70,7 +71,14 @@ def kgi_section(report: Report) -> str:
         rows.append(["gap (value - target)", format_number(value - goal.target, goal.unit)])
         if goal.target:
             rows.append(["value / target - 1", format_percent(value / goal.target - 1)])
-    status = node_status(goal, value)
+        if tree.kgi in stocks(tree):
+            values = evaluation.values
+            start = level_before(tree, tree.kgi, values, stocks(tree))
+            rows.append(
+                ["change planned (target - start)", format_signed(goal.target - start, goal.unit)]
+            )
+            rows.append(["change reached (value - start)", format_signed(value - start, goal.unit)])
+    status = statuses(evaluation)[tree.kgi]
     verdict = f"<p>{escape(goal.title)}{escape(when)}: {badge(status)}</p>"
     unit = paragraph(f"Unit: {goal.unit}.", "meta") if goal.unit else ""
     return section(
@@ -166,8 +174,8 @@ def periods_section(report: Report) -> str:
     )
     intro = paragraph(
         "The KGI, the KPIs it is computed from (nearest first) and every node with a target or "
-        "an alert. Cells are coloured by status in that period (a target counts at the last "
-        "period only)."
+        "an alert. Cells are coloured by status in that period (a target counts at the period "
+        "it is set for; a stock such as ARR is judged by the change its target asks for)."
     )
     return section("KGI and main KPIs by period", intro, table_html, anchor="periods")
 
