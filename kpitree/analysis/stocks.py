@@ -18,6 +18,7 @@ with an ``aggregate`` key belongs to the period roll-up module; this is the simp
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,28 +33,37 @@ if TYPE_CHECKING:
 STOCK, FLOW, RATE = "stock", "flow", "rate"
 
 
+_FOUND: weakref.WeakKeyDictionary[Tree, frozenset[str]] = weakref.WeakKeyDictionary()
+"""Per tree (a tree does not change once built): its stocks, asked for once per period."""
+
+
 def stocks(tree: Tree) -> set[str]:
     """The names of the stock nodes of ``tree`` (empty for a static tree)."""
+    if tree not in _FOUND:
+        _FOUND[tree] = frozenset(_find_stocks(tree))
+    return set(_FOUND[tree])
+
+
+def _find_stocks(tree: Tree) -> set[str]:
     if tree.time is None:
         return set()
     graph = tree.graph
-    same_period = [(u, v) for u, v, lag in graph.edges(data="lag") if lag == 0]
+    order = tree.order()
     reach: dict[str, set[str]] = {name: {name} for name in tree.nodes}
-    for name in tree.order():  # readers come after what they read
-        for source, target in same_period:
-            if target == name:
+    for name in order:  # readers come after what they read
+        for source, _, lag in graph.in_edges(name, data="lag"):
+            if lag == 0 and source != name:
                 reach[name] |= reach[source]
     # reach[x]: the nodes x reads in the same period, itself included.
     found = {
         name
         for name in tree.nodes
         if any(
-            lag > 0 and (target == name or name in reach[target])
-            for source, target, lag in graph.edges(data="lag")
-            if source == name
+            lag > 0 and name in reach[target]
+            for _, target, lag in graph.out_edges(name, data="lag")
         )
     }
-    for name in tree.order():
+    for name in order:
         if name not in found and any(s in found for s in reach[name] - {name}):
             found.add(name)
     return found
@@ -98,8 +108,10 @@ def level_before(
     for dependency in formula.names:
         if dependency in stock_names:
             level = level_before(tree, dependency, values, stock_names)
-        else:
+        elif dependency in values:
             level = float(np.atleast_1d(values[dependency])[0])
+        else:
+            return float("nan")
         substitutions[node_symbol(dependency)] = sympy.Float(level)
     try:
         return float(formula.expr.xreplace(substitutions))
