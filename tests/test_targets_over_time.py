@@ -150,6 +150,8 @@ def test_messages_format_numbers_like_the_tables() -> None:
     high = AlertHit("cost", None, 16e6 / 3, 5e6, "above", None)
     assert high.message() == "node 'cost': 5,333,333 is above 5,000,000"
     assert format_message(1.72328e-15, "ratio") == "0"
+    near = AlertHit("sql_rate", None, 0.149996, 0.15, "below", None)
+    assert near.message() == "node 'sql_rate': 0.149996 is below 0.15"  # never "0.15 below 0.15"
     assert format_message(9.5e-5, "%") == "0.0095 %"
 
 
@@ -210,3 +212,14 @@ def test_targets_by_period_need_a_timed_tree(write_tree, cli) -> None:
 def test_static_node_status_keeps_today_rule() -> None:
     """A node built in Python with one target is judged against it (95 of 100: at risk)."""
     assert node_status(Node("x", value=1.0, target=100.0), 95.0) is Status.AT_RISK
+
+
+def test_diagram_shows_the_target_of_the_period_drawn() -> None:
+    """In March the leads box shows its Q1 target 330, in June its June target 90."""
+    from kpitree.plots.tree_diagram import plot_tree
+
+    tree = kpitree.loads(MONTHLY)
+    march = [t.get_text() for t in plot_tree(tree, tree.evaluate(), period="2027-03").texts]
+    june = [t.get_text() for t in plot_tree(tree, tree.evaluate(), period="2027-06").texts]
+    assert "target 2027-Q1 330" in march
+    assert "target 2027-06 90" in june

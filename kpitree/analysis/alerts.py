@@ -32,6 +32,10 @@ class AlertHit:
         owner = f" (owner: {self.owner})" if self.owner else ""
         value = format_message(self.value, self.unit, self.threshold)
         threshold = format_message(self.threshold, self.unit)
+        digits = 6
+        while value == threshold and digits <= 15:
+            # 0.14996 shown as 0.15 "below 0.15" would contradict itself: show more digits.
+            value, digits = f"{self.value:.{digits}g}", digits + 2
         return f"node '{self.node}'{when}: {value} is {self.direction} {threshold}{owner}"
 
     def to_dict(self) -> dict[str, object]:
