@@ -223,3 +223,24 @@ def test_diagram_shows_the_target_of_the_period_drawn() -> None:
     june = [t.get_text() for t in plot_tree(tree, tree.evaluate(), period="2027-06").texts]
     assert "target 2027-Q1 330" in march
     assert "target 2027-06 90" in june
+
+
+def test_compare_table_marks_stocks_and_shows_points(cli, write_tree, tmp_path) -> None:
+    """A rate of 1.20 % against 1.25 % reads 1.20 %, 1.25 %, +0.05 pp; the stock customers
+    (1000 + 100 x 1.2 % = 1001.2 plan, 1001.25 actual) is marked ~ with its net new +1.2 and
+    +1.25, and its +4.2 % is of that change."""
+    tree = write_tree(
+        "name: c\nkgi: customers\ntime: {periods: 2, unit: month, start: 2027-01}\nnodes:\n"
+        "  leads: {value: 100, unit: leads/month}\n  rate: {value: 1.2%, unit: '%'}\n"
+        "  won: {formula: leads * rate, unit: customers/month}\n"
+        "  customers: {formula: prev(customers) + won, initial: 1000, unit: customers}\n"
+    )
+    csv = tmp_path / "a.csv"
+    csv.write_text("period,rate\n2027-01,1.25%\n", encoding="utf-8")
+    status, out, _ = cli("compare", tree, "--actuals", csv)
+    assert status == 0
+    rate = next(line for line in out.splitlines() if line.startswith("  rate"))
+    assert rate.split()[1:4] == ["1.20", "%", "1.25"]
+    assert "+0.05 pp" in rate
+    stock = next(line for line in out.splitlines() if "~customers" in line)
+    assert stock.split()[-6:] == ["+1.2", "+1.25", "+4.2", "%", "on", "track"]
