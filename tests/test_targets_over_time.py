@@ -244,3 +244,23 @@ def test_compare_table_marks_stocks_and_shows_points(cli, write_tree, tmp_path) 
     assert "+0.05 pp" in rate
     stock = next(line for line in out.splitlines() if "~customers" in line)
     assert stock.split()[-6:] == ["+1.2", "+1.25", "+4.2", "%", "on", "track"]
+
+
+def test_report_lists_the_kgi_milestones(write_tree) -> None:
+    """ARR = 12 x MRR, MRR from 100 up 10 a month: 1,560 at March against Q1's 1,600 is 40
+    short of the 400 asked from 1,200 (10 %, at risk); 1,920 at June against Q2's 2,000 is
+    80 short of the 440 asked from 1,560 (18 %, off track)."""
+    from kpitree.report import build_report
+
+    tree = kpitree.loads(
+        "name: q\nkgi: arr\ntime: {periods: 12, unit: month, start: 2027-01}\nnodes:\n"
+        "  new: {value: 10, unit: JPY/month}\n"
+        "  mrr: {formula: prev(mrr) + new, initial: 100, unit: JPY/month}\n"
+        "  arr: {formula: mrr * 12, target: {2027-Q1: 1600, 2027-Q2: 2000, 2027: 2600}}\n"
+    )
+    html = build_report(tree)
+    kgi = html[html.index('<section id="kgi">') :]
+    kgi = kgi[: kgi.index("</section>")]
+    assert '<td>target 2027-Q1</td><td class="number">1,600 (reached 1,560: at risk)' in kgi
+    assert '<td>target 2027-Q2</td><td class="number">2,000 (reached 1,920: off track)' in kgi
+    assert "target 2027<" not in kgi  # the year's target is the last period's, shown once

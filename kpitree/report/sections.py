@@ -15,7 +15,7 @@ import numpy as np
 
 from kpitree import __version__
 from kpitree.analysis.alerts import AlertHit, check_alerts
-from kpitree.analysis.status import MARGIN, Status, statuses
+from kpitree.analysis.status import MARGIN, Status, judged_value, node_status, statuses
 from kpitree.analysis.stocks import level_before, stocks
 from kpitree.plots.tree_diagram import plot_tree
 from kpitree.present.numbers import format_number, format_percent, format_signed
@@ -28,6 +28,7 @@ from kpitree.report.analysis_sections import (
 )
 from kpitree.report.context import Report, Section
 from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
+from kpitree.targets import milestones
 from kpitree.tree import Tree
 
 
@@ -60,7 +61,8 @@ def title_section(report: Report) -> str:
 
 
 def kgi_section(report: Report) -> str:
-    """The KGI at the last period against its target."""
+    """The KGI at the last period against its target, and its milestones (targets of earlier
+    periods, quarters or years) with the value each is judged on and its status."""
     tree, evaluation = report.tree, report.evaluation
     goal = tree.nodes[tree.kgi]
     value = evaluation.kgi_value
@@ -78,6 +80,7 @@ def kgi_section(report: Report) -> str:
                 ["change planned (target - start)", format_signed(goal.target - start, goal.unit)]
             )
             rows.append(["change reached (value - start)", format_signed(value - start, goal.unit)])
+    rows += _milestone_rows(report)
     status = statuses(evaluation)[tree.kgi]
     verdict = f"<p>{escape(goal.title)}{escape(when)}: {badge(status)}</p>"
     unit = paragraph(f"Unit: {goal.unit}.", "meta") if goal.unit else ""
@@ -88,6 +91,26 @@ def kgi_section(report: Report) -> str:
         unit,
         anchor="kgi",
     )
+
+
+def _milestone_rows(report: Report) -> list[list[str]]:
+    tree, evaluation = report.tree, report.evaluation
+    goal = tree.nodes[tree.kgi]
+    rows = []
+    stock_names = stocks(tree)
+    for milestone in milestones(goal, tree.time):
+        if milestone.last == tree.period_count - 1:
+            continue  # the last period's target, shown above
+        judged, needed = judged_value(tree, tree.kgi, evaluation.values, milestone, stock_names)
+        status = node_status(goal, judged, target=milestone.value, scale=needed)
+        rows.append(
+            [
+                f"target {milestone.label}",
+                f"{format_number(milestone.value, goal.unit)} (reached "
+                f"{format_number(judged, goal.unit)}: {status.value})",
+            ]
+        )
+    return rows
 
 
 MAX_DIAGRAM_NODES = 100
