@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from kpitree.distribution import Distribution, DistributionError
@@ -78,6 +79,16 @@ class Node:
                 f"found {self.direction!r}",
                 self.location,
             )
+        for label, value in self.targets:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise SpecError(
+                    f"node '{self.name}': target {label} must be a finite number, found {value!r}",
+                    self.location,
+                )
         # The distribution is drawn inside the bounds everywhere (forecast, Sobol, tornado):
         # truncated here, once, so no analysis can draw from the law as given.
         if self.distribution is not None:

@@ -264,3 +264,18 @@ def test_report_lists_the_kgi_milestones(write_tree) -> None:
     assert '<td>target 2027-Q1</td><td class="number">1,600 (reached 1,560: at risk)' in kgi
     assert '<td>target 2027-Q2</td><td class="number">2,000 (reached 1,920: off track)' in kgi
     assert "target 2027<" not in kgi  # the year's target is the last period's, shown once
+
+
+def test_a_node_built_in_python_checks_its_targets() -> None:
+    """A target that is no number is refused by Node; a label the tree lacks is a DataError
+    naming the node when judged."""
+    with pytest.raises(kpitree.KpiTreeError, match="node 'x': target 2027-Q1 must be a finite"):
+        Node("x", value=1.0, targets=(("2027-Q1", float("nan")),))
+    tree = kpitree.Tree(
+        "p",
+        "x",
+        [Node("x", value=1.0, targets=(("2030-Q1", 1.0),))],
+        time=kpitree.timeaxis.TimeAxis(3, "month", "2027-01"),
+    )
+    with pytest.raises(kpitree.KpiTreeError, match="node 'x': target '2030-Q1' covers 3 months"):
+        target_at(tree, "x", 2)
