@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class Node:
     unit: str | None = None
     owner: str | None = None
     target: float | None = None
+    """The target at the last period (of a timed tree)."""
     bounds: tuple[float | None, float | None] = (None, None)
     benchmark: tuple[float | None, float | None] | None = None
     alert: Alert | None = None
@@ -71,6 +73,9 @@ class Node:
     aggregate: str | None = None
     measure: Any = field(default=None, compare=False)
     """How the node is measured from record data (a ``kpitree.measurement.spec.Measure``)."""
+    targets: tuple[tuple[str, float], ...] = ()
+    """Targets by period label (``("2027-Q1", 1.0e9)``): see :mod:`kpitree.targets`. ``target``
+    is then the one judged at the last period, if any."""
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +91,16 @@ class Node:
                 f"found {self.direction!r}",
                 self.location,
             )
+        for label, value in self.targets:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise SpecError(
+                    f"node '{self.name}': target {label} must be a finite number, found {value!r}",
+                    self.location,
+                )
         # The distribution is drawn inside the bounds everywhere (forecast, Sobol, tornado):
         # truncated here, once, so no analysis can draw from the law as given.
         if self.distribution is not None:

@@ -560,6 +560,15 @@ class Tree:
 
 
 def _number(name: str, value: Any, where: Location | None) -> float:
+    if isinstance(value, str):  # "12%", "1,200": read as in a CSV of actuals
+        from kpitree.actuals import parse_cell
+
+        try:
+            value = parse_cell(value)
+        except ValueError:
+            raise DataError(
+                f"node '{name}': value must be a number, found {value!r}", where
+            ) from None
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise DataError(f"node '{name}': value must be a number, found {value!r}", where)
     try:

@@ -20,15 +20,23 @@ class AlertHit:
     direction: str
     """``"below"`` or ``"above"``."""
     owner: str | None
+    unit: str | None = None
 
     def message(self) -> str:
-        """``node 'sql_rate' at 2027-03: 0.1 is below 0.15 (owner: inside sales)``."""
+        """``node 'sql_rate' at 2027-03: 0.095 is below 0.15 (owner: inside sales)``, numbers
+        as the tables show them (``0.1128``, ``5,333,333``, ``9.5 %``)."""
+        # Formatting is presentation's; imported here so every caller gets the same text.
+        from kpitree.present.numbers import format_message
+
         when = f" at {self.period}" if self.period is not None else ""
         owner = f" (owner: {self.owner})" if self.owner else ""
-        return (
-            f"node '{self.node}'{when}: {self.value:g} is {self.direction} "
-            f"{self.threshold:g}{owner}"
-        )
+        value = format_message(self.value, self.unit, self.threshold)
+        threshold = format_message(self.threshold, self.unit)
+        digits = 6
+        while value == threshold and digits <= 15:
+            # 0.14996 shown as 0.15 "below 0.15" would contradict itself: show more digits.
+            value, digits = f"{self.value:.{digits}g}", digits + 2
+        return f"node '{self.node}'{when}: {value} is {self.direction} {threshold}{owner}"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready fields."""
@@ -58,6 +66,8 @@ def check_alerts(evaluation: Evaluation) -> list[AlertHit]:
                 if crossed:
                     period = periods[index] if periods is not None else None
                     hits.append(
-                        AlertHit(name, period, float(value), threshold, direction, node.owner)
+                        AlertHit(
+                            name, period, float(value), threshold, direction, node.owner, node.unit
+                        )
                     )
     return hits

@@ -8,6 +8,7 @@ actual inputs. Only periods with a row of actuals are reported.
 
 On track: each node has a *good direction*, the direction in which it helps the goal.
 
+- A node's ``direction: higher|lower``, when given, wins.
 - A node with an ``alert: {below: x}`` is better higher, ``{above: x}`` better lower.
 - The KGI is better higher.
 - Otherwise the direction is read from the tree at the plan values: every input is raised a
@@ -18,12 +19,19 @@ On track: each node has a *good direction*, the direction in which it helps the 
 
 A node is ``off track`` when an alert fires on its actual, or when its actual is worse than
 plan in its good direction by more than ``tolerance`` (relative to ``|plan|``); ``ahead`` when
-better by more than ``tolerance``; ``on track`` otherwise; ``-`` without a direction.
+better by more than ``tolerance``; ``on track`` otherwise; ``-`` without a direction. The
+relative gap is judged as shown, rounded to 0.1 %: +5.0 % is on track at a 5 % tolerance
+whatever the float behind it.
+
+A stock (:mod:`kpitree.analysis.stocks`: ARR, MRR, customers) is judged by its movement: its
+change over the period (net new, ``value(p) - value(p - 1)``) against the plan's change, since
+a level a few per cent short can hide a tenth of the net new missing. Its alert is still
+checked on the level, and the level is reported as well.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +39,7 @@ import pandas as pd
 
 from kpitree.analysis.alerts import AlertHit, check_alerts
 from kpitree.analysis.batch import evaluate_rows, resolve_period
+from kpitree.analysis.stocks import changes, level_before, stocks
 from kpitree.errors import DataError
 
 if TYPE_CHECKING:
@@ -68,6 +77,19 @@ class Comparison:
     status: dict[str, tuple[str, ...]]
     tolerance: float
     scenario: str | None = None
+    change_plan: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per stock node: the plan's change over each reported period (net new)."""
+    change_actual: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per stock node: the actual change over each reported period."""
+
+    def judged_relative(self, name: str) -> np.ndarray:
+        """The relative gap the status is judged on: of the change for a stock (actual change
+        minus plan change, over ``|plan change|``), of the value otherwise."""
+        if name not in self.change_plan:
+            return self.relative(name)
+        plan = self.change_plan[name]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(plan != 0, (self.change_actual[name] - plan) / np.abs(plan), np.nan)
 
     def difference(self, name: str) -> np.ndarray:
         """Actual minus plan, per reported period."""
@@ -91,7 +113,9 @@ class Comparison:
         ]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per period and node: plan, actual, difference, relative, status."""
+        """One row per period and node: plan, actual, difference, relative, status; for a
+        stock also change_plan and change_actual (NaN for other nodes; no such columns when the
+        tree has no stock)."""
         rows = []
         labels = self.periods or (None,)
         for index, period in enumerate(labels):
@@ -105,19 +129,31 @@ class Comparison:
                         "difference": float(self.difference(name)[index]),
                         "relative": float(self.relative(name)[index]),
                         "status": self.status[name][index],
+                        "change_plan": float(self.change_plan[name][index])
+                        if name in self.change_plan
+                        else np.nan,
+                        "change_actual": float(self.change_actual[name][index])
+                        if name in self.change_actual
+                        else np.nan,
                     }
                 )
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        return frame if self.change_plan else frame.drop(columns=["change_plan", "change_actual"])
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "rows"}``, JSON-ready."""
+        """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "rows"}``, JSON-ready;
+        rows of stocks add ``change_plan`` and ``change_actual``."""
+        rows = self.to_frame().to_dict(orient="records")
+        for row in rows:
+            if self.change_plan and row["node"] not in self.change_plan:
+                del row["change_plan"], row["change_actual"]
         return {
             "tree": self.tree.name,
             "kgi": self.tree.kgi,
             "plan_scenario": self.scenario,
             "tolerance": self.tolerance,
             "periods": list(self.periods) if self.periods is not None else None,
-            "rows": self.to_frame().to_dict(orient="records"),
+            "rows": rows,
         }
 
 
@@ -169,15 +205,29 @@ def compare(
     plan_values = {name: values[0, reported] for name, values in rows.items()}
     actual_values = {name: values[1, reported] for name, values in rows.items()}
     direction = good_directions(tree, plan_inputs)
-    status = {
-        name: tuple(
-            _status(tree, name, p, a, direction[name], tolerance)
-            for p, a in zip(plan_values[name], actual_values[name], strict=True)
+    stock_names = stocks(tree)
+    change_plan, change_actual = {}, {}
+    for name in stock_names:
+        for row, found in ((0, change_plan), (1, change_actual)):
+            series = {key: values[row] for key, values in rows.items()}
+            before = level_before(tree, name, series, stock_names)
+            found[name] = changes(series[name], before)[reported]
+    status = {}
+    for name in tree.nodes:
+        judged = (
+            zip(change_plan[name], change_actual[name], strict=True)
+            if name in stock_names
+            else zip(plan_values[name], actual_values[name], strict=True)
         )
-        for name in tree.nodes
-    }
+        status[name] = tuple(
+            _status(tree, name, p, a, level, direction[name], tolerance)
+            for (p, a), level in zip(judged, actual_values[name], strict=True)
+        )
     labels = tuple(tree.periods[i] for i in reported) if tree.periods is not None else None
-    return Comparison(tree, labels, plan_values, actual_values, direction, status, tolerance, plan)
+    return Comparison(
+        tree, labels, plan_values, actual_values, direction, status, tolerance, plan,
+        change_plan, change_actual,
+    )  # fmt: skip
 
 
 def check_actuals(tree: Tree, actuals: Actuals, plan: str | None = None) -> list[AlertHit]:
@@ -207,6 +257,9 @@ def good_directions(tree: Tree, inputs: dict[str, Any]) -> dict[str, int]:
         kgi_moves = np.sign(rows[tree.kgi][1:, -1] - rows[tree.kgi][0, -1])
     directions: dict[str, int] = {}
     for name, node in tree.nodes.items():
+        if node.direction is not None:
+            directions[name] = 1 if node.direction == "higher" else -1
+            continue
         if node.alert is not None and (node.alert.below is None) != (node.alert.above is None):
             directions[name] = 1 if node.alert.below is not None else -1
             continue
@@ -219,17 +272,23 @@ def good_directions(tree: Tree, inputs: dict[str, Any]) -> dict[str, int]:
     return directions
 
 
-def _status(tree: Tree, name: str, plan: float, actual: float, direction: int, tol: float) -> str:
+def _status(
+    tree: Tree, name: str, plan: float, actual: float, level: float, direction: int, tol: float
+) -> str:
+    """``plan`` and ``actual`` are what is judged (a stock's changes); ``level`` is the actual
+    value its alert reads."""
     alert = tree.nodes[name].alert
-    if alert is not None and alert.fires(float(actual)):
+    if alert is not None and alert.fires(float(level)):
         return OFF_TRACK
     if direction == 0:
         return UNKNOWN
     gain = direction * (actual - plan)
     scale = abs(plan) if plan != 0 else 1.0
-    if gain < -tol * scale:
+    # Judged as shown (rounded to 0.1 %), so +5.0 % reads the same every time.
+    shown = round(gain / scale, 3)
+    if shown < -tol:
         return OFF_TRACK
-    if gain > tol * scale:
+    if shown > tol:
         return AHEAD
     return ON_TRACK
 

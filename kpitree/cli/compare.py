@@ -41,7 +41,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--tolerance",
         metavar="FRACTION",
         default="5%",
-        help="how far below plan a node may be and still be on track (default: 5%%)",
+        help="how far worse than plan a node may be and still be on track, judged on the "
+        "relative gap as shown (0.1 %%); a stock's on its change over the period (default: 5%%)",
     )
     parser.add_argument(
         "--by",

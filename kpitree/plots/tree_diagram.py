@@ -26,6 +26,7 @@ from kpitree.plots.fonts import with_fonts
 from kpitree.plots.layout import Layout, layered_layout
 from kpitree.present.numbers import PERCENT_UNITS, format_number
 from kpitree.present.table import fit
+from kpitree.targets import target_at
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -85,7 +86,7 @@ def plot_tree(
     index = resolve_period(tree, period)
     status = statuses(evaluation, index + 1 if tree.is_timed else None) if evaluation else {}
     texts = {
-        name: _box_lines(node, _value(tree, node, evaluation, index))
+        name: _box_lines(node, _value(tree, node, evaluation, index), _target(tree, name, index))
         for name, node in tree.nodes.items()
     }
     sizes = {name: _measure(lines, fontsize) for name, lines in texts.items()}
@@ -127,7 +128,18 @@ def _value(tree: Tree, node: Node, evaluation: Evaluation | None, index: int) ->
     return float(node.value[index] if isinstance(node.value, tuple) else node.value)
 
 
-def _box_lines(node: Node, value: float | None) -> list[_Line]:
+def _target(tree: Tree, name: str, index: int) -> str | None:
+    """The target judged at the period shown (``target 2027-Q1 1,000``), else the last one."""
+    milestone = target_at(tree.nodes[name], tree.time, index)
+    node = tree.nodes[name]
+    if milestone is not None and milestone.label:
+        return f"target {milestone.label} {format_number(milestone.value, node.unit)}"
+    if node.target is not None:
+        return f"target {format_number(node.target, node.unit)}"
+    return None
+
+
+def _box_lines(node: Node, value: float | None, target: str | None = None) -> list[_Line]:
     # Long text is cut (three label lines, one owner line) so a box stays a box.
     title = textwrap.wrap(
         fit(node.title, 3 * LABEL_WIDTH), LABEL_WIDTH, max_lines=3, placeholder=" …"
@@ -139,8 +151,8 @@ def _box_lines(node: Node, value: float | None) -> list[_Line]:
     else:
         lines.append(_Line(f"({node.unit})" if node.unit else "", colour="#555555"))
     rules = []
-    if node.target is not None:
-        rules.append(f"target {format_number(node.target, node.unit)}")
+    if target is not None:
+        rules.append(target)
     if node.alert is not None:
         rules.append("alert " + node.alert.describe())
     if rules:

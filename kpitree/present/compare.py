@@ -5,39 +5,74 @@ from __future__ import annotations
 
 from kpitree.analysis.alerts import AlertHit
 from kpitree.analysis.compare import Comparison
+from kpitree.node import PERCENT_UNITS
 from kpitree.present.export import to_csv, to_json
-from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.numbers import (
+    format_number,
+    format_percent,
+    format_points,
+    format_rate_pair,
+    format_signed,
+)
 from kpitree.present.table import render_table
 
 
+def plan_actual_cells(plan: float, actual: float, unit: str | None) -> tuple[str, str, str]:
+    """Plan, actual and their difference as shown in every plan-vs-actual table: a rate (unit
+    ``%``) with the decimals its difference needs and the difference in percentage points."""
+    if unit in PERCENT_UNITS:
+        plan_text, actual_text = format_rate_pair(plan, actual)
+        return plan_text, actual_text, format_points(actual - plan, plan, actual)
+    return (
+        format_number(plan, unit),
+        format_number(actual, unit),
+        format_signed(actual - plan, unit),
+    )
+
+
 def comparison_table(comparison: Comparison) -> str:
-    """One table per reported period: plan, actual, difference, % and status of each node."""
+    """One table per reported period: plan, actual, difference, % and status of each node; a
+    stock (marked ``~``) also its change over the period, on which % and status are judged."""
     tree = comparison.tree
     labels = comparison.periods or (None,)
+    stocks = comparison.change_plan
     blocks = []
     for index, period in enumerate(labels):
         rows = []
         for name, node in tree.nodes.items():
             plan = float(comparison.plan[name][index])
             actual = float(comparison.actual[name][index])
-            marker = "* " if name == tree.kgi else "  "
+            marker = ("* " if name == tree.kgi else "  ") + ("~" if name in stocks else "")
+            change = (
+                [format_signed(float(stocks[name][index]), node.unit),
+                 format_signed(float(comparison.change_actual[name][index]), node.unit)]
+                if name in stocks else ["", ""]
+            )  # fmt: skip
             rows.append(
-                [marker + name, node.owner or "", format_number(plan, node.unit),
-                 format_number(actual, node.unit), format_signed(actual - plan, node.unit),
-                 format_percent(float(comparison.relative(name)[index])),
+                [marker + name, node.owner or "", *plan_actual_cells(plan, actual, node.unit),
+                 *(change if stocks else []),
+                 format_percent(float(comparison.judged_relative(name)[index])),
                  comparison.status[name][index]]
             )  # fmt: skip
         plan_name = f"plan '{comparison.scenario}'" if comparison.scenario else "plan"
         when = f" at {period}" if period is not None else ""
         off = sum(1 for row in rows if row[-1] == "off track")
         title = f"{tree.name}{when}: actual vs {plan_name} ({off} off track)"
-        header = ["node", "owner", "plan", "actual", "difference", "%", "status"]
-        blocks.append(render_table(header, rows, title=title, align="llrrrrl"))
+        header = ["node", "owner", "plan", "actual", "difference"]
+        header += ["change plan", "change actual"] if stocks else []
+        header += ["%", "status"]
+        align = "llrrr" + ("rr" if stocks else "") + "rl"
+        blocks.append(render_table(header, rows, title=title, align=align))
     tolerance = format_percent(comparison.tolerance).lstrip("+")
     footer = (
-        f"off track: an alert fires, or worse than plan by more than {tolerance} in the "
-        "direction that helps the KGI; '-': no such direction"
+        f"off track: an alert fires, or worse than plan by more than {tolerance} (as shown) in "
+        "the direction that helps the KGI; '-': no such direction; pp: percentage points"
     )
+    if stocks:
+        footer += (
+            "\n~ a stock: judged by its change over the period (net new) against the plan's "
+            "change; % is of that change"
+        )
     return "\n\n".join(blocks) + "\n" + footer + "\n"
 
 

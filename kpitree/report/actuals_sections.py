@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kpitree.analysis.compare import AHEAD, OFF_TRACK, ON_TRACK
 from kpitree.plots.waterfall import plot_waterfall
+from kpitree.present.compare import plan_actual_cells
 from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.report.context import Report
 from kpitree.report.html import image, paragraph, section, table
@@ -35,21 +36,27 @@ def actuals_section(report: Report) -> str:
            for name, statuses in comparison.status.items()}  # fmt: skip
     names = [tree.kgi] + [name for name in tree.nodes if off[name] and name != tree.kgi]
     rows, classes = [], []
+    stocks = bool(comparison.change_plan)
     for name in names:
         node = tree.nodes[name]
         plan = float(comparison.plan[name][last])
         actual = float(comparison.actual[name][last])
         status = comparison.status[name][last]
+        change = (
+            [format_signed(float(comparison.change_plan[name][last]), node.unit),
+             format_signed(float(comparison.change_actual[name][last]), node.unit)]
+            if name in comparison.change_plan else ["", ""]
+        )[: 2 if stocks else 0]  # fmt: skip
         rows.append([
-            name, node.owner or "", node.unit or "", format_number(plan, node.unit),
-            format_number(actual, node.unit), format_signed(actual - plan, node.unit),
-            format_percent(float(comparison.relative(name)[last])), status,
+            name, node.owner or "", node.unit or "", *plan_actual_cells(plan, actual, node.unit),
+            format_percent(float(comparison.judged_relative(name)[last])), *change, status,
             ", ".join(label or "yes" for label in off[name]) or "-",
         ])  # fmt: skip
-        classes.append([None] * 7 + [STATUS_CSS.get(status), None])
+        classes.append([None] * (9 if stocks else 7) + [STATUS_CSS.get(status), None])
     when = labels[last]
     header = ["node", "owner", "unit", f"plan {when}" if when else "plan",
-              f"actual {when}" if when else "actual", "difference", "%", "status",
+              f"actual {when}" if when else "actual", "difference", "%",
+              *(["net new plan", "net new actual"] if stocks else []), "status",
               "off track in"]  # fmt: skip
     kgi = tree.nodes[tree.kgi]
     plan_kgi, actual_kgi = comparison.plan[tree.kgi][last], comparison.actual[tree.kgi][last]
@@ -66,11 +73,13 @@ def actuals_section(report: Report) -> str:
     )
     tolerance = format_percent(comparison.tolerance).lstrip("+")
     note = (
-        f"Off track: an alert fires, or worse than plan by more than {tolerance} in the direction "
-        "that helps the KGI. A derived node's actual is what the tree makes of the actual inputs "
-        "(plan values where an input has no actual)."
+        f"Off track: an alert fires, or worse than plan by more than {tolerance} (as shown) in "
+        "the direction that helps the KGI. A stock (ARR, MRR, customers) is judged by its change "
+        "over the period (net new) against the plan's change, and % is of that change. A "
+        "difference of rates is in percentage points (pp). A derived node's actual is what the "
+        "tree makes of the actual inputs (plan values where an input has no actual)."
     )
-    numeric = [False] * 3 + [True] * 4 + [False, False]
+    numeric = [False] * 3 + [True] * (6 if stocks else 4) + [False, False]
     parts = [paragraph(summary, "verdict"), table(header, rows, numeric=numeric, classes=classes)]
     return section("Plan vs actual", *parts, paragraph(note, "meta"), anchor="actuals")
 

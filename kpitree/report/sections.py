@@ -15,9 +15,10 @@ import numpy as np
 
 from kpitree import __version__
 from kpitree.analysis.alerts import AlertHit, check_alerts
-from kpitree.analysis.status import MARGIN, Status, node_status, statuses
+from kpitree.analysis.status import MARGIN, Status, judged_value, node_status, statuses
+from kpitree.analysis.stocks import level_before, stocks
 from kpitree.plots.tree_diagram import plot_tree
-from kpitree.present.numbers import format_number, format_percent
+from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.report.actuals_sections import actuals_section, attribution_section
 from kpitree.report.analysis_sections import (
     bottleneck_section,
@@ -28,6 +29,7 @@ from kpitree.report.analysis_sections import (
 from kpitree.report.context import Report, Section
 from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
 from kpitree.rollup import partial_note
+from kpitree.targets import milestones
 from kpitree.tree import Tree
 
 
@@ -60,7 +62,8 @@ def title_section(report: Report) -> str:
 
 
 def kgi_section(report: Report) -> str:
-    """The KGI at the last period against its target."""
+    """The KGI at the last period against its target, and its milestones (targets of earlier
+    periods, quarters or years) with the value each is judged on and its status."""
     tree, evaluation = report.tree, report.evaluation
     goal = tree.nodes[tree.kgi]
     value = evaluation.kgi_value
@@ -71,7 +74,15 @@ def kgi_section(report: Report) -> str:
         rows.append(["gap (value - target)", format_number(value - goal.target, goal.unit)])
         if goal.target:
             rows.append(["value / target - 1", format_percent(value / goal.target - 1)])
-    status = node_status(goal, value)
+        if tree.kgi in stocks(tree):
+            values = evaluation.values
+            start = level_before(tree, tree.kgi, values, stocks(tree))
+            rows.append(
+                ["change planned (target - start)", format_signed(goal.target - start, goal.unit)]
+            )
+            rows.append(["change reached (value - start)", format_signed(value - start, goal.unit)])
+    rows += _milestone_rows(report)
+    status = statuses(evaluation)[tree.kgi]
     verdict = f"<p>{escape(goal.title)}{escape(when)}: {badge(status)}</p>"
     unit = paragraph(f"Unit: {goal.unit}.", "meta") if goal.unit else ""
     return section(
@@ -81,6 +92,26 @@ def kgi_section(report: Report) -> str:
         unit,
         anchor="kgi",
     )
+
+
+def _milestone_rows(report: Report) -> list[list[str]]:
+    tree, evaluation = report.tree, report.evaluation
+    goal = tree.nodes[tree.kgi]
+    rows = []
+    stock_names = stocks(tree)
+    for milestone in milestones(goal, tree.time):
+        if milestone.last == tree.period_count - 1:
+            continue  # the last period's target, shown above
+        judged, needed = judged_value(tree, tree.kgi, evaluation.values, milestone, stock_names)
+        status = node_status(goal, judged, target=milestone.value, scale=needed)
+        rows.append(
+            [
+                f"target {milestone.label}",
+                f"{format_number(milestone.value, goal.unit)} (reached "
+                f"{format_number(judged, goal.unit)}: {status.value})",
+            ]
+        )
+    return rows
 
 
 MAX_DIAGRAM_NODES = 100
@@ -169,8 +200,8 @@ def periods_section(report: Report) -> str:
     )
     intro = paragraph(
         "The KGI, the KPIs it is computed from (nearest first) and every node with a target or "
-        "an alert. Cells are coloured by status in that period (a target counts at the last "
-        "period only)."
+        "an alert. Cells are coloured by status in that period (a target counts at the period "
+        "it is set for; a stock such as ARR is judged by the change its target asks for)."
     )
     return section("KGI and main KPIs by period", intro, table_html, anchor="periods")
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kpitree.actuals import parse_cell
 from kpitree.distribution import Distribution, DistributionError
 from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import Location, SpecError, did_you_mean
@@ -21,7 +22,9 @@ from kpitree.files import read_regular_file
 from kpitree.formula import FUNCTIONS
 from kpitree.measurement.spec import parse_measure, parse_sources
 from kpitree.node import INDICATORS, Alert, Node
+from kpitree.numbers import CharacterError
 from kpitree.spec.yamlfile import Document, read_yaml
+from kpitree.targets import TargetError, target_at
 from kpitree.timeaxis import TimeAxis, TimeAxisError
 from kpitree.tree import Correlation, Tree
 
@@ -237,7 +240,9 @@ class _TreeReader:
             key: self.text(raw.get(key), (*path, key))
             for key in ("label", "description", "unit", "owner")
         }
-        for key in ("initial", "target", "effort"):
+        if raw.get("target") is not None:
+            fields.update(self.targets(raw["target"], (*path, "target"), name, time))
+        for key in ("initial", "effort"):
             if raw.get(key) is not None:
                 fields[key] = self.number(raw[key], (*path, key), name, key)
         if fields.get("effort") is not None and fields["effort"] <= 0:
@@ -281,6 +286,43 @@ class _TreeReader:
             )
         return Node(name, formula=formula, value=value, location=where, **fields)
 
+    def targets(self, raw: Any, path: tuple, node: str, time: TimeAxis | None) -> dict[str, Any]:
+        """``target``: one number (the last period), a list (one per period, ``null`` for
+        none) or a mapping of period labels to numbers; see :mod:`kpitree.targets`."""
+        if not isinstance(raw, list | dict):
+            return {"target": self.number(raw, path, node, "target")}
+        if time is None:
+            raise SpecError(
+                f"node '{node}': targets by period need a timed tree (a 'time:' block); give "
+                "one number",
+                self.doc.where(*path),
+            )
+        if isinstance(raw, list):
+            if len(raw) != time.periods:
+                raise SpecError(
+                    f"node '{node}': expected {time.periods} targets (one per period, null for "
+                    f"none), found {len(raw)}",
+                    self.doc.where(*path),
+                )
+            pairs = tuple(
+                (label, self.number(v, (*path, i), node, "target"))
+                for i, (label, v) in enumerate(zip(time.labels, raw, strict=True))
+                if v is not None
+            )
+        else:
+            pairs = tuple(
+                (
+                    key.isoformat() if isinstance(key, dt.date) else str(key),
+                    self.number(v, (*path, key), node, "target"),
+                )
+                for key, v in raw.items()
+            )
+        try:
+            final = target_at(Node(node, value=0.0, targets=pairs), time, time.periods - 1)
+        except TargetError as error:
+            raise SpecError(f"node '{node}': {error}", self.doc.where(*path)) from None
+        return {"targets": pairs, "target": None if final is None else final.value}
+
     def scenarios(self, raw: Any, locations: dict[str, Location]) -> dict[str, dict[str, Any]]:
         if raw is None:
             return {}
@@ -296,8 +338,20 @@ class _TreeReader:
                     self.doc.where("scenarios", scenario),
                 )
             locations[f"scenarios.{scenario}"] = self.doc.where("scenarios", scenario)
-            scenarios[str(scenario)] = values
+            scenarios[str(scenario)] = {
+                name: self.scenario_value(value, ("scenarios", scenario, name), str(scenario))
+                for name, value in values.items()
+            }
         return scenarios
+
+    def scenario_value(self, raw: Any, path: tuple, scenario: str) -> Any:
+        """A scenario's value with text such as ``12%`` read as a number (the rest is checked
+        by the tree)."""
+        if isinstance(raw, list):
+            return [self.scenario_value(v, (*path, i), scenario) for i, v in enumerate(raw)]
+        if isinstance(raw, str):
+            return self.number(raw, path, f"{path[-1]}' in scenario '{scenario}", "value")
+        return raw
 
     def correlations(self, raw: Any) -> list[Correlation]:
         if raw is None:
@@ -333,6 +387,21 @@ class _TreeReader:
         return str(raw)
 
     def number(self, raw: Any, path: tuple, node: str, key: str) -> float:
+        if isinstance(raw, str):
+            # 12%, 1,200 and ▲5 read as in a CSV of actuals and in --set.
+            try:
+                parsed = parse_cell(raw)
+            except CharacterError as error:
+                raise SpecError(f"node '{node}': {key}: {error}", self.doc.where(*path)) from None
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                raise SpecError(
+                    f"node '{node}': {key} must be a number, found {_shown(raw)} (12%, 1,200 "
+                    "and 1.2e6 are read)",
+                    self.doc.where(*path),
+                )
+            return parsed
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             hint = ""
             if isinstance(raw, str) and _LEADING_ZERO.fullmatch(raw.strip()):

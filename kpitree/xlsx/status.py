@@ -7,7 +7,9 @@ wins. The target is read from its cell, so a planner who edits it sees the statu
 
 from __future__ import annotations
 
-from kpitree.analysis.status import MARGIN, Status
+import math
+
+from kpitree.analysis.status import MARGIN, Status, lower_is_better
 from kpitree.node import Node
 from kpitree.xlsx.formula import excel_number
 
@@ -16,7 +18,7 @@ _VERDICTS = ",".join(
 )
 
 
-def status_formula(node: Node, value: str, target: str) -> str | None:
+def status_formula(node: Node, value: str, target: str, start: float | None = None) -> str | None:
     """The formula of ``node``'s status, or ``None`` when it has neither target nor alert.
 
     Parameters
@@ -26,13 +28,17 @@ def status_formula(node: Node, value: str, target: str) -> str | None:
         The address of the value judged (the last period's cell).
     target : str
         The address of the cell holding the node's target.
+    start : float, optional
+        A stock's level before period 1: the margin is then of the change asked, target - start.
     """
     ranks = []
     margin = excel_number(MARGIN)
     if node.target is not None:
-        lower_is_better = node.alert is not None and node.alert.above is not None
-        shortfall = f"({value}-{target})" if lower_is_better else f"({target}-{value})"
-        ranks.append(f"IF({shortfall}<=0,1,IF({shortfall}<={margin}*ABS({target}),2,3))")
+        shortfall = f"({value}-{target})" if lower_is_better(node) else f"({target}-{value})"
+        base = f"ABS({target})"
+        if start is not None and math.isfinite(start):
+            base = f"IF({target}={excel_number(start)},{base},ABS({target}-{excel_number(start)}))"
+        ranks.append(f"IF({shortfall}<=0,1,IF({shortfall}<={margin}*{base},2,3))")
     if node.alert is not None:
         fires, near = [], []
         below, above = node.alert.below, node.alert.above

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kpitree.analysis.status import Status
+from kpitree.analysis.stocks import level_before, stocks
 from kpitree.node import PERCENT_UNITS
 from kpitree.xlsx.formula import FormulaTemplate
 from kpitree.xlsx.layout import (
@@ -194,7 +195,13 @@ def _write_node(
     _text(sheet, row, FORMULA, node.formula)
     if node.target is not None:
         sheet.cell(row, TARGET, node.target).fill = _INPUT_FILL
-    status = status_formula(node, layout.cell(name, layout.periods), layout.address(row, TARGET))
+    stock_names = stocks(tree) if node.target is not None else set()
+    start = (
+        level_before(tree, name, tree.input_values(), stock_names) if name in stock_names else None
+    )
+    status = status_formula(
+        node, layout.cell(name, layout.periods), layout.address(row, TARGET), start
+    )
     if status is not None:
         sheet.cell(row, STATUS, status)
     if node.initial is not None and tree.is_timed:
