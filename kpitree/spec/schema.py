@@ -387,6 +387,13 @@ class _TreeReader:
         return str(raw)
 
     def number(self, raw: Any, path: tuple, node: str, key: str) -> float:
+        if isinstance(raw, str) and _LEADING_ZERO.fullmatch(raw.strip()):
+            # YAML 1.1 reads 010 as octal 8; a person may mean 10: refuse rather than guess.
+            raise SpecError(
+                f"node '{node}': {key} must be a number, found {_shown(raw)} (a number does not "
+                "start with 0: write it without the leading zero)",
+                self.doc.where(*path),
+            )
         if isinstance(raw, str):
             # 12%, 1,200 and ▲5 read as in a CSV of actuals and in --set.
             try:
@@ -396,18 +403,16 @@ class _TreeReader:
             except ValueError:
                 parsed = None
             if parsed is None:
+                # The hint helps someone who typed a number oddly, not someone who pasted text.
+                hint = " (12%, 1,200 and 1.2e6 are read)" if len(raw) <= 40 else ""
                 raise SpecError(
-                    f"node '{node}': {key} must be a number, found {_shown(raw)} (12%, 1,200 "
-                    "and 1.2e6 are read)",
+                    f"node '{node}': {key} must be a number, found {_shown(raw)}{hint}",
                     self.doc.where(*path),
                 )
             return parsed
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            hint = ""
-            if isinstance(raw, str) and _LEADING_ZERO.fullmatch(raw.strip()):
-                hint = " (a number does not start with 0: write it without the leading zero)"
             raise SpecError(
-                f"node '{node}': {key} must be a number, found {_shown(raw)}{hint}",
+                f"node '{node}': {key} must be a number, found {_shown(raw)}",
                 self.doc.where(*path),
             )
         try:
