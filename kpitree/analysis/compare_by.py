@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from kpitree.analysis.compare import Comparison, _status, actual_inputs, compare
+from kpitree.analysis.stocks import level_before, stocks
 from kpitree.errors import DataError, Location
 from kpitree.rollup import aggregate, rules
 from kpitree.timeaxis import TimeAxisError
@@ -70,10 +73,27 @@ def compare_by(
     actual_values = tree.evaluate(overrides=actual_inputs(tree, actuals, plan)).values
     plan_rolled = aggregate(tree, plan_values, [group for _, group in kept], found)
     actual_rolled = aggregate(tree, actual_values, [group for _, group in kept], found)
+    # A stock is judged by its change over the bucket (net new), as compare judges a period.
+    stock_names = stocks(tree)
+    firsts = [group[0] for _, group in kept]
+
+    def judged(values: dict[str, np.ndarray], rolled: np.ndarray, name: str) -> np.ndarray:
+        if name not in stock_names:
+            return rolled
+        series = np.atleast_1d(np.asarray(values[name], dtype=float))
+        before = level_before(tree, name, values, stock_names)
+        starts = np.array([series[i - 1] if i > 0 else before for i in firsts])
+        return rolled - starts
+
     status = {
         name: tuple(
-            _status(tree, name, p, a, periods.direction[name], tolerance)
-            for p, a in zip(plan_rolled[name], actual_rolled[name], strict=True)
+            _status(tree, name, p, a, level, periods.direction[name], tolerance)
+            for p, a, level in zip(
+                judged(plan_values, plan_rolled[name], name),
+                judged(actual_values, actual_rolled[name], name),
+                actual_rolled[name],
+                strict=True,
+            )
         )
         for name in tree.nodes
     }
