@@ -121,12 +121,17 @@ class Distribution:
         """Check that the law exists and can be drawn from: its 0.1 % to 99.9 % quantiles
         are finite numbers (parameters at the edge of a float's range can overflow).
 
+        Parameters in the ranges trees use are checked by closed forms
+        (:func:`_plain_support`), without importing ``scipy.stats``; extreme ones by the law.
+
         Raises
         ------
         DistributionError
             Naming the law and its parameters.
         """
         try:
+            if self.truncation == (None, None) and _plain_support(*self._law_arguments()):
+                return
             with np.errstate(all="ignore"):
                 quantiles = self.ppf(np.array([0.001, 0.5, 0.999]))
                 quantiles = np.append(quantiles, self.law().mean())
@@ -162,7 +167,7 @@ class Distribution:
         """
         lo = -math.inf if low is None else low
         hi = math.inf if high is None else high
-        first, last = (float(end) for end in self.untruncated().support())
+        first, last = self._support()
         if first >= lo and last <= hi:
             return
         bounds = f"[{_end(low, '-inf')}, {_end(high, 'inf')}]"
@@ -193,7 +198,9 @@ class Distribution:
         self.check_bounds(low, high)
         lo = -math.inf if low is None else low
         hi = math.inf if high is None else high
-        if self.dist in INTERVAL_KINDS or _cut(plain.law(), lo, hi, self.dist == "poisson") == 0:
+        if self.dist in INTERVAL_KINDS or self._inside(lo, hi):
+            return plain
+        if _cut(plain.law(), lo, hi, self.dist == "poisson") == 0:
             return plain
         return replace(self, truncation=(low, high))
 
@@ -237,29 +244,45 @@ class Distribution:
         DistributionError
             When no distribution of this kind has these parameters.
         """
-        from scipy import stats  # 1 s to import: only for trees that have a distribution
+        name, arguments = self._law_arguments()
+        from scipy import stats  # 1 s to import: only once a tree is drawn from
 
+        return getattr(stats, name)(**arguments)
+
+    def _law_arguments(self) -> tuple[str, dict[str, float]]:
+        """The name of the ``scipy.stats`` law and its keyword arguments, from the tree's
+        parameters (pure Python: reading a tree need not import scipy).
+
+        Raises
+        ------
+        DistributionError
+            When no distribution of this kind has these parameters.
+        """
         p = self.params
         if self.dist in ("normal", "lognormal", "beta", "gamma") and "sd" in p:
             mean, sd = p["mean"], p["sd"]
             if sd < 0 or (sd == 0 and self.dist != "normal"):
                 raise DistributionError(f"{self.dist} sd must be positive, found {sd:g}")
         if self.dist == "normal":
-            return stats.norm(loc=p["mean"], scale=p["sd"])
+            return "norm", {"loc": p["mean"], "scale": p["sd"]}
         if self.dist == "lognormal":
             if mean <= 0:
                 raise DistributionError(f"lognormal mean must be positive, found {mean:g}")
             sigma2 = math.log1p((sd / mean) ** 2)
-            return stats.lognorm(s=math.sqrt(sigma2), scale=mean / math.sqrt(1 + (sd / mean) ** 2))
+            return "lognorm", {
+                "s": math.sqrt(sigma2),
+                "scale": mean / math.sqrt(1 + (sd / mean) ** 2),
+            }
         if self.dist == "gamma":
             if mean <= 0:
                 raise DistributionError(f"gamma mean must be positive, found {mean:g}")
-            return stats.gamma(a=(mean / sd) ** 2, scale=sd**2 / mean)
+            return "gamma", {"a": (mean / sd) ** 2, "scale": sd**2 / mean}
         if self.dist == "beta":
-            return stats.beta(*self._beta_shapes())
+            a, b = self._beta_shapes()
+            return "beta", {"a": a, "b": b}
         if self.dist == "uniform":
             low, high = self._low_high()
-            return stats.uniform(loc=low, scale=high - low)
+            return "uniform", {"loc": low, "scale": high - low}
         if self.dist in ("triangular", "pert"):
             low, high = self._low_high()
             mode = p["mode"]
@@ -269,14 +292,28 @@ class Distribution:
                 )
             width = high - low
             if self.dist == "triangular":
-                return stats.triang(c=(mode - low) / width, loc=low, scale=width)
+                return "triang", {"c": (mode - low) / width, "loc": low, "scale": width}
             alpha = 1 + 4 * (mode - low) / width
             beta = 1 + 4 * (high - mode) / width
-            return stats.beta(alpha, beta, loc=low, scale=width)
+            return "beta", {"a": alpha, "b": beta, "loc": low, "scale": width}
         mu = p["mu"]
         if mu < 0:
             raise DistributionError(f"poisson mu must not be negative, found {mu:g}")
-        return stats.poisson(mu=mu)
+        return "poisson", {"mu": mu}
+
+    def _support(self) -> tuple[float, float]:
+        """The ends of the untruncated law's values: by closed form when the parameters are
+        plain, else from ``scipy.stats``."""
+        plain = _plain_support(*self._law_arguments())
+        if plain is not None:
+            return plain
+        first, last = self.untruncated().support()
+        return float(first), float(last)
+
+    def _inside(self, lo: float, hi: float) -> bool:
+        """True when the untruncated law has no probability outside ``[lo, hi]``."""
+        first, last = self._support()
+        return first >= lo and last <= hi
 
     @property
     def mean(self) -> float:
@@ -403,3 +440,48 @@ class TruncatedLaw:
         """The ends of the truncated law's values."""
         first, last = (float(end) for end in self.base.support())
         return max(first, self.lo), min(last, self.hi)
+
+
+LARGE = 1e200
+"""Parameters up to this size leave every closed-form quantile and mean far from overflow."""
+SHAPES = (1e-6, 1e12)
+"""Gamma and beta shapes in this range have finite quantiles (scipy checked on a fine grid in
+the tests); beyond it, ``scipy.stats`` is asked."""
+POISSON_MU = 1e9
+"""The largest Poisson mean checked by closed form (scipy's quantiles fail beyond about 3e10)."""
+
+
+def _plain_support(name: str, arguments: Mapping[str, float]) -> tuple[float, float] | None:
+    """The support of the ``scipy.stats`` law ``name(**arguments)`` when its parameters are
+    plain enough that it certainly exists and its quantiles and mean are finite; ``None`` when
+    only the law itself can tell (parameters near a float's limits), without importing scipy.
+
+    The support is computed as scipy does (``a * scale + loc``), so both agree exactly.
+    """
+    loc = arguments.get("loc", 0.0)
+    scale = arguments.get("scale", 1.0)
+    if not (abs(loc) <= LARGE and 0 < scale <= LARGE):
+        return None
+    low, high = SHAPES
+    if name == "norm":
+        # ppf(q) = ndtri(q) * scale + loc: |ndtri| < 4 at the quantiles checked.
+        return -math.inf, math.inf
+    if name == "lognorm":
+        # ppf(q) = exp(s * ndtri(q)) * scale, mean exp(s^2 / 2) * scale: at most e^200 * scale.
+        plain = 0 < arguments["s"] <= 20 and loc == 0
+        return (0.0, math.inf) if plain else None
+    if name == "gamma":
+        # The 99.9 % quantile is below a + 4 sqrt(a) + 10 < 2 a + 50, the mean is a.
+        a = arguments["a"]
+        plain = low <= a <= high and (2 * a + 50) * scale <= LARGE
+        return (0.0, math.inf) if plain else None
+    if name == "beta":
+        plain = low <= arguments["a"] <= high and low <= arguments["b"] <= high
+        return (0.0 * scale + loc, 1.0 * scale + loc) if plain else None
+    if name == "triang":
+        plain = 0 <= arguments["c"] <= 1
+        return (0.0 * scale + loc, 1.0 * scale + loc) if plain else None
+    if name == "uniform":
+        return 0.0 * scale + loc, 1.0 * scale + loc
+    mu = arguments["mu"]
+    return (0.0, math.inf) if mu == 0 or low <= mu <= POISSON_MU else None
