@@ -12,6 +12,11 @@ shape inside them and the probability beyond them is cut (:attr:`Distribution.cu
 law almost entirely outside them (more than :data:`MAX_CUT` cut) is refused. Quantiles of the
 truncated law are ``F^-1(F(lo) + u (F(hi) - F(lo)))``, so Monte Carlo draws, the copula's and
 Sobol's uniforms and the tornado's percentiles all come from the same law.
+
+Reading a tree checks its laws without ``scipy.stats`` (a second to import): parameters in the
+ranges trees use are checked by closed forms, and the share a truncation cuts comes from the
+``scipy.special`` functions ``scipy.stats`` itself calls, so both give the same numbers. Only
+parameters near a float's limits, and the first draw, load the ``scipy.stats`` law.
 """
 
 from __future__ import annotations
@@ -176,7 +181,7 @@ class Distribution:
                 f"distribution {self.describe()} leaves bounds {bounds}: its values run from "
                 f"{first:g} to {last:g} (narrow the distribution or widen the bounds)"
             )
-        cut = _cut(self.untruncated(), lo, hi, self.dist == "poisson")
+        cut = sum(self._tails(lo, hi))
         if not cut <= MAX_CUT:
             raise DistributionError(
                 f"distribution {self.describe()} lies almost entirely outside bounds {bounds}: "
@@ -200,7 +205,7 @@ class Distribution:
         hi = math.inf if high is None else high
         if self.dist in INTERVAL_KINDS or self._inside(lo, hi):
             return plain
-        if _cut(plain.law(), lo, hi, self.dist == "poisson") == 0:
+        if sum(plain._tails(lo, hi)) == 0:
             return plain
         return replace(self, truncation=(low, high))
 
@@ -213,7 +218,7 @@ class Distribution:
         low, high = self.truncation
         lo = -math.inf if low is None else low
         hi = math.inf if high is None else high
-        return _cut(self.untruncated(), lo, hi, self.dist == "poisson")
+        return sum(self._tails(lo, hi))
 
     def law(self) -> Any:
         """The law drawn from: the ``scipy.stats`` distribution, truncated to the bounds when
@@ -310,6 +315,16 @@ class Distribution:
         first, last = self.untruncated().support()
         return float(first), float(last)
 
+    def _tails(self, lo: float, hi: float) -> tuple[float, float]:
+        """``P(X < lo)`` and ``P(X > hi)`` of the untruncated law: by closed forms through
+        ``scipy.special`` when the parameters are plain (as ``scipy.stats`` computes them,
+        without its second of import), else from the law."""
+        arguments = self._law_arguments()
+        plain = _plain_support(*arguments) is not None and self.dist not in INTERVAL_KINDS
+        if plain and _exact_integers(lo, hi):
+            return _plain_tails(*arguments, lo, hi)
+        return _tails(self.untruncated(), lo, hi, self.dist == "poisson")
+
     def _inside(self, lo: float, hi: float) -> bool:
         """True when the untruncated law has no probability outside ``[lo, hi]``."""
         first, last = self._support()
@@ -372,11 +387,6 @@ def _tails(law: Any, lo: float, hi: float, discrete: bool) -> tuple[float, float
             below = float(law.cdf(lo))
             above = float(law.sf(hi))
     return below, above
-
-
-def _cut(law: Any, lo: float, hi: float, discrete: bool) -> float:
-    below, above = _tails(law, lo, hi, discrete)
-    return below + above
 
 
 class TruncatedLaw:
@@ -485,3 +495,50 @@ def _plain_support(name: str, arguments: Mapping[str, float]) -> tuple[float, fl
         return 0.0 * scale + loc, 1.0 * scale + loc
     mu = arguments["mu"]
     return (0.0, math.inf) if mu == 0 or low <= mu <= POISSON_MU else None
+
+
+def _exact_integers(lo: float, hi: float) -> bool:
+    """True when the counts next to ``lo`` and ``hi`` are exact in a float (below 2^53), as
+    scipy then reads them; larger bounds are left to scipy itself."""
+    return all(not math.isfinite(end) or abs(end) < 2.0**53 for end in (lo, hi))
+
+
+def _plain_tails(
+    name: str, arguments: Mapping[str, float], lo: float, hi: float
+) -> tuple[float, float]:
+    """``P(X < lo)`` and ``P(X > hi)`` of a plain law (see :func:`_plain_support`) as
+    ``scipy.stats`` computes them: the same ``scipy.special`` function on the same standardised
+    value, 0 or 1 outside the support, a count below ``lo`` at most ``ceil(lo) - 1``."""
+    from scipy import special  # a fraction of scipy.stats' import
+
+    if name == "poisson":
+        mu = arguments["mu"]
+        below = 0.0
+        if math.isfinite(lo) and math.ceil(lo) - 1 >= 0:
+            below = float(np.clip(special.pdtr(float(math.ceil(lo) - 1), mu), 0, 1))
+        above = 0.0
+        if math.isfinite(hi):
+            above = (
+                float(np.clip(special.pdtrc(float(math.floor(hi)), mu), 0, 1)) if hi >= 0 else 1.0
+            )
+        return below, above
+    loc = arguments.get("loc", 0.0)
+    scale = arguments["scale"]
+    low, high = (lo - loc) / scale, (hi - loc) / scale
+    with np.errstate(all="ignore"):
+        if name == "norm":
+            first = -math.inf
+            cdf = special.ndtr(low) if math.isfinite(low) else float(low > 0)
+            sf = special.ndtr(-high) if math.isfinite(high) else float(high < 0)
+        else:
+            # lognorm and gamma: values from 0 up.
+            first = 0.0
+            if name == "lognorm":
+                cdf = special.ndtr(np.log(low) / arguments["s"])
+                sf = special.ndtr(-(np.log(high) / arguments["s"]))
+            else:
+                cdf = special.gammainc(arguments["a"], low)
+                sf = special.gammaincc(arguments["a"], high)
+        below = 1.0 if low == math.inf else float(cdf) if low > first else 0.0
+        above = 1.0 if high <= first else float(sf) if high < math.inf else 0.0
+    return below, above

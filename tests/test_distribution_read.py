@@ -5,6 +5,7 @@ extreme parameters still go to scipy and are refused as before."""
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
 
@@ -20,6 +21,7 @@ from kpitree.distribution import (
     Distribution,
     DistributionError,
     _plain_support,
+    _tails,
 )
 
 QUANTILES = np.array([0.001, 0.5, 0.999])
@@ -159,3 +161,52 @@ def test_truncated_law_is_still_cut_at_read_time() -> None:
     assert Distribution.from_mapping({"dist": "normal", "mean": 0.5, "sd": 0.01}).within(
         0, 1
     ).truncation == (None, None)
+
+
+def test_closed_form_tails_equal_scipy_stats() -> None:
+    """The shares below and above the bounds equal scipy.stats' cdf and sf bit for bit, for
+    open-tailed laws and bounds inside, across and outside their support."""
+    ends = [-math.inf, -1e9, -3.5, -1.0, -0.5, 0.0, 1e-300, 0.3, 1.0, 2.5, 40.0, 1e6, math.inf]
+    compared = 0
+    for raw in laws():
+        if raw["dist"] not in ("normal", "lognormal", "gamma", "poisson"):
+            continue
+        law = Distribution(str(raw["dist"]), {k: float(v) for k, v in raw.items() if k != "dist"})
+        try:
+            arguments = law._law_arguments()
+        except (DistributionError, ArithmeticError):
+            continue
+        if _plain_support(*arguments) is None:
+            continue
+        frozen = law.untruncated()
+        for lo, hi in itertools.combinations(ends, 2):
+            assert law._tails(lo, hi) == _tails(frozen, lo, hi, raw["dist"] == "poisson"), (
+                raw,
+                lo,
+                hi,
+            )
+            compared += 1
+    assert compared > 1000
+
+
+def test_reading_a_truncated_normal_skips_scipy_stats() -> None:
+    """A normal truncated to its bounds is read, and its cut share computed, without
+    scipy.stats (scipy.special's closed forms)."""
+    code = (
+        "import sys, kpitree; tree = kpitree.loads(sys.argv[1], source='t.yaml'); "
+        "law = tree.nodes['win_rate'].distribution; "
+        "print(law.truncation, round(law.cut, 6), 'scipy.stats' in sys.modules)"
+    )
+    text = (
+        "name: t\nkgi: won\nnodes:\n  win_rate:\n    value: 0.9\n    bounds: [0, 1]\n"
+        "    distribution: {dist: normal, mean: 0.9, sd: 0.2}\n  won: {formula: win_rate * 2}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, text],
+        cwd=TREES.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    expected = stats.norm(0.9, 0.2).cdf(0) + stats.norm(0.9, 0.2).sf(1)
+    assert done.stdout.split() == ["(0.0,", "1.0)", f"{round(expected, 6)}", "False"]
