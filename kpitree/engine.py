@@ -297,11 +297,16 @@ class Engine:
     def _plan(self) -> list[_Step]:
         tree = self.tree
         graph = tree.graph.subgraph(tree.derived)
-        position = {name: index for index, name in enumerate(tree.order())}
+        position: dict[str, int] = {}
         condensed = nx.condensation(graph)
         components = []
         for component in nx.topological_sort(condensed):
-            members = sorted(condensed.nodes[component]["members"], key=position.__getitem__)
+            members = list(condensed.nodes[component]["members"])
+            if len(members) > 1:
+                # A loop's members run in same-period order; the order of the whole tree is
+                # worked out only when a tree has such a loop.
+                position = position or {name: index for index, name in enumerate(tree.order())}
+                members.sort(key=position.__getitem__)
             recurrent = len(members) > 1 or graph.has_edge(members[0], members[0])
             components.append((members, recurrent))
         compiled = self._compile([name for members, _ in components for name in members])
