@@ -12,6 +12,11 @@ shape inside them and the probability beyond them is cut (:attr:`Distribution.cu
 law almost entirely outside them (more than :data:`MAX_CUT` cut) is refused. Quantiles of the
 truncated law are ``F^-1(F(lo) + u (F(hi) - F(lo)))``, so Monte Carlo draws, the copula's and
 Sobol's uniforms and the tornado's percentiles all come from the same law.
+
+Reading a tree checks its laws without ``scipy.stats`` (a second to import): parameters in the
+ranges trees use are checked by closed forms, and the share a truncation cuts comes from the
+``scipy.special`` functions ``scipy.stats`` itself calls, so both give the same numbers. Only
+parameters near a float's limits, and the first draw, load the ``scipy.stats`` law.
 """
 
 from __future__ import annotations
@@ -121,12 +126,17 @@ class Distribution:
         """Check that the law exists and can be drawn from: its 0.1 % to 99.9 % quantiles
         are finite numbers (parameters at the edge of a float's range can overflow).
 
+        Parameters in the ranges trees use are checked by closed forms
+        (:func:`_plain_support`), without importing ``scipy.stats``; extreme ones by the law.
+
         Raises
         ------
         DistributionError
             Naming the law and its parameters.
         """
         try:
+            if self.truncation == (None, None) and _plain_support(*self._law_arguments()):
+                return
             with np.errstate(all="ignore"):
                 quantiles = self.ppf(np.array([0.001, 0.5, 0.999]))
                 quantiles = np.append(quantiles, self.law().mean())
@@ -162,7 +172,7 @@ class Distribution:
         """
         lo = -math.inf if low is None else low
         hi = math.inf if high is None else high
-        first, last = (float(end) for end in self.untruncated().support())
+        first, last = self._support()
         if first >= lo and last <= hi:
             return
         bounds = f"[{_end(low, '-inf')}, {_end(high, 'inf')}]"
@@ -171,7 +181,7 @@ class Distribution:
                 f"distribution {self.describe()} leaves bounds {bounds}: its values run from "
                 f"{first:g} to {last:g} (narrow the distribution or widen the bounds)"
             )
-        cut = _cut(self.untruncated(), lo, hi, self.dist == "poisson")
+        cut = sum(self._tails(lo, hi))
         if not cut <= MAX_CUT:
             raise DistributionError(
                 f"distribution {self.describe()} lies almost entirely outside bounds {bounds}: "
@@ -193,7 +203,9 @@ class Distribution:
         self.check_bounds(low, high)
         lo = -math.inf if low is None else low
         hi = math.inf if high is None else high
-        if self.dist in INTERVAL_KINDS or _cut(plain.law(), lo, hi, self.dist == "poisson") == 0:
+        if self.dist in INTERVAL_KINDS or self._inside(lo, hi):
+            return plain
+        if sum(plain._tails(lo, hi)) == 0:
             return plain
         return replace(self, truncation=(low, high))
 
@@ -206,7 +218,7 @@ class Distribution:
         low, high = self.truncation
         lo = -math.inf if low is None else low
         hi = math.inf if high is None else high
-        return _cut(self.untruncated(), lo, hi, self.dist == "poisson")
+        return sum(self._tails(lo, hi))
 
     def law(self) -> Any:
         """The law drawn from: the ``scipy.stats`` distribution, truncated to the bounds when
@@ -237,29 +249,45 @@ class Distribution:
         DistributionError
             When no distribution of this kind has these parameters.
         """
-        from scipy import stats  # 1 s to import: only for trees that have a distribution
+        name, arguments = self._law_arguments()
+        from scipy import stats  # 1 s to import: only once a tree is drawn from
 
+        return getattr(stats, name)(**arguments)
+
+    def _law_arguments(self) -> tuple[str, dict[str, float]]:
+        """The name of the ``scipy.stats`` law and its keyword arguments, from the tree's
+        parameters (pure Python: reading a tree need not import scipy).
+
+        Raises
+        ------
+        DistributionError
+            When no distribution of this kind has these parameters.
+        """
         p = self.params
         if self.dist in ("normal", "lognormal", "beta", "gamma") and "sd" in p:
             mean, sd = p["mean"], p["sd"]
             if sd < 0 or (sd == 0 and self.dist != "normal"):
                 raise DistributionError(f"{self.dist} sd must be positive, found {sd:g}")
         if self.dist == "normal":
-            return stats.norm(loc=p["mean"], scale=p["sd"])
+            return "norm", {"loc": p["mean"], "scale": p["sd"]}
         if self.dist == "lognormal":
             if mean <= 0:
                 raise DistributionError(f"lognormal mean must be positive, found {mean:g}")
             sigma2 = math.log1p((sd / mean) ** 2)
-            return stats.lognorm(s=math.sqrt(sigma2), scale=mean / math.sqrt(1 + (sd / mean) ** 2))
+            return "lognorm", {
+                "s": math.sqrt(sigma2),
+                "scale": mean / math.sqrt(1 + (sd / mean) ** 2),
+            }
         if self.dist == "gamma":
             if mean <= 0:
                 raise DistributionError(f"gamma mean must be positive, found {mean:g}")
-            return stats.gamma(a=(mean / sd) ** 2, scale=sd**2 / mean)
+            return "gamma", {"a": (mean / sd) ** 2, "scale": sd**2 / mean}
         if self.dist == "beta":
-            return stats.beta(*self._beta_shapes())
+            a, b = self._beta_shapes()
+            return "beta", {"a": a, "b": b}
         if self.dist == "uniform":
             low, high = self._low_high()
-            return stats.uniform(loc=low, scale=high - low)
+            return "uniform", {"loc": low, "scale": high - low}
         if self.dist in ("triangular", "pert"):
             low, high = self._low_high()
             mode = p["mode"]
@@ -269,14 +297,38 @@ class Distribution:
                 )
             width = high - low
             if self.dist == "triangular":
-                return stats.triang(c=(mode - low) / width, loc=low, scale=width)
+                return "triang", {"c": (mode - low) / width, "loc": low, "scale": width}
             alpha = 1 + 4 * (mode - low) / width
             beta = 1 + 4 * (high - mode) / width
-            return stats.beta(alpha, beta, loc=low, scale=width)
+            return "beta", {"a": alpha, "b": beta, "loc": low, "scale": width}
         mu = p["mu"]
         if mu < 0:
             raise DistributionError(f"poisson mu must not be negative, found {mu:g}")
-        return stats.poisson(mu=mu)
+        return "poisson", {"mu": mu}
+
+    def _support(self) -> tuple[float, float]:
+        """The ends of the untruncated law's values: by closed form when the parameters are
+        plain, else from ``scipy.stats``."""
+        plain = _plain_support(*self._law_arguments())
+        if plain is not None:
+            return plain
+        first, last = self.untruncated().support()
+        return float(first), float(last)
+
+    def _tails(self, lo: float, hi: float) -> tuple[float, float]:
+        """``P(X < lo)`` and ``P(X > hi)`` of the untruncated law: by closed forms through
+        ``scipy.special`` when the parameters are plain (as ``scipy.stats`` computes them,
+        without its second of import), else from the law."""
+        arguments = self._law_arguments()
+        plain = _plain_support(*arguments) is not None and self.dist not in INTERVAL_KINDS
+        if plain and _exact_integers(lo, hi):
+            return _plain_tails(*arguments, lo, hi)
+        return _tails(self.untruncated(), lo, hi, self.dist == "poisson")
+
+    def _inside(self, lo: float, hi: float) -> bool:
+        """True when the untruncated law has no probability outside ``[lo, hi]``."""
+        first, last = self._support()
+        return first >= lo and last <= hi
 
     @property
     def mean(self) -> float:
@@ -335,11 +387,6 @@ def _tails(law: Any, lo: float, hi: float, discrete: bool) -> tuple[float, float
             below = float(law.cdf(lo))
             above = float(law.sf(hi))
     return below, above
-
-
-def _cut(law: Any, lo: float, hi: float, discrete: bool) -> float:
-    below, above = _tails(law, lo, hi, discrete)
-    return below + above
 
 
 class TruncatedLaw:
@@ -403,3 +450,95 @@ class TruncatedLaw:
         """The ends of the truncated law's values."""
         first, last = (float(end) for end in self.base.support())
         return max(first, self.lo), min(last, self.hi)
+
+
+LARGE = 1e200
+"""Parameters up to this size leave every closed-form quantile and mean far from overflow."""
+SHAPES = (1e-6, 1e12)
+"""Gamma and beta shapes in this range have finite quantiles (scipy checked on a fine grid in
+the tests); beyond it, ``scipy.stats`` is asked."""
+POISSON_MU = 1e9
+"""The largest Poisson mean checked by closed form (scipy's quantiles fail beyond about 3e10)."""
+
+
+def _plain_support(name: str, arguments: Mapping[str, float]) -> tuple[float, float] | None:
+    """The support of the ``scipy.stats`` law ``name(**arguments)`` when its parameters are
+    plain enough that it certainly exists and its quantiles and mean are finite; ``None`` when
+    only the law itself can tell (parameters near a float's limits), without importing scipy.
+
+    The support is computed as scipy does (``a * scale + loc``), so both agree exactly.
+    """
+    loc = arguments.get("loc", 0.0)
+    scale = arguments.get("scale", 1.0)
+    if not (abs(loc) <= LARGE and 0 < scale <= LARGE):
+        return None
+    low, high = SHAPES
+    if name == "norm":
+        # ppf(q) = ndtri(q) * scale + loc: |ndtri| < 4 at the quantiles checked.
+        return -math.inf, math.inf
+    if name == "lognorm":
+        # ppf(q) = exp(s * ndtri(q)) * scale, mean exp(s^2 / 2) * scale: at most e^200 * scale.
+        plain = 0 < arguments["s"] <= 20 and loc == 0
+        return (0.0, math.inf) if plain else None
+    if name == "gamma":
+        # The 99.9 % quantile is below a + 4 sqrt(a) + 10 < 2 a + 50, the mean is a.
+        a = arguments["a"]
+        plain = low <= a <= high and (2 * a + 50) * scale <= LARGE
+        return (0.0, math.inf) if plain else None
+    if name == "beta":
+        plain = low <= arguments["a"] <= high and low <= arguments["b"] <= high
+        return (0.0 * scale + loc, 1.0 * scale + loc) if plain else None
+    if name == "triang":
+        plain = 0 <= arguments["c"] <= 1
+        return (0.0 * scale + loc, 1.0 * scale + loc) if plain else None
+    if name == "uniform":
+        return 0.0 * scale + loc, 1.0 * scale + loc
+    mu = arguments["mu"]
+    return (0.0, math.inf) if mu == 0 or low <= mu <= POISSON_MU else None
+
+
+def _exact_integers(lo: float, hi: float) -> bool:
+    """True when the counts next to ``lo`` and ``hi`` are exact in a float (below 2^53), as
+    scipy then reads them; larger bounds are left to scipy itself."""
+    return all(not math.isfinite(end) or abs(end) < 2.0**53 for end in (lo, hi))
+
+
+def _plain_tails(
+    name: str, arguments: Mapping[str, float], lo: float, hi: float
+) -> tuple[float, float]:
+    """``P(X < lo)`` and ``P(X > hi)`` of a plain law (see :func:`_plain_support`) as
+    ``scipy.stats`` computes them: the same ``scipy.special`` function on the same standardised
+    value, 0 or 1 outside the support, a count below ``lo`` at most ``ceil(lo) - 1``."""
+    from scipy import special  # a fraction of scipy.stats' import
+
+    if name == "poisson":
+        mu = arguments["mu"]
+        below = 0.0
+        if math.isfinite(lo) and math.ceil(lo) - 1 >= 0:
+            below = float(np.clip(special.pdtr(float(math.ceil(lo) - 1), mu), 0, 1))
+        above = 0.0
+        if math.isfinite(hi):
+            above = (
+                float(np.clip(special.pdtrc(float(math.floor(hi)), mu), 0, 1)) if hi >= 0 else 1.0
+            )
+        return below, above
+    loc = arguments.get("loc", 0.0)
+    scale = arguments["scale"]
+    low, high = (lo - loc) / scale, (hi - loc) / scale
+    with np.errstate(all="ignore"):
+        if name == "norm":
+            first = -math.inf
+            cdf = special.ndtr(low) if math.isfinite(low) else float(low > 0)
+            sf = special.ndtr(-high) if math.isfinite(high) else float(high < 0)
+        else:
+            # lognorm and gamma: values from 0 up.
+            first = 0.0
+            if name == "lognorm":
+                cdf = special.ndtr(np.log(low) / arguments["s"])
+                sf = special.ndtr(-(np.log(high) / arguments["s"]))
+            else:
+                cdf = special.gammainc(arguments["a"], low)
+                sf = special.gammaincc(arguments["a"], high)
+        below = 1.0 if low == math.inf else float(cdf) if low > first else 0.0
+        above = 1.0 if high <= first else float(sf) if high < math.inf else 0.0
+    return below, above

@@ -24,6 +24,7 @@ import sympy
 from numpy.typing import ArrayLike
 from sympy.printing.numpy import NumPyPrinter
 
+from kpitree.codegen import compile_functions
 from kpitree.errors import DataError, EvaluationError, did_you_mean
 from kpitree.formula import TIME, Lag, node_symbol
 from kpitree.intermediate import Guard
@@ -111,24 +112,59 @@ def compile_expression(
     callable
         Constants in it are float64 (or small integers), so it never builds object arrays.
     """
-    # The printer names the arguments itself: letting lambdify replace symbols with dummies
-    # (node names need not be identifiers) rebuilds every Min/Max, which sympy re-simplifies
-    # pairwise, seconds for a max of six arguments.
-    names = {symbol: f"_x{index}" for index, symbol in enumerate(symbols)}
-    printer = _Printer(
-        {
-            "fully_qualified_modules": False,
-            "inline": True,
-            "allow_unknown_functions": False,
-            "user_functions": {},
-        },
-        names,
-    )
-    placeholders = [sympy.Symbol(name) for name in names.values()]
-    body = list(expr) if isinstance(expr, Sequence) else expr
-    return sympy.lambdify(
-        placeholders, body, modules="numpy", printer=printer, dummify=False, docstring_limit=0
-    )
+    (function,) = compile_expressions([(expr, symbols)])
+    return function
+
+
+_PRINTER_SETTINGS: dict[str, Any] = {
+    "fully_qualified_modules": False,
+    "inline": True,
+    "allow_unknown_functions": False,
+    "user_functions": {},
+}
+
+
+def compile_expressions(
+    items: Sequence[tuple[sympy.Expr | Sequence[sympy.Expr], Sequence[sympy.Symbol]]],
+) -> list[Callable[..., Any]]:
+    """Compile many expressions at once, as :func:`compile_expression` does one.
+
+    One printer prints them all and :func:`kpitree.codegen.compile_functions` compiles them
+    in one go into lambdify's namespace: the code lambdify would make with this printer (so
+    the same values bit for bit) without its cost per call, most of a large tree's first
+    evaluation. Node names never reach the namespace, so a node called ``minimum`` or
+    ``nan`` cannot hide numpy's.
+
+    Parameters
+    ----------
+    items : sequence of (sympy.Expr or sequence of sympy.Expr, sequence of sympy.Symbol)
+        Each expression (or several, returned as a list) and its function's positional
+        arguments, in order; every symbol of the expression must be one of its arguments.
+
+    Returns
+    -------
+    list of callable
+        One function per item, in order.
+
+    Raises
+    ------
+    ValueError
+        When an expression has a symbol that is not among its arguments.
+    """
+    printer = _Printer(dict(_PRINTER_SETTINGS))
+    bodies = []
+    for expr, symbols in items:
+        names = {symbol: f"_x{index}" for index, symbol in enumerate(symbols)}
+        parts = list(expr) if isinstance(expr, Sequence) else [expr]
+        # Every symbol prints as a generated argument name, never as its own text.
+        stray = set().union(*(sympy.sympify(part).free_symbols for part in parts)) - names.keys()
+        if stray:
+            raise ValueError(f"{expr} reads {sorted(map(str, stray))}, not among its arguments")
+        printer._names = names
+        printed = [printer.doprint(part) for part in parts]
+        body = f"[{', '.join(printed)}]" if isinstance(expr, Sequence) else printed[0]
+        bodies.append((len(names), body))
+    return compile_functions(bodies, printer.module_imports)
 
 
 @dataclass(frozen=True)
@@ -367,15 +403,23 @@ class Engine:
     def _plan(self) -> list[_Step]:
         tree = self.tree
         graph = tree.graph.subgraph(tree.derived)
-        position = {name: index for index, name in enumerate(tree.order())}
+        position: dict[str, int] = {}
         condensed = nx.condensation(graph)
-        steps = []
+        components = []
         for component in nx.topological_sort(condensed):
-            members = sorted(condensed.nodes[component]["members"], key=position.__getitem__)
+            members = list(condensed.nodes[component]["members"])
+            if len(members) > 1:
+                # A loop's members run in same-period order; the order of the whole tree is
+                # worked out only when a tree has such a loop.
+                position = position or {name: index for index, name in enumerate(tree.order())}
+                members.sort(key=position.__getitem__)
             recurrent = len(members) > 1 or graph.has_edge(members[0], members[0])
-            formulas = tuple(self._compile(name) for name in members)
-            steps.append(_Step(formulas, recurrent))
-        return steps
+            components.append((members, recurrent))
+        compiled = self._compile([name for members, _ in components for name in members])
+        return [
+            _Step(tuple(compiled[name] for name in members), recurrent)
+            for members, recurrent in components
+        ]
 
     def _arguments(self, name: str) -> list[_Argument]:
         formula = self.tree.formulas[name]
@@ -385,16 +429,23 @@ class Engine:
             arguments.append(_Argument())
         return arguments
 
-    def _compile(self, name: str) -> _Formula:
-        arguments = self._arguments(name)
-        function = self.replacements.get(name)
-        if function is None:
-            symbols = [
-                node_symbol(a.node) if a.node else a.lag.symbol if a.lag else TIME
-                for a in arguments
-            ]
-            function = compile_expression(self.tree.formulas[name].expr, symbols)
-        return _Formula(name, function, tuple(arguments))
+    def _compile(self, names: Sequence[str]) -> dict[str, _Formula]:
+        """Each node's formula compiled (all in one go), or its replacement."""
+        arguments = {name: self._arguments(name) for name in names}
+        printed = [name for name in names if name not in self.replacements]
+        items = [
+            (
+                self.tree.formulas[name].expr,
+                [
+                    node_symbol(a.node) if a.node else a.lag.symbol if a.lag else TIME
+                    for a in arguments[name]
+                ],
+            )
+            for name in printed
+        ]
+        functions = dict(self.replacements)
+        functions.update(zip(printed, compile_expressions(items), strict=True))
+        return {name: _Formula(name, functions[name], tuple(arguments[name])) for name in names}
 
     # -- running -----------------------------------------------------------------------------
     def _input_arrays(self, inputs: Mapping[str, ArrayLike], samples: int) -> dict[str, np.ndarray]:
