@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from kpitree.analysis.memory import available_memory
 from kpitree.analysis.quantiles import is_discrete, quantiles
 from kpitree.analysis.sampling import (
     InputSampler,
@@ -42,7 +43,6 @@ from kpitree.analysis.sampling import (
     fixed_dict,
     seed_entropy,
 )
-from kpitree.analysis.sobol import available_memory
 from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.tree import Overrides, Tree

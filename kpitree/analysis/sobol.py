@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
+from kpitree.analysis.memory import available_memory
 from kpitree.analysis.quantiles import quantiles
 from kpitree.analysis.sampling import InputSampler, assumptions, fixed_dict, seed_entropy
 from kpitree.errors import DataError
@@ -227,18 +228,6 @@ def memory_needed(samples: int, factors: int) -> int:
     """Bytes a run with N = ``samples`` and ``factors`` inputs needs, about: the
     ``N * (k + 2)`` outputs and a few ``(N,)`` temporaries of the estimator."""
     return 8 * samples * (factors + 8)
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available now (``MemAvailable`` on Linux), or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def _check_memory(samples: int, factors: int) -> None:
