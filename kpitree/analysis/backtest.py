@@ -12,8 +12,9 @@ calibration. Actual values of the KGI are evaluated from the actual inputs (plan
 an input has none).
 
 A calibrated model covers about 50 % and 90 %. Rows of one node at one period share their
-actual across cut-offs, so the judgement uses a binomial standard error over the distinct
-(node, period) actuals: coverage more than two such errors from nominal is reported.
+actual across cut-offs, so the judgement uses a binomial standard error over the effective
+number of distinct actuals (each weighted by how often it is scored: ``(sum w)^2 / sum w^2``):
+coverage more than two such errors from nominal is reported.
 """
 
 from __future__ import annotations
@@ -234,7 +235,9 @@ def backtest(
         }
         for name, group in frame.groupby("node", sort=False)
     }
-    distinct = len(frame.drop_duplicates(["node", "period"]))
+    # An actual scored at several cut-offs counts by its weight: the effective sample size.
+    weights = frame.groupby(["node", "period"]).size().to_numpy(dtype=float)
+    effective = weights.sum() ** 2 / np.sum(weights**2)
     return Backtest(
         tree=tree,
         cutoffs=tuple(_label(tree, c) for c in cutoffs),
@@ -245,17 +248,18 @@ def backtest(
         samples=samples,
         seed=entropy,
         learned=learned,
-        notes=verdicts(coverage, distinct),
+        notes=verdicts(coverage, effective),
     )
 
 
-def verdicts(coverage: dict[str, float], distinct: int) -> tuple[str, ...]:
+def verdicts(coverage: dict[str, float], effective: float) -> tuple[str, ...]:
     """A note per band whose coverage is more than two binomial standard errors (over
-    ``distinct`` actuals) from its nominal share, saying which way the bands are wrong."""
+    ``effective`` independent actuals) from its nominal share, saying which way the bands
+    are wrong."""
     notes = []
     for band, share in coverage.items():
         nominal = NOMINAL[band]
-        error = np.sqrt(nominal * (1 - nominal) / max(distinct, 1))
+        error = np.sqrt(nominal * (1 - nominal) / max(effective, 1.0))
         if abs(share - nominal) <= 2 * error:
             continue
         way = (
