@@ -145,7 +145,8 @@ def test_forecast_draws_learned_rates_from_posterior(funnel) -> None:
     assert abs(result.mean[-1] - 200 * law.mean()) < 4 * 200 * law.std() / math.sqrt(samples)
     assert result.mean[:3] == pytest.approx([10, 40, 90])
     learned = result.to_dict()["learned"]
-    assert [entry["name"] for entry in learned] == ["sql_rate", "win_rate"]
+    assert [entry["name"] for entry in learned] == ["sql_rate"]
+    assert "win_rate: no actual in the window, not learned" in result.notes
     assert learned[0]["trials"] == pytest.approx(600)
 
 
@@ -166,6 +167,8 @@ def test_uniform_prior_matches_the_flat_beta() -> None:
 def test_learn_errors(funnel, growth) -> None:
     """No learnable rate, a bad window, or actuals of another tree: clear errors."""
     actuals = _actuals(funnel, {"leads": [100]})
+    with pytest.raises(DataError, match="no rate to learn has an actual"):
+        learn(funnel, actuals)
     with pytest.raises(DataError, match="window must be"):
         learn(funnel, actuals, window=0)
     with pytest.raises(DataError, match="no rate to learn"):

@@ -4,7 +4,9 @@ A rate ``r`` is learnable when a derived node is exactly ``D * r`` (``D`` possib
 ``delay(sql, 2) * win_rate``), ``r`` is an input bounded inside [0, 1] and ``D`` counts things:
 the rule of :func:`kpitree.analysis.counts.binomial_flows`. The node is the successes, ``D`` (as
 read by the formula) the trials. Both are evaluated from the actual inputs (the plan value
-where an input has no actual), summed over the last ``window`` periods with actuals.
+where an input has no actual), summed over the periods among the last ``window`` with actuals
+in which the rate itself has an actual (a rate with none is not learned: its flow would be
+the plan's).
 
 Prior: the rate's ``distribution`` as a Beta: a beta as given, any other law moment-matched to
 the Beta with the same mean and variance (and said so in ``notes``), no distribution the flat
@@ -223,23 +225,31 @@ def learn(
     values = actual_run(tree, actuals, through)
     rates, notes = [], []
     for rule in rules:
+        # Only the periods where the rate itself is actual: elsewhere the flow is the plan's.
+        measured = [p for p in periods if p in actuals.values.get(rule.rate, {})]
+        if not measured:
+            notes.append(f"{rule.rate}: no actual in the window, not learned")
+            continue
         prior, note = beta_prior(tree, rule.rate)
         if note:
             notes.append(note)
         trials_series = _trials(tree, rule.node, rule.count_read, values)
-        successes = float(np.sum(values[rule.node][periods]))
-        trials = float(np.sum(trials_series[periods]))
+        successes = float(np.sum(values[rule.node][measured]))
+        trials = float(np.sum(trials_series[measured]))
         # Fractional counts from a plan may round past the trials by a hair.
         successes = min(max(successes, 0.0), trials)
         posterior = (prior[0] + successes, prior[1] + trials - successes)
         rates.append(
             LearnedRate(
-                rule.rate, rule.node, rule.count, prior, successes, trials, tuple(periods),
+                rule.rate, rule.node, rule.count, prior, successes, trials, tuple(measured),
                 posterior,
             )
         )  # fmt: skip
         if trials == 0:
             notes.append(f"{rule.rate}: no trials in the window, the posterior is the prior")
+    if not rates:
+        names = ", ".join(rule.rate for rule in rules)
+        raise DataError(f"no rate to learn has an actual in the window (learnable: {names})")
     return Learning(tree, tuple(rates), window, through, tuple(notes))
 
 

@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from kpitree import __version__
 from kpitree.cli import (
     attribute,
+    backtest,
     bottleneck,
     check,
     compare,
     evaluate,
     export,
     forecast,
+    learn,
     plot,
     report,
     sensitivity,
@@ -68,6 +70,8 @@ COMMANDS = (
     bottleneck,
     solve,
     forecast,
+    learn,
+    backtest,
     sobol,
     compare,
     attribute,
