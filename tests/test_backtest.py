@@ -74,6 +74,7 @@ def test_backtest_on_model_data_covers_nominal() -> None:
     assert len(result.cutoffs) == tree.period_count - FIRST
     assert abs(result.coverage["p50"] - 0.5) < _tolerance(result, 0.5)
     assert abs(result.coverage["p90"] - 0.9) < _tolerance(result, 0.9)
+    assert result.calibrated
     assert set(result.by_node) == {"y", "a"}
     # y = 2a ~ N(200, 20): the expected CRPS of a true normal forecast is sd / sqrt(pi); its
     # spread over outcomes (sd of CRPS(z), z ~ N(0, 1)) sets the tolerance.
