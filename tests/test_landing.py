@@ -95,11 +95,14 @@ def test_as_of_cuts_the_actuals(growth) -> None:
     actuals = _actuals(growth, {"g": [1.1, 0.95, 1.2]})
     assert cut_off(growth, actuals, "2027-01") == 0
     assert cut_off(growth, actuals, "2027-05") == 2
+    assert cut_off(growth, actuals, "2027-02-28") == 1
+    assert cut_off(growth, actuals, "2027/2/1") == 1
     result = forecast(growth, 4096, seed=1, landing=landing(growth, actuals, as_of="2027-01"))
     assert result.actual_through == "2027-01"
     assert result.quantiles[5][1] < result.quantiles[95][1]
-    with pytest.raises(DataError, match="not a period"):
-        cut_off(growth, actuals, "2030-01")
+    for text in ("2030-01", "2027-02-30", "2026-12-31"):
+        with pytest.raises(DataError, match="not a period"):
+            cut_off(growth, actuals, text)
 
 
 def test_landing_keeps_the_seed_structure(growth) -> None:
@@ -177,3 +180,31 @@ def test_learn_errors(funnel, growth) -> None:
         landing(growth, actuals)
     with pytest.raises(DataError, match="counts cannot"):
         forecast(funnel, 100, seed=1, counts="binomial", landing=landing(funnel, actuals))
+
+
+def test_delay_reads_actual_earlier_periods(funnel) -> None:
+    """won in the first forecast month reads the actual SQLs two months back: 40 x win_rate,
+    mean 40 x 0.2 within 4 standard errors of the uniform(0.1, 0.3) draws; customers carry
+    on from their actual count."""
+    actuals = _actuals(funnel, {"leads": [100, 200, 300], "sql_rate": [0.1, 0.2, 0.3]})
+    samples = 20_000
+    start = landing(funnel, actuals)
+    won = simulate(funnel, samples, 4, nodes=("won", "customers"), landing=start)
+    sd = 40 * 0.2 / math.sqrt(12)
+    assert abs(won["won"][:, 3].mean() - 8) < 4 * sd / math.sqrt(samples)
+    # win_rate has no actual: held at its plan 0.25 in the actual months.
+    assert np.all(won["won"][:, :3] == 2.5)
+    np.testing.assert_allclose(won["customers"][:, 2], 7.5)
+    np.testing.assert_allclose(won["customers"][:, 3], 7.5 + won["won"][:, 3])
+
+
+def test_static_tree_landing_is_the_actual() -> None:
+    """A static tree from actuals is its actual value on every path."""
+    tree = kpitree.loads(
+        "name: s\nkgi: y\nnodes:\n  a: {value: 2, distribution: {dist: normal, mean: 2, "
+        "sd: 1}}\n  y: {formula: 3 * a}\n"
+    )
+    actuals = Actuals(tree=tree.name, source="t", periods=(0,), values={"a": {0: 5.0}})
+    result = forecast(tree, 100, seed=1, landing=landing(tree, actuals))
+    assert result.actual_through == "value"
+    assert result.quantiles[5][0] == result.quantiles[95][0] == 15

@@ -15,6 +15,8 @@ business: anything that gives an :class:`~kpitree.actuals.Actuals` plugs in.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -104,7 +106,8 @@ class Landing:
 
 def cut_off(tree: Tree, actuals: Actuals, as_of: str | int | None = None) -> int:
     """The last 0-based period with actuals, on or before ``as_of`` (a period label, its
-    number as text, or a 0-based index).
+    number as text, a date such as ``2027-03-31`` read as the period containing it, or a
+    0-based index).
 
     Raises
     ------
@@ -115,6 +118,8 @@ def cut_off(tree: Tree, actuals: Actuals, as_of: str | int | None = None) -> int
         return actuals.last
     if isinstance(as_of, str):
         index = tree.time.index_of(as_of.strip()) if tree.time is not None else None
+        if index is None:
+            index = _period_of_date(tree, as_of.strip())
         if index is None:
             labels = tree.periods or ("1",)
             raise DataError(
@@ -130,6 +135,34 @@ def cut_off(tree: Tree, actuals: Actuals, as_of: str | int | None = None) -> int
             f"{_label(tree, actuals.periods[0])})"
         )
     return earlier[-1]
+
+
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+
+
+def _period_of_date(tree: Tree, text: str) -> int | None:
+    """The period containing the date ``text`` (2027-03-31 or 2027/3/31), or ``None``."""
+    match = _DATE.fullmatch(text)
+    time = tree.time
+    if match is None or time is None or time.start is None:
+        return None
+    try:
+        date = dt.date(*(int(group) for group in match.groups()))
+    except ValueError:
+        return None
+    label = {
+        "month": f"{date.year:04d}-{date.month:02d}",
+        "quarter": f"{date.year:04d}-Q{(date.month - 1) // 3 + 1}",
+        "year": f"{date.year:04d}",
+        "day": date.isoformat(),
+    }.get(time.unit)
+    if label is not None:
+        return time.index_of(label)
+    # Weeks are labelled by their first day: the last week starting on or before the date.
+    starts = [i for i, first in enumerate(time.labels) if dt.date.fromisoformat(first) <= date]
+    if not starts or (date - dt.date.fromisoformat(time.labels[starts[-1]])).days >= 7:
+        return None
+    return starts[-1]
 
 
 def _label(tree: Tree, index: int) -> str:
