@@ -82,6 +82,8 @@ def test_landing_matches_lognormal_closed_form(growth) -> None:
     np.testing.assert_allclose(result.actual, 100 * np.cumprod(actual_g))
     for q in (5, 50, 95):
         np.testing.assert_allclose(result.quantiles[q][:3], result.actual, rtol=1e-12)
+    assert np.array_equal(result.mean[:3], result.actual)
+    assert np.all(result.sd[:3] == 0)
     assert abs(result.mean[-1] - law.mean()) < 4 * law.std() / math.sqrt(samples)
     median_error = 1 / (2 * law.pdf(law.median()) * math.sqrt(samples))
     assert abs(result.quantiles[50][-1] - law.median()) < 4 * median_error
@@ -208,3 +210,12 @@ def test_static_tree_landing_is_the_actual() -> None:
     result = forecast(tree, 100, seed=1, landing=landing(tree, actuals))
     assert result.actual_through == "value"
     assert result.quantiles[5][0] == result.quantiles[95][0] == 15
+
+
+def test_learned_rate_drops_its_correlation(funnel) -> None:
+    """A correlation naming a learned rate is not applied to its posterior draws: a note
+    says so."""
+    tree = kpitree.loads(FUNNEL + "correlations:\n  - [sql_rate, win_rate, 0.5]\n")
+    actuals = _actuals(tree, {"leads": [100], "sql_rate": [0.1]})
+    result = forecast(tree, 100, seed=1, landing=landing(tree, actuals, learned=True))
+    assert any(note.startswith("correlation sql_rate-win_rate dropped") for note in result.notes)

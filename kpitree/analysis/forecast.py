@@ -449,14 +449,20 @@ def _summarise(
     sums = []
     values = np.empty((samples, periods)) if in_memory else None
     order = OrderStatistics(periods, bins_for(samples))
+    low, high = np.full(periods, np.inf), np.full(periods, -np.inf)
     for start, chunk, last in paths(True):
         sums.append(block_sums(chunk))
+        low, high = np.minimum(low, chunk.min(axis=0)), np.maximum(high, chunk.max(axis=0))
         final[start : start + len(chunk)] = last
         if values is not None:
             values[start : start + len(chunk)] = chunk
         else:
             order.count(chunk)
     mean = exact_total(sums) / samples
+    # A period that is the same on every path (an actual, a fixed value) has that value as its
+    # mean and sd 0, not a rounding residue of the block sums.
+    constant = low == high
+    mean[constant] = low[constant]
     squares = []
     if values is not None:
         squares.append(block_sums(values, mean))

@@ -97,6 +97,15 @@ class Landing:
                 f"up to {_label(tree, self.through)} these inputs have no actual in some "
                 f"period and are held at their plan value there: {', '.join(planned)}"
             )
+        learned = {rate.name for rate in self.learning.rates} if self.learning else set()
+        for correlation in tree.correlations:
+            held = [n for n in (correlation.first, correlation.second) if n in learned]
+            if held:
+                notes.append(
+                    f"correlation {correlation.first}-{correlation.second} dropped after "
+                    f"{_label(tree, self.through)}: {' and '.join(held)} drawn from "
+                    "the posterior learned from counts"
+                )
         return tuple(notes) + (self.learning.notes if self.learning else ())
 
     def actual(self, tree: Tree, node: str) -> np.ndarray:
