@@ -219,3 +219,15 @@ def test_learned_rate_drops_its_correlation(funnel) -> None:
     actuals = _actuals(tree, {"leads": [100], "sql_rate": [0.1]})
     result = forecast(tree, 100, seed=1, landing=landing(tree, actuals, learned=True))
     assert any(note.startswith("correlation sql_rate-win_rate dropped") for note in result.notes)
+
+
+def test_streamed_landing_equals_in_memory(growth, monkeypatch) -> None:
+    """Paths too many to keep are drawn twice: a landing forecast gives the same numbers."""
+    start = landing(growth, _actuals(growth, {"g": [1.1, 0.95]}))
+    kept = forecast(growth, 9000, seed=8, landing=start)
+    monkeypatch.setattr("kpitree.analysis.forecast.IN_MEMORY_BYTES", 0)
+    streamed = forecast(growth, 9000, seed=8, landing=start)
+    for q in kept.quantiles:
+        np.testing.assert_array_equal(kept.quantiles[q], streamed.quantiles[q])
+    np.testing.assert_array_equal(kept.sd, streamed.sd)
+    assert np.all(streamed.sd[:2] == 0)
