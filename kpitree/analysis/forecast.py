@@ -11,13 +11,17 @@ A run whose memory would not fit is refused before it starts
 On a scenario or with overrides, the inputs they set are fixed at those values on every path
 (their distributions are not drawn; see :mod:`kpitree.analysis.sampling`); the result lists
 them in ``fixed``.
+
+A landing forecast (``landing=``, see :mod:`kpitree.analysis.landing`) holds every input with
+an actual at it up to the cut-off, so those periods are the actuals and the paths go on from
+there; with learned rates, each is drawn from its posterior once per path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +48,10 @@ from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.rollup import buckets_of, partial_note, paths_needed, roll_paths
 from kpitree.tree import Overrides, Tree
+
+if TYPE_CHECKING:
+    from kpitree.analysis.landing import Landing
+    from kpitree.analysis.learn import LearnedRate
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
 """Percentiles reported per period."""
@@ -91,6 +99,13 @@ class Forecast:
     nonfinite : dict[str, int]
         Per node whose formula had a non-finite part that the rest of it hid (``min(x / 0,
         5)``, ``if(0 / 0 > 1, a, b)``): on how many paths (in any period). Empty when none.
+    actual_through : str or None
+        A landing forecast's cut-off: the label of the last period taken from the actuals
+        (``"value"`` for a static tree); ``None`` for a forecast from the plan.
+    actual : numpy.ndarray or None
+        The node's actual values up to the cut-off (evaluated from the actual inputs).
+    learned : tuple of LearnedRate
+        The rates drawn from their posteriors (see :mod:`kpitree.analysis.learn`).
     """
 
     tree: Tree
@@ -109,6 +124,9 @@ class Forecast:
     fixed: dict[str, Value] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     nonfinite: dict[str, int] = field(default_factory=dict)
+    actual_through: str | None = None
+    actual: np.ndarray | None = None
+    learned: tuple[LearnedRate, ...] = ()
 
     @property
     def unit(self) -> str | None:
@@ -148,6 +166,13 @@ class Forecast:
         }
         if self.nonfinite:
             data["nonfinite"] = dict(self.nonfinite)
+        if self.actual_through is not None:
+            data["actual_through"] = self.actual_through
+        if self.learned:
+            data["learned"] = [
+                {"name": rate.name, "trials": rate.trials, "successes": rate.successes}
+                for rate in self.learned
+            ]
         return data
 
     def plot(self, ax: Any = None) -> Any:
@@ -196,6 +221,7 @@ def forecast(
     chunk: int = 4 * BLOCK,
     progress: Progress | None = None,
     by: str | None = None,
+    landing: Landing | None = None,
 ) -> Forecast:
     """Simulate ``samples`` paths of the tree and summarise one node per period.
 
@@ -226,6 +252,10 @@ def forecast(
     by : {None, "quarter", "year", "fiscal-year"}
         Summarise each path rolled up by this bucket (:mod:`kpitree.rollup`) instead of per
         period; the chance of the target stays at the last period.
+    landing : Landing, optional
+        Forecast from actuals (:func:`kpitree.analysis.landing.landing`): the periods up to
+        its cut-off are the actuals on every path, and its learned rates are drawn from their
+        posteriors; the chance of the target is then the chance as of the cut-off.
 
     Returns
     -------
@@ -243,6 +273,9 @@ def forecast(
         When a sampled path gives a non-finite value.
     """
     _check_options(samples, counts, chunk)
+    if landing is not None and counts is not None:
+        # Binomial draws would redraw the flows of the periods that have actuals.
+        raise DataError("counts cannot be drawn in a forecast from actuals (yet)")
     samples = int(samples)
     name = tree.kgi if node is None else tree.node(node).name
     if target is None:
@@ -266,16 +299,9 @@ def forecast(
         (rows,) values at the last period)``."""
         for start in range(0, samples, chunk):
             stop = min(samples, start + chunk)
-            first, last = start // BLOCK, -(-stop // BLOCK)
-            blocks.generators = list(generators(entropy, first, last))
-            blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
-            draws = [
-                sampler.draw(generator, size)
-                for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
-            ]
-            inputs = dict(plan.values)
-            for input_name in sampler.names:
-                inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
+            inputs = _chunk_inputs(
+                tree, plan.values, sampler, blocks, entropy, (start, stop, samples), landing
+            )
             flagged: dict[str, np.ndarray] = {}
             run = engine.run(
                 inputs, samples=stop - start, nodes=needed, free=True, nonfinite=flagged
@@ -303,10 +329,101 @@ def forecast(
         fixed=plan.fixed,
         notes=plan.notes
         + tuple(partial_note(tree, bucket) for bucket in buckets if bucket.partial)
-        + _nonfinite_notes(tree, nonfinite, samples),
+        + _nonfinite_notes(tree, nonfinite, samples)
+        + (landing.notes(tree) if landing is not None else ()),
         nonfinite=nonfinite,
+        actual_through=None if landing is None else _label(tree, landing.through),
+        actual=None if landing is None or by else _frozen(landing.actual(tree, name)),
+        learned=() if landing is None or landing.learning is None else landing.learning.rates,
         **summary,
     )
+
+
+def _label(tree: Tree, index: int) -> str:
+    return tree.periods[index] if tree.periods else "value"
+
+
+def _chunk_inputs(
+    tree: Tree,
+    values: dict[str, Value],
+    sampler: InputSampler,
+    blocks: BlockDraws,
+    entropy: int,
+    span: tuple[int, int, int],
+    landing: Landing | None,
+) -> dict[str, Any]:
+    """Every input's values for paths ``start .. stop - 1`` of ``samples``, each block drawn
+    from its own generator (left in ``blocks`` for count draws)."""
+    start, stop, samples = span
+    first, last = start // BLOCK, -(-stop // BLOCK)
+    blocks.generators = list(generators(entropy, first, last))
+    blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
+    draws = [
+        sampler.draw(generator, size)
+        for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
+    ]
+    inputs: dict[str, Any] = dict(values)
+    for input_name in sampler.names:
+        inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
+    if landing is not None:
+        landing.pin(tree, values, inputs, blocks.generators, blocks.sizes)
+    return inputs
+
+
+def simulate(
+    tree: Tree,
+    samples: int,
+    seed: int | None = None,
+    *,
+    nodes: tuple[str, ...],
+    overrides: Overrides | None = None,
+    scenario: str | None = None,
+    landing: Landing | None = None,
+) -> dict[str, np.ndarray]:
+    """Every path of ``nodes`` (inputs or derived), drawn as :func:`forecast` draws them: the
+    same seed gives the same paths as a forecast with the same options.
+
+    Parameters
+    ----------
+    tree : Tree
+    samples : int
+        Number of paths (at least 2); all are kept, so mind the memory.
+    seed : int, optional
+    nodes : tuple of str
+        The nodes returned.
+    overrides, scenario, landing
+        As for :func:`forecast`.
+
+    Returns
+    -------
+    dict
+        Node name -> ``(samples, periods)`` array.
+
+    Raises
+    ------
+    DataError, UnknownNodeError, EvaluationError
+        As :func:`forecast`.
+    """
+    _check_options(samples, None, BLOCK)
+    names = tuple(tree.node(name).name for name in nodes)
+    plan = assumptions(tree, overrides, scenario)
+    entropy = seed_entropy(seed)
+    sampler = InputSampler(tree, plan.fixed)
+    blocks = BlockDraws()
+    chunk = 4 * BLOCK
+    # The kept paths count as extra arrays of the chunk's size: an upper bound.
+    arrays = tree.engine.peak_arrays(names) + len(names) * -(-samples // chunk)
+    check_memory(samples, tree.period_count, chunk, arrays, True)
+    out = {name: np.empty((samples, tree.period_count)) for name in names}
+    for start in range(0, samples, chunk):
+        stop = min(samples, start + chunk)
+        inputs = _chunk_inputs(
+            tree, plan.values, sampler, blocks, entropy, (start, stop, samples), landing
+        )
+        run = tree.engine.run(inputs, samples=stop - start, nodes=names, free=True)
+        for name in names:
+            out[name][start:stop] = run[name]
+    return out
 
 
 def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tuple[str, ...]:
@@ -332,14 +449,20 @@ def _summarise(
     sums = []
     values = np.empty((samples, periods)) if in_memory else None
     order = OrderStatistics(periods, bins_for(samples))
+    low, high = np.full(periods, np.inf), np.full(periods, -np.inf)
     for start, chunk, last in paths(True):
         sums.append(block_sums(chunk))
+        low, high = np.minimum(low, chunk.min(axis=0)), np.maximum(high, chunk.max(axis=0))
         final[start : start + len(chunk)] = last
         if values is not None:
             values[start : start + len(chunk)] = chunk
         else:
             order.count(chunk)
     mean = exact_total(sums) / samples
+    # A period that is the same on every path (an actual, a fixed value) has that value as its
+    # mean and sd 0, not a rounding residue of the block sums.
+    constant = low == high
+    mean[constant] = low[constant]
     squares = []
     if values is not None:
         squares.append(block_sums(values, mean))

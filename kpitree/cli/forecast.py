@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kpitree.cli.learn import add_actuals, parse_window, read_landing_actuals
 from kpitree.cli.options import (
+    UsageError,
     add_format,
     add_plot,
     add_tree,
@@ -35,7 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="Monte Carlo forecast of the KGI",
         description="Simulate the tree with every input that has a distribution drawn at "
         "random: mean, standard deviation and quantiles per period, and the chance that the "
-        "KGI reaches its target at the last period. " + FIXED_RULE,
+        "KGI reaches its target at the last period. " + FIXED_RULE + " With --actuals, the "
+        "periods up to the last with actuals are the actuals and the paths start from there "
+        "(stocks carry on from their actual values): the landing forecast.",
     )
     add_tree(parser)
     add_values(parser)
@@ -57,6 +61,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="summarise each path rolled up by quarter or (fiscal) year (flows sum, stocks "
         "take their last period, rates are recomputed from their flows)",
     )
+    add_actuals(parser, required=False)
+    parser.add_argument(
+        "--as-of", metavar="PERIOD", help="with --actuals: use the actuals up to this period "
+        "(a label such as 2027-09, or its number; default: the last with actuals)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--learn", action="store_true", help="with --actuals: draw each learnable conversion "
+        "rate from its posterior given the actual counts (see 'kpitree learn')",
+    )  # fmt: skip
     add_plot(parser, "fan chart and histogram of the last period")
     add_format(parser)
     parser.set_defaults(run=run)
@@ -78,17 +91,31 @@ def run(args: argparse.Namespace) -> int:
     """Forecast, print, and write the chart if asked."""
     from kpitree.present.assumptions import fixed_line
     from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
+    from kpitree.present.learn import landing_lines
 
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
     target = None if args.target is None else parse_number(args.target, "--target")
     overrides = parse_overrides(args.overrides)
+    window = parse_window(args)
+    if args.actuals is None:
+        for given, option in ((args.as_of, "--as-of"), (args.learn, "--learn"),
+                              (window, "--window")):  # fmt: skip
+            if given:
+                raise UsageError(f"{option} needs --actuals FILE")
     tree = load_tree(args)
+    start = None
+    if args.actuals is not None:
+        from kpitree.analysis.landing import landing
+
+        actuals = read_landing_actuals(args, tree)
+        start = landing(tree, actuals, as_of=args.as_of, learned=args.learn, window=window)
     with ProgressBar("forecast") as bar:
         result = tree.forecast(
             samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
             overrides=overrides, scenario=args.scenario, progress=bar, by=args.by,
+            landing=start,
         )  # fmt: skip
     if args.plot:
         from kpitree.plots.forecast import forecast_figure
@@ -100,5 +127,11 @@ def run(args: argparse.Namespace) -> int:
         for line in lines + list(result.notes):
             print(f"kpitree: note: {line}", file=sys.stderr)
     render = {"table": forecast_table, "json": forecast_json, "csv": forecast_csv}
-    print(render[args.format](result), end="")
+    text = render[args.format](result)
+    if args.format == "table":
+        text += "".join(f"{line}\n" for line in landing_lines(result))
+    elif args.format == "csv":
+        for line in landing_lines(result):
+            print(f"kpitree: note: {line}", file=sys.stderr)
+    print(text, end="")
     return 0

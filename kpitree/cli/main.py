@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from kpitree import __version__
 from kpitree.cli import (
     attribute,
+    backtest,
     bottleneck,
     check,
     compare,
     evaluate,
     export,
     forecast,
+    learn,
     measure,
     plot,
     report,
@@ -69,6 +71,8 @@ COMMANDS = (
     bottleneck,
     solve,
     forecast,
+    learn,
+    backtest,
     sobol,
     compare,
     attribute,

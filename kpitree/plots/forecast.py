@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 BANDS = ((5, 95), (10, 90), (25, 75))
 COLOR = "tab:blue"
 TARGET_COLOR = "tab:red"
+ACTUAL_COLOR = "black"
 LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
 
 
@@ -48,7 +49,8 @@ def _title(result: Forecast) -> str:
 
 @with_fonts
 def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
-    """Quantile bands (5-95, 10-90, 25-75 %) and the median per period, with the target.
+    """Quantile bands (5-95, 10-90, 25-75 %) and the median per period, with the target; for
+    a forecast from actuals, the actuals as a line and the bands from the last of them on.
 
     Parameters
     ----------
@@ -63,13 +65,21 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     ax = _axes(ax)
     labels = list(result.periods) if result.periods else ["value"]
     x = list(range(len(labels)))
+    # The bands start at the last actual so they hang from the actual line.
+    first = 0 if result.actual is None else len(result.actual) - 1
+    band = x[first:]
     for alpha, (low, high) in zip((0.18, 0.3, 0.45), BANDS, strict=True):
         ax.fill_between(
-            x, result.quantiles[low], result.quantiles[high], color=COLOR, alpha=alpha,
-            linewidth=0, label=f"{low}-{high} %",
+            band, result.quantiles[low][first:], result.quantiles[high][first:], color=COLOR,
+            alpha=alpha, linewidth=0, label=f"{low}-{high} %",
         )  # fmt: skip
-    ax.plot(x, result.quantiles[50], color=COLOR, linewidth=2, label="median")
-    ax.plot(x, result.mean, color="black", linewidth=1, linestyle=":", label="mean")
+    ax.plot(band, result.quantiles[50][first:], color=COLOR, linewidth=2, label="median")
+    ax.plot(band, result.mean[first:], color="black", linewidth=1, linestyle=":", label="mean")
+    if result.actual is not None:
+        ax.plot(
+            x[: first + 1], result.actual, color=ACTUAL_COLOR, linewidth=2, marker="o",
+            markersize=3, label=f"actual to {result.actual_through}",
+        )  # fmt: skip
     if result.target is not None:
         ax.axhline(result.target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
         share = "" if result.p_target is None else f", reached on {result.p_target:.0%} of paths"
@@ -85,8 +95,10 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_major_locator(MaxNLocator(7))
     ax.set_ylabel(_title(result))
     scenario = f" (scenario {result.scenario})" if result.scenario else ""
+    landing = f" from actuals to {result.actual_through}" if result.actual is not None else ""
     ax.set_title(
-        f"{result.tree.name}{scenario}: forecast of {result.node}, {result.samples:,} paths"
+        f"{result.tree.name}{scenario}: forecast of {result.node}{landing}, "
+        f"{result.samples:,} paths"
     )
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)

@@ -1,0 +1,63 @@
+"""Learned rates (:class:`~kpitree.analysis.learn.Learning`) and a landing forecast's start as
+text: a table, JSON, and the lines a forecast from actuals adds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kpitree.present.export import to_json
+from kpitree.present.table import render_table
+
+if TYPE_CHECKING:
+    from kpitree.analysis.forecast import Forecast
+    from kpitree.analysis.learn import Learning
+
+
+def learn_table(result: Learning) -> str:
+    """One row per rate: prior, successes / trials, posterior mean and 90 % interval."""
+    header = ["rate", "prior", "prior mean", "successes", "trials", "posterior mean", "p5", "p95"]
+    rows = []
+    for rate in result.rates:
+        data = rate.to_dict()
+        prior, posterior = data["prior"], data["posterior"]
+        rows.append(
+            [
+                rate.name,
+                f"Beta({prior['a']:.4g}, {prior['b']:.4g})",
+                f"{prior['mean']:.2%}",
+                f"{rate.successes:,.1f}",
+                f"{rate.trials:,.1f}",
+                f"{posterior['mean']:.2%}",
+                f"{posterior['p5']:.2%}",
+                f"{posterior['p95']:.2%}",
+            ]
+        )
+    data = result.to_dict()
+    window = "all periods" if result.window is None else f"last {result.window} periods"
+    title = (
+        f"{result.tree.name}: rates learned from counts through {data['actual_through']} "
+        f"({window} with actuals)"
+    )
+    text = render_table(header, rows, title=title)
+    for note in result.notes:
+        text += f"\nnote: {note}"
+    return text + "\n"
+
+
+def learn_json(result: Learning) -> str:
+    """``result.to_dict()`` as JSON."""
+    return to_json(result.to_dict()) + "\n"
+
+
+def landing_lines(result: Forecast) -> list[str]:
+    """What a forecast from actuals starts from: the cut-off and the learned rates."""
+    if result.actual_through is None:
+        return []
+    lines = [
+        f"from actuals through {result.actual_through}: periods up to it are the actuals, "
+        "the chance of the target is as of now"
+    ]
+    if result.learned:
+        learned = ", ".join(f"{r.name} ({r.trials:,.0f} trials)" for r in result.learned)
+        lines.append(f"rates drawn from their posteriors: {learned}")
+    return lines
