@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
+from kpitree.notify import tls
 from kpitree.notify.destination import PASSWORD_VARIABLE, USER_VARIABLE, is_loopback
 from kpitree.notify.retry import DeliveryError
 
@@ -48,7 +49,7 @@ def send_mail(
     """
     environ = os.environ if environ is None else environ
     user, password = environ.get(USER_VARIABLE), environ.get(PASSWORD_VARIABLE)
-    context = ssl.create_default_context()
+    context = tls.tls_context()
     try:
         if destination.implicit_tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -84,7 +85,7 @@ def send_mail(
         ) else str(error.smtp_error)[:200]  # fmt: skip
         raise DeliveryError(f"SMTP {error.smtp_code} {text}", error.smtp_code >= 500) from None
     except ssl.SSLCertVerificationError as error:
-        raise DeliveryError(f"certificate not trusted ({error.verify_message})", True) from None
+        raise DeliveryError(tls.untrusted(error), True) from None
     except (smtplib.SMTPException, OSError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise DeliveryError(reason.lower() if reason else type(error).__name__) from None

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
+from kpitree.notify import tls
 from kpitree.notify.retry import DeliveryError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def post(destination: Webhook, message: Message, timeout: float) -> None:
     # TLS verified against the system's certificates; no redirects to somewhere else followed
     # with the alert's content.
     opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(
-        context=ssl.create_default_context()
+        context=tls.tls_context()
     ))  # fmt: skip
     try:
         with opener.open(request, timeout=timeout) as response:
@@ -53,8 +54,9 @@ def post(destination: Webhook, message: Message, timeout: float) -> None:
         raise DeliveryError(f"HTTP {error.code} {error.reason}", permanent) from None
     except urllib.error.URLError as error:
         reason = error.reason
-        permanent = isinstance(reason, ssl.SSLCertVerificationError)
-        raise DeliveryError(_describe(reason), permanent) from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise DeliveryError(tls.untrusted(reason), True) from None
+        raise DeliveryError(_describe(reason)) from None
     except TimeoutError:
         raise DeliveryError(f"no answer within {timeout:g} s") from None
     except (OSError, ValueError) as error:  # a connection reset mid-answer, a bad status line
