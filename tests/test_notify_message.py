@@ -48,6 +48,7 @@ def test_webhook_body_is_slack_text_plus_structured_alerts() -> None:
     assert body["text"] == message.text
     assert body["kpitree"] == {
         "owner": "sales",
+        "source": "shop.yaml",
         "alerts": [
             {
                 "node": "price",
@@ -103,3 +104,17 @@ def test_retry_policy_refuses_impossible_settings(fields: dict[str, float]) -> N
     """Zero attempts, a negative delay or no time to answer are errors, not silent no-ops."""
     with pytest.raises(ValueError, match="RetryPolicy"):
         RetryPolicy(**fields)  # type: ignore[arg-type]
+
+
+def test_long_webhook_text_stops_after_50_alerts_structured_field_keeps_all() -> None:
+    """120 alerts: text shows the heading, 50 alerts and '... and 70 more'; the field has 120."""
+    hits = [AlertHit(f"n{i}", "2027-01", 1.0, 2.0, "below", "ops") for i in range(120)]
+    [message] = messages_by_owner(hits, "big.yaml")
+    body = json.loads(webhook_body(message))
+    lines = body["text"].splitlines()
+    assert lines[0] == "kpitree: 120 alerts for ops in big.yaml:"
+    assert lines[1:51] == [
+        f"ALERT node 'n{i}' at 2027-01: 1 is below 2 (owner: ops)" for i in range(50)
+    ]
+    assert (lines[51:], len(body["kpitree"]["alerts"])) == (["... and 70 more"], 120)
+    assert message.text.count("ALERT") == 120  # e-mail keeps them all

@@ -87,5 +87,8 @@ def send_mail(
     except ssl.SSLCertVerificationError as error:
         raise DeliveryError(tls.untrusted(error), True) from None
     except (smtplib.SMTPException, OSError) as error:
+        # smtplib reports a read that timed out as a disconnection, the timeout as its context.
+        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+            raise DeliveryError(f"no answer within {timeout:g} s") from None
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise DeliveryError(reason.lower() if reason else type(error).__name__) from None

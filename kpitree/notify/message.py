@@ -17,13 +17,18 @@ class Message:
     """The alerts of one owner, as a subject, a plain text and JSON-ready fields."""
 
     owner: str
+    source: str
     subject: str
     text: str
     alerts: tuple[AlertHit, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """The structured form sent alongside the text."""
-        return {"owner": self.owner, "alerts": [hit.to_dict() for hit in self.alerts]}
+        return {
+            "owner": self.owner,
+            "source": self.source,
+            "alerts": [hit.to_dict() for hit in self.alerts],
+        }
 
 
 def messages_by_owner(hits: list[AlertHit], source: str) -> list[Message]:
@@ -51,5 +56,5 @@ def messages_by_owner(hits: list[AlertHit], source: str) -> list[Message]:
         count = f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
         subject = f"kpitree: {count} for {owner} in {source}"
         lines = [f"{subject}:", *(f"ALERT {hit.message()}" for hit in alerts)]
-        messages.append(Message(owner, subject, "\n".join(lines) + "\n", tuple(alerts)))
+        messages.append(Message(owner, source, subject, "\n".join(lines) + "\n", tuple(alerts)))
     return messages

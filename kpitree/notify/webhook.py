@@ -17,12 +17,23 @@ if TYPE_CHECKING:
 
 # Worth another try: the server is busy or briefly broken. Any other 4xx will not change.
 _RETRYABLE = {408, 425, 429}
+MAX_TEXT_ALERTS = 50
+"""Alerts listed in ``text`` at most: chat tools cut long posts (Slack at 40,000 characters),
+so the rest are counted there and listed in the structured field."""
+# The answer is only acknowledged, never used: a server cannot make us read a gigabyte.
+_MAX_ANSWER = 64 * 1024
 
 
 def webhook_body(message: Message) -> bytes:
     """``{"text": ..., "kpitree": {"owner": ..., "alerts": [...]}}``: Slack shows ``text`` and
-    ignores the rest; other receivers can read the structured field."""
-    return json.dumps({"text": message.text, "kpitree": message.to_dict()}).encode("utf-8")
+    ignores the rest; other receivers can read the structured field, which lists every alert
+    even when ``text`` stops after :data:`MAX_TEXT_ALERTS`."""
+    text = message.text
+    hidden = len(message.alerts) - MAX_TEXT_ALERTS
+    if hidden > 0:
+        lines = text.splitlines()[: 1 + MAX_TEXT_ALERTS]  # the heading, then the first alerts
+        text = "\n".join([*lines, f"... and {hidden:,} more"]) + "\n"
+    return json.dumps({"text": text, "kpitree": message.to_dict()}).encode("utf-8")
 
 
 def post(destination: Webhook, message: Message, timeout: float) -> None:
@@ -47,7 +58,7 @@ def post(destination: Webhook, message: Message, timeout: float) -> None:
     ))  # fmt: skip
     try:
         with opener.open(request, timeout=timeout) as response:
-            response.read()
+            response.read(_MAX_ANSWER)
     except urllib.error.HTTPError as error:
         error.close()
         permanent = 400 <= error.code < 500 and error.code not in _RETRYABLE
