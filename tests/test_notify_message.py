@@ -118,3 +118,16 @@ def test_long_webhook_text_stops_after_50_alerts_structured_field_keeps_all() ->
     ]
     assert (lines[51:], len(body["kpitree"]["alerts"])) == (["... and 70 more"], 120)
     assert message.text.count("ALERT") == 120  # e-mail keeps them all
+
+
+def test_line_break_in_an_owner_cannot_add_a_mail_header() -> None:
+    """An owner 'evil\\nBcc: x' becomes one line in the subject; the e-mail has no Bcc header."""
+    from kpitree.notify import parse_destination
+    from kpitree.notify.mail import email_message
+
+    hits = [AlertHit("cvr", None, 0.01, 0.02, "below", "evil\r\nBcc: spy@example.jp")]
+    [message] = messages_by_owner(hits, "shop.yaml")
+    assert message.subject == "kpitree: 1 alert for evil Bcc: spy@example.jp in shop.yaml"
+    mail = email_message(parse_destination("smtp://h?to=a@x.jp"), message)
+    assert mail["Bcc"] is None
+    assert "\nBcc" not in bytes(mail).decode("ascii").split("\n\n")[0]

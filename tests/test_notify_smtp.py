@@ -166,3 +166,25 @@ def test_login_to_a_server_without_auth_fails_without_retrying(inbox, monkeypatc
     assert (delivery.error, delivery.attempts, inbox.attempts) == (
         "the server offers no login (AUTH)", 1, 0,
     )  # fmt: skip
+
+
+def test_japanese_owner_and_node_arrive_intact(inbox) -> None:
+    """An owner and node named in Japanese: the subject and body decode to the same text."""
+    from kpitree.analysis.alerts import AlertHit
+
+    hits = [AlertHit("商談化率", "2027-01", 0.095, 0.15, "below", "インサイドセールス")]
+    [delivery] = deliver(
+        messages_by_owner(hits, "売上ツリー.yaml"),
+        [parse_destination(_url(inbox))],
+        RetryPolicy(timeout=5.0, sleep=lambda _: None),
+    )
+    assert delivery.error is None
+    from email.header import decode_header, make_header
+
+    mail = inbox.mails[0][2]
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == "kpitree: 1 alert for インサイドセールス in 売上ツリー.yaml"
+    body = mail.get_payload(decode=True).decode("utf-8")
+    assert (
+        "ALERT node '商談化率' at 2027-01: 0.095 is below 0.15 (owner: インサイドセールス)" in body
+    )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kpitree.analysis.alerts import AlertHit
+
+# Line breaks and other control characters in an owner's name or a file name would end an
+# e-mail header (or add one): the subject gets them as single spaces.
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 UNOWNED = "unowned"
 """The recipient named for alerts on nodes without an ``owner:``."""
@@ -54,7 +59,7 @@ def messages_by_owner(hits: list[AlertHit], source: str) -> list[Message]:
     messages = []
     for owner, alerts in groups.items():
         count = f"{len(alerts)} alert{'s' if len(alerts) > 1 else ''}"
-        subject = f"kpitree: {count} for {owner} in {source}"
+        subject = _BREAKS.sub(" ", f"kpitree: {count} for {owner} in {source}").strip()
         lines = [f"{subject}:", *(f"ALERT {hit.message()}" for hit in alerts)]
         messages.append(Message(owner, source, subject, "\n".join(lines) + "\n", tuple(alerts)))
     return messages
