@@ -43,6 +43,7 @@ def test_smtp_url_reads_recipients_sender_and_default_port() -> None:
         ("ftp://example.com/x", "scheme 'ftp' in ftp://example.com: expected https://"),
         ("hooks.slack.com/services/x", "scheme '(none)'"),
         ("https:///path", "no host in https:// URL"),
+        ("https://a..b/x", "'a..b' is not a host name"),
         ("https://example.com:99999/x", "not a URL"),
         ("smtp://mail.example.com", "no recipient in smtp://mail.example.com"),
         ("smtp://mail.example.com?cc=a@x.jp", "unknown field 'cc'"),

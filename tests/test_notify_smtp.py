@@ -36,11 +36,12 @@ class Inbox:
     port: int
     answers: list[str] = field(default_factory=list)
     refuse_recipients: bool = False
+    refused_address: str = ""
     mails: list[tuple[str, list[str], Message]] = field(default_factory=list)
     attempts: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # noqa: N802
-        if self.refuse_recipients:
+        if self.refuse_recipients or address == self.refused_address:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -121,15 +122,19 @@ def test_server_failing_twice_then_accepting(cli, inbox, waits, shop) -> None:
 
 
 def test_server_failing_every_time_is_exit_3(cli, inbox, waits, shop) -> None:
-    """451 on every attempt: exit 3, each owner's failure on stderr, the alerts on stdout."""
+    """451 on every attempt: exit 3, each owner's failure on stderr (the second owner's after a
+    single attempt, the server being down), the alerts on stdout."""
     tree, firing = shop
     inbox.answers = ["451 4.3.0 try again later"] * 6
     status, out, err = cli("check", tree, "--actuals", firing, "--notify", _url(inbox))
     assert status == 3
     assert err.splitlines() == [
         f"kpitree: NOT DELIVERED: {n} for {owner} to smtp://127.0.0.1:{inbox.port} "
-        "(to ops@example.jp, cro@example.jp): SMTP 451 4.3.0 try again later (3 attempts)"
-        for n, owner in (("2 alerts", "marketing"), ("1 alert", "sales"))
+        f"(to ops@example.jp, cro@example.jp): SMTP 451 4.3.0 try again later ({tries})"
+        for n, owner, tries in (
+            ("2 alerts", "marketing", "3 attempts"),
+            ("1 alert", "sales", "1 attempt"),
+        )
     ]
     assert out.count("ALERT node") == 3
     assert inbox.mails == []
@@ -188,3 +193,18 @@ def test_japanese_owner_and_node_arrive_intact(inbox) -> None:
     assert (
         "ALERT node '商談化率' at 2027-01: 0.095 is below 0.15 (owner: インサイドセールス)" in body
     )
+
+
+def test_one_recipient_refused_is_reported_and_not_resent(inbox) -> None:
+    """550 for one of two recipients: the other gets the mail once, the refusal is the error."""
+    from kpitree.analysis.alerts import AlertHit
+
+    inbox.refused_address = "cro@example.jp"
+    hits = [AlertHit("cvr", "2027-01", 0.014, 0.015, "below", "marketing")]
+    [delivery] = deliver(
+        messages_by_owner(hits, "shop.yaml"),
+        [parse_destination(_url(inbox))],
+        RetryPolicy(timeout=5.0, sleep=lambda _: None),
+    )
+    assert (delivery.error, delivery.attempts) == ("recipients refused: cro@example.jp (550)", 1)
+    assert [to for _, to, _ in inbox.mails] == [["ops@example.jp"]]

@@ -193,3 +193,14 @@ def test_help_lists_notify_without_heavy_imports() -> None:
     assert "--notify URL" in result.stdout
     assert "exit 3" in result.stdout.replace("\n", " ").replace("  ", " ")
     assert result.stdout.strip().endswith("[]")
+
+
+def test_after_one_message_fails_the_others_get_one_attempt(cli, hook, waits, shop) -> None:
+    """A server down for good: 3 attempts for the first owner, then 1 each; 5 posts, exit 3."""
+    tree, firing, _ = shop
+    hook.statuses = [503] * 10
+    status, _, err = cli("check", tree, "--actuals", firing, "--notify", hook.url)
+    assert (status, len(hook.bodies), waits) == (3, 5, [1.0, 2.0])
+    assert [line.rsplit("(", 1)[1] for line in err.splitlines()] == [
+        "3 attempts)", "1 attempt)", "1 attempt)",
+    ]  # fmt: skip

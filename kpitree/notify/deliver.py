@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kpitree.notify.destination import Destination, Mailbox
 from kpitree.notify.mail import send_mail
@@ -31,6 +31,10 @@ def deliver(
 ) -> list[Delivery]:
     """Send each message to each destination; a failure does not stop the others.
 
+    Once a message has failed at a destination after all its attempts, the next ones there get
+    a single attempt each: a server that is down would otherwise hold a scheduled job for
+    (attempts x timeout + back-off) per owner.
+
     Parameters
     ----------
     messages : list of Message
@@ -48,8 +52,12 @@ def deliver(
     policy = policy or RetryPolicy()
     results = []
     for destination in destinations:
+        patience = policy
         for message in messages:
-            results.append(_deliver_one(message, destination, policy))
+            delivery = _deliver_one(message, destination, patience)
+            if delivery.attempts == policy.attempts and not delivery.delivered:
+                patience = replace(policy, attempts=1)
+            results.append(delivery)
     return results
 
 

@@ -96,6 +96,10 @@ def parse_destination(url: str) -> Destination:
         )
     if not host:
         raise DestinationError(f"--notify: no host in {scheme}:// URL")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise DestinationError(f"--notify: '{host[:80]}' is not a host name") from None
     if parts.username is not None or parts.password is not None:
         raise DestinationError(
             f"--notify: credentials in the URL {shown}: set {USER_VARIABLE} and "

@@ -70,7 +70,11 @@ def send_mail(
                         "the server offers no TLS: the login is not sent in clear", True
                     )
                 client.login(user, password or "")
-            client.send_message(email_message(destination, message))
+            refused = client.send_message(email_message(destination, message))
+        if refused:
+            # Delivered to the others already: trying again would send them a second copy.
+            names = ", ".join(f"{address} ({code})" for address, (code, _) in refused.items())
+            raise DeliveryError(f"recipients refused: {names}", True)
     except smtplib.SMTPAuthenticationError as error:
         raise DeliveryError(f"login refused ({error.smtp_code})", True) from None
     except smtplib.SMTPRecipientsRefused as error:
@@ -86,6 +90,8 @@ def send_mail(
         raise DeliveryError(f"SMTP {error.smtp_code} {text}", error.smtp_code >= 500) from None
     except ssl.SSLCertVerificationError as error:
         raise DeliveryError(tls.untrusted(error), True) from None
+    except UnicodeError:  # a host name IDNA cannot encode
+        raise DeliveryError(f"host '{destination.host}' cannot be looked up", True) from None
     except (smtplib.SMTPException, OSError) as error:
         # smtplib reports a read that timed out as a disconnection, the timeout as its context.
         if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
