@@ -1,10 +1,13 @@
-"""``kpitree check TREE --actuals FILE``: exit 1 when an alert fires on the actuals."""
+"""``kpitree check TREE --actuals FILE [--notify URL]``: exit 1 when an alert fires on the
+actuals, 3 when it fired and a message to its owner could not be delivered."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from kpitree.cli.compare import add_actuals
+from kpitree.cli.notify import add_notify, alert_status
 from kpitree.cli.options import add_tree, load_tree
 
 
@@ -15,15 +18,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="check alert thresholds on actuals",
         description="Check every 'alert:' threshold of the tree on the actual values, in each "
         "period with actuals. Prints one line per alert (node, period, value, threshold, "
-        "owner). Exit status 1 when any alert fires, 0 when none does: fit for a scheduled job.",
+        "owner). Exit status 1 when any alert fires, 0 when none does: fit for a scheduled job. "
+        "With --notify, each owner gets one message listing their alerts; exit 3 when one "
+        "could not be delivered (the alerts are printed all the same).",
     )
     add_tree(parser)
     add_actuals(parser)
+    add_notify(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check and print; 1 when an alert fired."""
+    """Check, print and notify; 1 when an alert fired, 3 when it could not be delivered."""
     from kpitree.actuals import read_actuals
     from kpitree.analysis.compare import check_actuals
     from kpitree.present.compare import alerts_text
@@ -32,4 +38,4 @@ def run(args: argparse.Namespace) -> int:
     actuals = read_actuals(args.actuals, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)
     print(alerts_text(hits, actuals.period_labels), end="")
-    return 1 if hits else 0
+    return alert_status(hits, args.notify, Path(args.tree).name)
