@@ -31,6 +31,7 @@ from kpitree.cli import (
     sensitivity,
     sobol,
     solve,
+    sweep,
     tornado,
     validate,
 )
@@ -69,6 +70,7 @@ COMMANDS = (
     solve,
     forecast,
     sobol,
+    sweep,
     compare,
     attribute,
     check,
