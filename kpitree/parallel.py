@@ -60,7 +60,7 @@ class DaskExecutor:
     ----------
     workers : int, optional
         Start a local cluster of this many worker processes (one thread each), listening on
-        127.0.0.1 only, without a dashboard.
+        127.0.0.1 only (scheduler, workers and the scheduler's HTTP port).
     scheduler : str, optional
         The address of a running ``dask.distributed`` scheduler (``tcp://host:8786``) to use
         instead.
@@ -90,7 +90,9 @@ class DaskExecutor:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                # The scheduler always serves HTTP (health checks); on any free local port,
+                # never the fixed 8787 another cluster on the machine may hold.
+                dashboard_address="127.0.0.1:0",
                 silence_logs=40,  # errors only: a cluster's routine chatter is not our output
             )
             self._client = distributed.Client(self._cluster)

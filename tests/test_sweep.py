@@ -123,7 +123,7 @@ def test_plot_writes_a_png(write_tree, cli, tmp_path, grid) -> None:
                 "x.png",
             ],
             "one or two",
-        ),  # fmt: skip
+        ),
         (["--grid", "deals=1:2:2", "--workers", "0"], "--workers"),
     ],
 )

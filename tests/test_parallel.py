@@ -1,0 +1,84 @@
+"""Dask workers: a real local cluster of worker processes gives the same numbers, to the last
+bit, as one process; it is closed at the end; without Dask the options say how to get it."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import multiprocessing
+
+import pytest
+from conftest import TREES
+
+import kpitree
+from kpitree.analysis.sweep import sweep
+from kpitree.errors import DataError
+from kpitree.parallel import DaskExecutor, LocalExecutor, portable, rebuilt
+
+pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """One local cluster of two worker processes for the module, closed afterwards."""
+    with DaskExecutor(workers=2) as executor:
+        yield executor
+    assert multiprocessing.active_children() == []
+
+
+def test_sweep_on_workers_is_bit_identical(cluster) -> None:
+    """A sweep on two worker processes gives exactly the rows of the one-process sweep."""
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    grid = {"win_rate": (0.2, 0.25, 0.3), "sql_rate": (0.1, 0.12, 0.15)}
+    here = sweep(tree, grid, samples=4096 + 17, seed=9, executor=LocalExecutor())
+    there = sweep(tree, grid, samples=4096 + 17, seed=9, executor=cluster)
+    assert there.rows == here.rows
+    assert cluster.workers == 2
+
+
+def test_cli_workers_gives_the_same_json(cli) -> None:
+    """kpitree sweep --workers 2 prints the same JSON as without --workers, and leaves no
+    worker process behind."""
+    options = ["sweep", TREES / "saas_arr.yaml", "--grid", "win_rate=0.2:0.3:3", "--samples",
+               "3000", "--seed", "4", "--format", "json"]  # fmt: skip
+    before = set(multiprocessing.active_children())
+    status, alone, _ = cli(*options)
+    assert status == 0
+    status, spread, _ = cli(*options, "--workers", "2")
+    assert status == 0
+    assert json.loads(spread) == json.loads(alone)
+    assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_tree_travels_and_is_rebuilt_once() -> None:
+    """portable() packs what the tree was built from; rebuilt() evaluates the same and caches
+    the tree per process."""
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    key, data = portable(tree)
+    copy = rebuilt(key, data)
+    assert copy.evaluate().kgi_value == tree.evaluate().kgi_value
+    assert rebuilt(key, data) is copy
+
+
+def test_without_dask_the_message_says_how_to_install(monkeypatch, cli) -> None:
+    """When Dask cannot be imported, --workers is exit 2 with the pip command."""
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "dask" or name.startswith(("dask.", "distributed")):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    status, out, err = cli("sweep", TREES / "saas_arr.yaml", "--grid", "win_rate=0.2:0.3:2",
+                           "--workers", "2")  # fmt: skip
+    assert (status, out) == (2, "")
+    assert "pip install 'kpitree[dask]'" in err
+
+
+def test_executor_needs_workers_or_a_scheduler() -> None:
+    """DaskExecutor refuses neither or both of workers and scheduler, and 0 workers."""
+    with pytest.raises(DataError, match="either"):
+        DaskExecutor()
+    with pytest.raises(DataError, match="whole number"):
+        DaskExecutor(workers=0)
