@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from kpitree.analysis.counts import BinomialFlow, BlockDraws, binomial_flows
+from kpitree.analysis.forecast_chunks import Chunk, ChunkPlan, forecast_chunk, remote_chunk
 from kpitree.analysis.memory import IN_MEMORY_BYTES, check_memory
 from kpitree.analysis.sampling import (
     BLOCK,
     InputSampler,
     assumptions,
     fixed_dict,
-    generators,
     seed_entropy,
 )
 from kpitree.analysis.streaming import (
@@ -42,7 +42,8 @@ from kpitree.analysis.streaming import (
 from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
-from kpitree.rollup import buckets_of, partial_note, paths_needed, roll_paths
+from kpitree.parallel import Executor, LocalExecutor, portable
+from kpitree.rollup import buckets_of, partial_note, paths_needed
 from kpitree.tree import Overrides, Tree
 
 QUANTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -196,6 +197,7 @@ def forecast(
     chunk: int = 4 * BLOCK,
     progress: Progress | None = None,
     by: str | None = None,
+    executor: Executor | None = None,
 ) -> Forecast:
     """Simulate ``samples`` paths of the tree and summarise one node per period.
 
@@ -226,6 +228,9 @@ def forecast(
     by : {None, "quarter", "year", "fiscal-year"}
         Summarise each path rolled up by this bucket (:mod:`kpitree.rollup`) instead of per
         period; the chance of the target stays at the last period.
+    executor : Executor, optional
+        Where the chunks of paths run (:mod:`kpitree.parallel`: Dask workers); the numbers
+        are the same to the last bit wherever they run.
 
     Returns
     -------
@@ -264,26 +269,19 @@ def forecast(
     def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """The chunks of paths in order: ``(first path, (rows, columns) values summarised,
         (rows,) values at the last period)``."""
-        for start in range(0, samples, chunk):
-            stop = min(samples, start + chunk)
-            first, last = start // BLOCK, -(-stop // BLOCK)
-            blocks.generators = list(generators(entropy, first, last))
-            blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
-            draws = [
-                sampler.draw(generator, size)
-                for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
-            ]
-            inputs = dict(plan.values)
-            for input_name in sampler.names:
-                inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
-            flagged: dict[str, np.ndarray] = {}
-            run = engine.run(
-                inputs, samples=stop - start, nodes=needed, free=True, nonfinite=flagged
-            )
+        chunk_plan = ChunkPlan(
+            plan.values, tuple(plan.fixed), entropy, samples, needed, name, by, counts
+        )
+        ranges = [(start, min(samples, start + chunk)) for start in range(0, samples, chunk)]
+        for start, stop, (values, last, flagged) in _chunks(
+            tree, executor, ranges, in_memory, chunk_plan,
+            lambda start, stop: forecast_chunk(
+                tree, engine, sampler, blocks, chunk_plan, start, stop
+            ),
+        ):  # fmt: skip
             for flagged_node, rows in flagged.items() if first_pass else ():
-                nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + int(rows.sum())
-            values = run[name] if by is None else roll_paths(tree, run, name, by)[1]
-            yield start, np.ascontiguousarray(values), run[name][:, -1]
+                nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + rows
+            yield start, values, last
             if progress is not None:
                 done = stop if in_memory or first_pass else samples + stop
                 progress(done, samples if in_memory else 2 * samples)
@@ -307,6 +305,29 @@ def forecast(
         nonfinite=nonfinite,
         **summary,
     )
+
+
+def _chunks(
+    tree: Tree,
+    executor: Executor | None,
+    ranges: list[tuple[int, int]],
+    in_memory: bool,
+    plan: ChunkPlan,
+    here: Callable[[int, int], Chunk],
+) -> Iterator[tuple[int, int, Chunk]]:
+    """Each chunk of paths in order, computed ``here`` or on the executor's workers (a few
+    chunks per worker at a time when the paths do not fit in memory)."""
+    if executor is None or isinstance(executor, LocalExecutor):
+        for start, stop in ranges:
+            yield start, stop, here(start, stop)
+        return
+    key, data = portable(tree)
+    group = len(ranges) if in_memory else 2 * max(1, getattr(executor, "workers", 1))
+    for first in range(0, len(ranges), group):
+        batch = ranges[first : first + group]
+        jobs = [(key, data, plan, start, stop) for start, stop in batch]
+        for (start, stop), result in zip(batch, executor.map(remote_chunk, jobs), strict=True):
+            yield start, stop, result
 
 
 def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tuple[str, ...]:

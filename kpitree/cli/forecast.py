@@ -18,6 +18,7 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
+from kpitree.cli.workers import add_workers, open_executor
 from kpitree.timeaxis import BUCKETS
 
 FIXED_RULE = (
@@ -57,6 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="summarise each path rolled up by quarter or (fiscal) year (flows sum, stocks "
         "take their last period, rates are recomputed from their flows)",
     )
+    add_workers(parser)
     add_plot(parser, "fan chart and histogram of the last period")
     add_format(parser)
     parser.set_defaults(run=run)
@@ -85,10 +87,11 @@ def run(args: argparse.Namespace) -> int:
     target = None if args.target is None else parse_number(args.target, "--target")
     overrides = parse_overrides(args.overrides)
     tree = load_tree(args)
-    with ProgressBar("forecast") as bar:
+    with open_executor(args) as executor, ProgressBar("forecast") as bar:
         result = tree.forecast(
             samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
             overrides=overrides, scenario=args.scenario, progress=bar, by=args.by,
+            executor=executor,
         )  # fmt: skip
     if args.plot:
         from kpitree.plots.forecast import forecast_figure
