@@ -136,3 +136,25 @@ def test_sobol_cli_refuses_workers_with_shapley(cli) -> None:
     status, out, err = cli("sobol", TREES / "saas_arr.yaml", "--shapley", "--workers", "2")
     assert (status, out) == (2, "")
     assert "--shapley" in err
+
+
+def test_scheduler_address_runs_on_that_cluster(cluster, cli) -> None:
+    """--scheduler ADDRESS runs on the given running cluster, with the one-process numbers."""
+    address = cluster._client.scheduler.address
+    options = ["sweep", TREES / "saas_arr.yaml", "--grid", "sql_rate=0.1:0.15:3", "--samples",
+               "2000", "--seed", "6", "--format", "json"]  # fmt: skip
+    status, alone, _ = cli(*options)
+    assert status == 0
+    status, there, err = cli(*options, "--scheduler", address)
+    assert (status, err) == (0, "")
+    assert json.loads(there) == json.loads(alone)
+    assert cluster._client.status == "running"  # ours is left running: only closed by us
+
+
+def test_unreachable_scheduler_is_exit_2(cli) -> None:
+    """A scheduler address where nothing listens is one line and exit 2, not a traceback."""
+    status, out, err = cli("forecast", TREES / "saas_arr.yaml", "--scheduler",
+                           "tcp://127.0.0.1:9", "--samples", "100")  # fmt: skip
+    assert (status, out) == (2, "")
+    assert "cannot reach the Dask scheduler" in err
+    assert "Traceback" not in err
