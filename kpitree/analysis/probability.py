@@ -58,6 +58,8 @@ class ProbabilitySolution:
     lever_interval : dict[str, tuple[float, float]]
         Per lever, the values (common factor for a per-period lever) whose estimated
         probability is within two standard errors of ``probability``.
+        Out of reach, an end beyond the bounds is the bound itself (both ends when even
+        ``probability - 2 SE`` is out of reach).
     samples, seed : int
     best : float
         The highest probability reachable within the bounds along the line.
