@@ -27,13 +27,19 @@ import numpy as np
 import pandas as pd
 
 from kpitree.analysis.counts import BinomialFlow, BlockDraws, binomial_flows
+from kpitree.analysis.forecast_chunks import (
+    Chunk,
+    ChunkPlan,
+    chunk_inputs,
+    forecast_chunk,
+    remote_chunk,
+)
 from kpitree.analysis.memory import IN_MEMORY_BYTES, check_memory
 from kpitree.analysis.sampling import (
     BLOCK,
     InputSampler,
     assumptions,
     fixed_dict,
-    generators,
     seed_entropy,
 )
 from kpitree.analysis.streaming import (
@@ -46,7 +52,8 @@ from kpitree.analysis.streaming import (
 from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
-from kpitree.rollup import buckets_of, partial_note, paths_needed, roll_paths
+from kpitree.parallel import Executor, LocalExecutor, portable
+from kpitree.rollup import buckets_of, partial_note, paths_needed
 from kpitree.tree import Overrides, Tree
 
 if TYPE_CHECKING:
@@ -222,6 +229,7 @@ def forecast(
     progress: Progress | None = None,
     by: str | None = None,
     landing: Landing | None = None,
+    executor: Executor | None = None,
 ) -> Forecast:
     """Simulate ``samples`` paths of the tree and summarise one node per period.
 
@@ -256,6 +264,9 @@ def forecast(
         Forecast from actuals (:func:`kpitree.analysis.landing.landing`): the periods up to
         its cut-off are the actuals on every path, and its learned rates are drawn from their
         posteriors; the chance of the target is then the chance as of the cut-off.
+    executor : Executor, optional
+        Where the chunks of paths run (:mod:`kpitree.parallel`: Dask workers); the numbers
+        are the same to the last bit wherever they run.
 
     Returns
     -------
@@ -297,19 +308,19 @@ def forecast(
     def paths(first_pass: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """The chunks of paths in order: ``(first path, (rows, columns) values summarised,
         (rows,) values at the last period)``."""
-        for start in range(0, samples, chunk):
-            stop = min(samples, start + chunk)
-            inputs = _chunk_inputs(
-                tree, plan.values, sampler, blocks, entropy, (start, stop, samples), landing
-            )
-            flagged: dict[str, np.ndarray] = {}
-            run = engine.run(
-                inputs, samples=stop - start, nodes=needed, free=True, nonfinite=flagged
-            )
+        chunk_plan = ChunkPlan(
+            plan.values, tuple(plan.fixed), entropy, samples, needed, name, by, counts, landing
+        )
+        ranges = [(start, min(samples, start + chunk)) for start in range(0, samples, chunk)]
+        for start, stop, (values, last, flagged) in _chunks(
+            tree, executor, ranges, in_memory, chunk_plan,
+            lambda start, stop: forecast_chunk(
+                tree, engine, sampler, blocks, chunk_plan, start, stop
+            ),
+        ):  # fmt: skip
             for flagged_node, rows in flagged.items() if first_pass else ():
-                nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + int(rows.sum())
-            values = run[name] if by is None else roll_paths(tree, run, name, by)[1]
-            yield start, np.ascontiguousarray(values), run[name][:, -1]
+                nonfinite[flagged_node] = nonfinite.get(flagged_node, 0) + rows
+            yield start, values, last
             if progress is not None:
                 done = stop if in_memory or first_pass else samples + stop
                 progress(done, samples if in_memory else 2 * samples)
@@ -341,33 +352,6 @@ def forecast(
 
 def _label(tree: Tree, index: int) -> str:
     return tree.periods[index] if tree.periods else "value"
-
-
-def _chunk_inputs(
-    tree: Tree,
-    values: dict[str, Value],
-    sampler: InputSampler,
-    blocks: BlockDraws,
-    entropy: int,
-    span: tuple[int, int, int],
-    landing: Landing | None,
-) -> dict[str, Any]:
-    """Every input's values for paths ``start .. stop - 1`` of ``samples``, each block drawn
-    from its own generator (left in ``blocks`` for count draws)."""
-    start, stop, samples = span
-    first, last = start // BLOCK, -(-stop // BLOCK)
-    blocks.generators = list(generators(entropy, first, last))
-    blocks.sizes = [min(BLOCK, samples - b * BLOCK) for b in range(first, last)]
-    draws = [
-        sampler.draw(generator, size)
-        for generator, size in zip(blocks.generators, blocks.sizes, strict=True)
-    ]
-    inputs: dict[str, Any] = dict(values)
-    for input_name in sampler.names:
-        inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
-    if landing is not None:
-        landing.pin(tree, values, inputs, blocks.generators, blocks.sizes)
-    return inputs
 
 
 def simulate(
@@ -417,13 +401,36 @@ def simulate(
     out = {name: np.empty((samples, tree.period_count)) for name in names}
     for start in range(0, samples, chunk):
         stop = min(samples, start + chunk)
-        inputs = _chunk_inputs(
+        inputs = chunk_inputs(
             tree, plan.values, sampler, blocks, entropy, (start, stop, samples), landing
         )
         run = tree.engine.run(inputs, samples=stop - start, nodes=names, free=True)
         for name in names:
             out[name][start:stop] = run[name]
     return out
+
+
+def _chunks(
+    tree: Tree,
+    executor: Executor | None,
+    ranges: list[tuple[int, int]],
+    in_memory: bool,
+    plan: ChunkPlan,
+    here: Callable[[int, int], Chunk],
+) -> Iterator[tuple[int, int, Chunk]]:
+    """Each chunk of paths in order, computed ``here`` or on the executor's workers (a few
+    chunks per worker at a time when the paths do not fit in memory)."""
+    if executor is None or isinstance(executor, LocalExecutor):
+        for start, stop in ranges:
+            yield start, stop, here(start, stop)
+        return
+    key, data = portable(tree)
+    group = len(ranges) if in_memory else 2 * max(1, getattr(executor, "workers", 1))
+    for first in range(0, len(ranges), group):
+        batch = ranges[first : first + group]
+        jobs = [(key, data, plan, start, stop) for start, stop in batch]
+        for (start, stop), result in zip(batch, executor.map(remote_chunk, jobs), strict=True):
+            yield start, stop, result
 
 
 def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tuple[str, ...]:

@@ -37,20 +37,21 @@ variance share is 0), and the other inputs' indices are shares of the variance l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.stats import qmc
 
 from kpitree.analysis.memory import available_memory
 from kpitree.analysis.quantiles import quantiles
 from kpitree.analysis.sampling import InputSampler, assumptions, fixed_dict, seed_entropy
+from kpitree.analysis.sobol_chunks import DesignPlan, design_outputs, design_stream, remote_step
 from kpitree.errors import DataError
 from kpitree.node import Value
+from kpitree.parallel import Executor, LocalExecutor, portable
 from kpitree.tree import Overrides, Tree
 
 REPLICATES = 8
@@ -253,6 +254,7 @@ def sobol(
     overrides: Overrides | None = None,
     scenario: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Sobol:
     """Sobol S1 and ST indices of the KGI at the last period.
 
@@ -271,6 +273,9 @@ def sobol(
         A scenario of the tree; the inputs it sets are fixed likewise (overrides win).
     progress : callable, optional
         Called as ``progress(done, total)`` with design rows evaluated so far.
+    executor : Executor, optional
+        Where the steps of the design run (:mod:`kpitree.parallel`: Dask workers); the
+        indices are the same to the last bit wherever they run.
 
     Returns
     -------
@@ -302,24 +307,14 @@ def sobol(
     periods = tree.period_count
     widths = [periods if sampler.distributions[x].vary == "period" else 1 for x in names]
     entropy = seed_entropy(seed)
-    dims = sum(widths)
-    stream = qmc.Sobol(d=2 * dims, scramble=True, seed=np.random.default_rng(entropy))
+    design = DesignPlan(plan.values, tuple(plan.fixed), entropy, tuple(names), tuple(widths))
     # Outputs by block: row 0 on A, row 1 on B, row 2 + i on AB_i.
     outputs = np.empty((k + 2, n))
     # A power of two, as scipy wants for each draw from the stream (N is one too).
     step = min(n, 1 << max(0, (CHUNK // (k + 2)).bit_length() - 1))
     total = n * (k + 2)
-    for start in range(0, n, step):
-        rows = min(step, n - start)
-        x_a, x_b = _design(sampler, names, widths, stream.random(rows))
-        inputs = dict(plan.values)
-        for i, name in enumerate(names):
-            # Blocks A, B, AB_1 .. AB_k: input i takes B's values in block B and in AB_i.
-            inputs[name] = np.concatenate(
-                [x_b[i] if block in (1, i + 2) else x_a[i] for block in range(k + 2)]
-            )
-        run = tree.engine.run(inputs, samples=rows * (k + 2), nodes=(tree.kgi,))
-        outputs[:, start : start + rows] = run[tree.kgi][:, -1].reshape(k + 2, rows)
+    for start, rows, values in _steps(tree, sampler, design, n, step, executor):
+        outputs[:, start : start + rows] = values
         if progress is not None:
             progress((start + rows) * (k + 2), total)
     y_a, y_b = outputs[0], outputs[1]
@@ -346,6 +341,28 @@ def sobol(
         *(_frozen(x) for x in (first, first_conf, total_order, total_conf)),
         notes=notes, scenario=plan.scenario, fixed=plan.fixed,
     )  # fmt: skip
+
+
+def _steps(
+    tree: Tree,
+    sampler: InputSampler,
+    design: DesignPlan,
+    n: int,
+    step: int,
+    executor: Executor | None,
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(first row, rows, (k + 2, rows) outputs)`` of each step in order, computed here from
+    one sequential stream or on the executor's workers (each fast-forwarded to its step)."""
+    starts = [(start, min(step, n - start)) for start in range(0, n, step)]
+    if executor is None or isinstance(executor, LocalExecutor):
+        stream = design_stream(design)
+        for start, rows in starts:
+            yield start, rows, design_outputs(tree, sampler, design, stream.random(rows))
+        return
+    key, data = portable(tree)
+    jobs = [(key, data, design, start, rows) for start, rows in starts]
+    for (start, rows), values in zip(starts, executor.map(remote_step, jobs), strict=True):
+        yield start, rows, values
 
 
 def _design(

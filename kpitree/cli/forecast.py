@@ -20,6 +20,7 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
+from kpitree.cli.workers import add_workers, open_executor
 from kpitree.timeaxis import BUCKETS
 
 FIXED_RULE = (
@@ -70,6 +71,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--learn", action="store_true", help="with --actuals: draw each learnable conversion "
         "rate from its posterior given the actual counts (see 'kpitree learn')",
     )  # fmt: skip
+    add_workers(parser)
     add_plot(parser, "fan chart and histogram of the last period")
     add_format(parser)
     parser.set_defaults(run=run)
@@ -111,11 +113,11 @@ def run(args: argparse.Namespace) -> int:
 
         actuals = read_landing_actuals(args, tree)
         start = landing(tree, actuals, as_of=args.as_of, learned=args.learn, window=window)
-    with ProgressBar("forecast") as bar:
+    with open_executor(args) as executor, ProgressBar("forecast") as bar:
         result = tree.forecast(
             samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
             overrides=overrides, scenario=args.scenario, progress=bar, by=args.by,
-            landing=start,
+            landing=start, executor=executor,
         )  # fmt: skip
     if args.plot:
         from kpitree.plots.forecast import forecast_figure

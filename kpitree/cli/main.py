@@ -34,6 +34,7 @@ from kpitree.cli import (
     sensitivity,
     sobol,
     solve,
+    sweep,
     tornado,
     validate,
 )
@@ -74,6 +75,7 @@ COMMANDS = (
     learn,
     backtest,
     sobol,
+    sweep,
     compare,
     attribute,
     check,

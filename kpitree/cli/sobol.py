@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from kpitree.cli.forecast import add_sampling
 from kpitree.cli.options import (
+    UsageError,
     add_format,
     add_plot,
     add_tree,
@@ -19,6 +20,7 @@ from kpitree.cli.options import (
     write_figure,
 )
 from kpitree.cli.progress import ProgressBar
+from kpitree.cli.workers import add_workers, open_executor
 
 if TYPE_CHECKING:
     from kpitree.tree import Tree
@@ -40,6 +42,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_tree(parser)
     add_values(parser)
     add_sampling(parser, default_samples="4096")
+    add_workers(parser)
     add_plot(parser, "bar chart of S1 and ST (of the effects with --shapley)")
     add_format(parser, ("table", "json"))
     parser.add_argument(
@@ -58,13 +61,16 @@ def run(args: argparse.Namespace) -> int:
     seed = parse_whole(args.seed, "--seed")
     overrides = parse_overrides(args.overrides)
     tree = load_tree(args)
+    if args.shapley and (args.workers or args.scheduler):
+        raise UsageError("--workers and --scheduler run Sobol indices; --shapley runs here")
     if args.shapley:
         return _run_shapley(args, tree, samples, seed, overrides)
 
-    with ProgressBar("sobol") as bar:
+    with open_executor(args) as executor, ProgressBar("sobol") as bar:
         result = tree.sobol(
-            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
-        )
+            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar,
+            executor=executor,
+        )  # fmt: skip
     if args.plot:
         from kpitree.plots.sobol import plot_sobol
 

@@ -13,6 +13,7 @@ from kpitree.cli.options import (
     load_tree,
     parse_number,
     parse_overrides,
+    parse_whole,
 )
 
 # The solve modes, repeated here so that `kpitree solve --help` does not import scipy.optimize;
@@ -67,6 +68,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=[],
         help="weight of a lever in --mode weighted (default 1); repeatable",
     )
+    parser.add_argument(
+        "--probability", metavar="P", help="solve for P(KGI reaches its target) = P instead "
+        "of KGI = target (0 < P < 1; modes uniform and weighted), over --samples Monte Carlo "
+        "paths seeded by --seed (the levers are fixed on every path, the other inputs drawn)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--samples", metavar="N", default="10_000",
+        help="with --probability: number of paths (default: 10_000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", metavar="S", help="with --probability: seed of the draws (default: a fresh "
+        "seed, reported in the output)",
+    )  # fmt: skip
     add_values(parser)
     add_format(parser)
     parser.set_defaults(run=run)
@@ -81,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         warning_text,
     )
 
+    if args.probability is not None:
+        return run_probability(args)
     tree = load_tree(args)
     target = parse_number(args.target, "--target") if args.target is not None else None
     solution = tree.solve(
@@ -99,6 +115,38 @@ def run(args: argparse.Namespace) -> int:
         for warning in solution.warnings:
             print(f"warning: {warning_text(solution, warning)}", file=sys.stderr)
     return 0 if solution.feasible else 1
+
+
+def run_probability(args: argparse.Namespace) -> int:
+    """``--probability P``: solve for the chance of the target, print, exit 1 out of reach."""
+    from kpitree.analysis.probability import solve_probability
+    from kpitree.present.probability import (
+        probability_csv,
+        probability_json,
+        probability_table,
+    )
+    from kpitree.present.solution import warning_text
+
+    probability = parse_number(args.probability, "--probability")
+    if not 0 < probability < 1:
+        raise UsageError(f"--probability: expected a number between 0 and 1, found {probability:g}")
+    if args.node is not None:
+        raise UsageError("--probability solves for the KGI: --node cannot be combined with it")
+    samples = parse_whole(args.samples, "--samples")
+    seed = parse_whole(args.seed, "--seed")
+    tree = load_tree(args)
+    target = parse_number(args.target, "--target") if args.target is not None else None
+    result = solve_probability(
+        tree, args.levers, probability, samples=samples, seed=seed, target=target,
+        mode=args.mode, weights=parse_weights(args.weights),
+        overrides=parse_overrides(args.overrides), scenario=args.scenario, within=args.within,
+    )  # fmt: skip
+    render = {"table": probability_table, "json": probability_json, "csv": probability_csv}
+    print(render[args.format](result), end="")
+    if args.format == "csv":
+        for warning in result.solution.warnings:
+            print(f"warning: {warning_text(result.solution, warning)}", file=sys.stderr)
+    return 0 if result.feasible else 1
 
 
 def parse_weights(items: list[str]) -> dict[str, float]:
