@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.cli.compare import add_actuals
+from kpitree.cli.compare import add_actuals, required_actuals
 from kpitree.cli.options import add_tree, load_tree
 
 
@@ -24,12 +24,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and print; 1 when an alert fired."""
-    from kpitree.actuals import read_actuals
     from kpitree.analysis.compare import check_actuals
     from kpitree.present.compare import alerts_text
 
     tree = load_tree(args)
-    actuals = read_actuals(args.actuals, tree)
+    actuals = required_actuals(args, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)
     print(alerts_text(hits, actuals.period_labels), end="")
     return 1 if hits else 0
