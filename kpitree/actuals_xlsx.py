@@ -18,13 +18,20 @@ class SheetRows:
     """An iterator over a sheet's rows as lists of text, with ``line_num`` as csv's reader."""
 
     def __init__(self, rows: list[tuple[Any, ...]]) -> None:
-        self._rows = rows
+        self._rows = iter(rows)
         self.line_num = 0
 
     def __iter__(self) -> Iterator[list[str]]:
-        for number, row in enumerate(self._rows, start=1):
-            self.line_num = number
-            yield [_text(cell) for cell in row]
+        return self
+
+    def __next__(self) -> list[str]:
+        row = next(self._rows)
+        self.line_num += 1
+        # Trailing empty cells (a sheet's used range is often wider than its data) are dropped.
+        cells = [_text(cell) for cell in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        return cells
 
 
 def sheet_rows(path: str | Path, sheet: str | None = None) -> SheetRows:

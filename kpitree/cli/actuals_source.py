@@ -78,5 +78,10 @@ def read_actuals_source(args: argparse.Namespace, tree: Tree) -> Actuals | None:
     actuals = actuals_from_measure(tree, args.as_of, args.partial)
     if actuals.partial is not None and actuals.labels is not None:
         label = actuals.labels[actuals.partial]
-        print(f"note: {label} is partial: its flows are paced to the whole period", file=sys.stderr)
+        how = (
+            "its flows are paced to the whole period"
+            if actuals.partial in actuals.periods
+            else "left out (--partial pace to judge it paced)"
+        )
+        print(f"note: {label} is partial ({actuals.source}): {how}", file=sys.stderr)
     return actuals

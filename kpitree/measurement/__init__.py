@@ -132,7 +132,8 @@ def actuals_from_measure(
     Returns
     -------
     Actuals
-        ``partial`` is the index of the paced period (``None`` when skipped or none).
+        ``partial`` is the index of the period holding ``as_of`` (``None`` when it ends that
+        day); it is among ``periods`` only when paced.
     """
     from kpitree.actuals import with_implied
     from kpitree.errors import DataError
@@ -172,9 +173,8 @@ def actuals_from_measure(
             f"{result.as_of.isoformat()}: use partial 'pace' or a later as-of date"
         )
     return with_implied(
-        tree, f"measured as of {result.as_of.isoformat()}", reported, values, None,
-        index if partial == "pace" else None,
-    )  # fmt: skip
+        tree, f"measured as of {result.as_of.isoformat()}", reported, values, None, index
+    )
 
 
 def _as_of(as_of: dt.date | str | None, timezone: str) -> dt.date:
