@@ -156,3 +156,31 @@ def test_xlsx_actuals_with_sheet(cli, write_tree, tmp_path: Path) -> None:
     status, _, err = cli("compare", tree, "--actuals", path)
     assert status == 2
     assert f"{path}:1: column 'nothing' names no node" in err
+
+
+def test_bundled_tree_measure_csv_reads_back_as_the_same_actuals(cli, tmp_path: Path) -> None:
+    """The sample CRM tree's measure CSV (measured nodes and implied inputs) read back as
+    --actuals compares exactly as --measure does, and reproduces every pinning node."""
+    from conftest import TREES
+
+    tree_path = TREES / "saas_arr_measured.yaml"
+    target = tmp_path / "measured.csv"
+    status, _, _ = cli(
+        "measure", tree_path, "--as-of", "2027-05-31", "--format", "csv", "-o", target
+    )
+    assert status == 0
+    first = cli("compare", tree_path, "--actuals", target, "--format", "json")
+    second = cli("compare", tree_path, "--measure", "--as-of", "2027-05-31", "--format", "json")
+    assert first[0] == second[0] == 0
+    rows = {(r["node"], r["period"]): r["actual"] for r in json.loads(first[1])["rows"]}
+    again = {(r["node"], r["period"]): r["actual"] for r in json.loads(second[1])["rows"]}
+    assert rows.keys() == again.keys()
+    for key, value in rows.items():
+        assert value == pytest.approx(again[key], rel=1e-12, abs=1e-9), key
+    tree = kpitree.load(tree_path)
+    actuals = actuals_from_measure(tree, "2027-05-31")
+    assert set(actuals.implied) == {"visit_cvr", "cpl", "win_rate", "churn_rate"}
+    pinning = [row for row in actuals.reconciliation if row["pins"] is not None]
+    assert pinning
+    for row in pinning:
+        assert row["computed"] == pytest.approx(row["measured"], rel=1e-12, abs=1e-9), row
