@@ -11,6 +11,7 @@ from kpitree.timeaxis import BUCKETS
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
+    from kpitree.tree import Tree
 
 
 def add_actuals(parser: argparse.ArgumentParser) -> None:
@@ -79,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def required_actuals(args: argparse.Namespace, tree: object) -> Actuals:
+def required_actuals(args: argparse.Namespace, tree: Tree) -> Actuals:
     """The actuals of ``--actuals`` or ``--measure``; one of them is needed."""
-    actuals = read_actuals_source(args, tree)  # type: ignore[arg-type]
+    actuals = read_actuals_source(args, tree)
     if actuals is None:
         raise UsageError("give --actuals FILE or --measure")
     return actuals
