@@ -1,13 +1,15 @@
-"""Actual values from a spreadsheet export (CSV), checked against a tree.
+"""Actual values from a spreadsheet export (CSV or .xlsx), checked against a tree.
 
-A file has a ``period`` column and one column per input; each row is one period. Cells are read
-the way a person means them: ``1,200`` is 1200, ``12%`` is 0.12, surrounding spaces and quotes
-do not matter, a byte-order mark is skipped and a blank cell keeps the plan value. Anything else
-is an error naming the file, the line and the column.
+A file has a ``period`` column and one column per node, named by the node's name or its
+``label`` (a Japanese export says 商談数); each row is one period. Cells are read the way a
+person means them: ``1,200`` is 1200, ``12%`` is 0.12, surrounding spaces and quotes do not
+matter, a byte-order mark is skipped and a blank cell keeps the plan value. Anything else is an
+error naming the file, the line and the column.
 
-Only inputs take actuals: a column naming a derived node (a KPI with a formula) is an error,
-because the tree computes that node from its inputs and an actual given for it could disagree
-with them. Export the inputs it is computed from instead.
+Inputs and derived nodes both take actuals. An actual of a derived node (a count such as
+``sql``, money such as ``new_mrr``) pins the one input its formula reads without an actual in
+that period (:mod:`kpitree.measurement.implied`); the tree then reproduces it exactly, and the
+reconciliation shows each derived actual next to what the tree computes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +62,15 @@ class Actuals:
         Per input with a column: period index -> actual value (blank cells are absent).
     labels : tuple[str, ...] or None
         The tree's period labels, ``None`` for a static tree.
+    derived : dict[str, dict[int, float]]
+        Actuals of derived nodes (period index -> value); they are reproduced by ``values``.
+    implied : dict[str, dict[int, float]]
+        The inputs in ``values`` that were implied by ``derived`` rather than given.
+    reconciliation : tuple[dict, ...]
+        Each derived actual next to what the tree computes from ``values`` (see
+        :class:`~kpitree.measurement.implied.Implied`).
+    partial : int or None
+        The period measured only in part (it holds the as-of date), if any is reported.
     """
 
     tree: str
@@ -67,6 +78,10 @@ class Actuals:
     periods: tuple[int, ...]
     values: dict[str, dict[int, float]]
     labels: tuple[str, ...] | None = None
+    derived: dict[str, dict[int, float]] = field(default_factory=dict)
+    implied: dict[str, dict[int, float]] = field(default_factory=dict)
+    reconciliation: tuple[dict[str, Any], ...] = ()
+    partial: int | None = None
 
     @property
     def period_labels(self) -> list[str] | None:
@@ -145,18 +160,20 @@ def parse_cell(text: str) -> float | None:
     return number
 
 
-def read_actuals(path: str | Path, tree: Tree) -> Actuals:
-    """Read actual input values from a CSV file.
+def read_actuals(path: str | Path, tree: Tree, sheet: str | None = None) -> Actuals:
+    """Read actual values from a CSV file or an Excel workbook (.xlsx).
 
     Parameters
     ----------
     path : str or Path
-        A CSV file: a ``period`` column (a label of the tree's time axis such as ``2027-01``,
-        its number, or a date such as ``2027-01-31`` or ``2027/01/31``, read as the period
-        containing it) and one column per input, any subset. A static tree takes one row and
-        no period column is needed.
+        A CSV file or workbook: a ``period`` column (a label of the tree's time axis such as
+        ``2027-01``, its number, or a date such as ``2027-01-31`` or ``2027/01/31``, read as
+        the period containing it) and one column per node (its name or label), any subset. A
+        static tree takes one row and no period column is needed.
     tree : Tree
         The tree the actuals belong to.
+    sheet : str, optional
+        The workbook's sheet to read (default: the first); only for .xlsx files.
 
     Returns
     -------
@@ -166,9 +183,16 @@ def read_actuals(path: str | Path, tree: Tree) -> Actuals:
     ------
     DataError
         With ``file:line``: a cell that is not a number, a column that is not an input, a
-        period that is not the tree's or given twice, a value outside the input's bounds.
+        period that is not the tree's or given twice, a value outside the node's bounds, a
+        derived actual that could pin two inputs (no ``calibrates:``).
     """
     source = str(path)
+    if str(path).lower().endswith((".xlsx", ".xlsm")):
+        from kpitree.actuals_xlsx import sheet_rows
+
+        return _read_rows(sheet_rows(path, sheet), source, tree)
+    if sheet is not None:
+        raise DataError(f"--sheet is for .xlsx workbooks; '{source}' is read as CSV")
     try:
         text = decode_text(read_regular_file(path))
     except FileNotFoundError:
@@ -222,13 +246,39 @@ def _read_rows(reader: Any, source: str, tree: Tree) -> Actuals:
                 values[name][period] = value
     if not seen:
         raise DataError("the actuals file has a header but no rows", Location(source, 1))
-    return Actuals(
-        tree=tree.name,
-        source=source,
-        periods=tuple(sorted(seen)),
-        values={name: by_period for name, by_period in values.items() if by_period},
-        labels=tree.periods,
+    return with_implied(
+        tree,
+        source,
+        tuple(sorted(seen)),
+        {name: by_period for name, by_period in values.items() if by_period},
+        Location(source, 1),
     )
+
+
+def with_implied(
+    tree: Tree,
+    source: str,
+    periods: tuple[int, ...],
+    values: dict[str, dict[int, float]],
+    where: Location | None = None,
+    partial: int | None = None,
+) -> Actuals:
+    """:class:`Actuals` from values of any nodes: inputs kept, derived nodes' pinned inputs
+    implied (:func:`~kpitree.measurement.implied.imply_inputs`) and reconciled."""
+    from kpitree.measurement.implied import imply_inputs
+
+    given = {name: v for name, v in values.items() if tree.nodes[name].is_input}
+    derived = {name: v for name, v in values.items() if not tree.nodes[name].is_input}
+    if not derived:
+        return Actuals(tree.name, source, periods, given, tree.periods, partial=partial)
+    found = imply_inputs(tree, given, derived, where)
+    merged = {name: dict(v) for name, v in given.items()}
+    for name, by_period in found.values.items():
+        merged.setdefault(name, {}).update(by_period)
+    return Actuals(
+        tree.name, source, periods, merged, tree.periods, derived, found.values,
+        found.reconciliation, partial,
+    )  # fmt: skip
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -239,30 +289,35 @@ def _delimiter(lines: list[str]) -> str:
 
 
 def _columns(header: list[str], tree: Tree, where: Location) -> dict[str, int]:
-    """Column name -> position, the period column under ``PERIOD_COLUMN``."""
+    """Node name (or ``PERIOD_COLUMN``) -> position; a header may be a node's label."""
+    by_label: dict[str, list[str]] = {}
+    for node in tree.nodes.values():
+        if node.label is not None:
+            by_label.setdefault(node.label.strip(), []).append(node.name)
     columns: dict[str, int] = {}
     for index, raw in enumerate(header):
         name = raw.strip()
         if not name:
             raise DataError(f"column {index + 1} has no name", where)
         key = PERIOD_COLUMN if name.lower() == PERIOD_COLUMN else name
-        if key in columns:
-            raise DataError(f"column '{name}' is given twice", where)
-        if key != PERIOD_COLUMN:
-            if name not in tree.nodes:
-                candidates = [*tree.inputs, PERIOD_COLUMN]
+        if key != PERIOD_COLUMN and key not in tree.nodes:
+            named = by_label.get(name, [])
+            if len(named) > 1:
+                raise DataError(
+                    f"column '{name}' is the label of {' and '.join(named)}: use the node's "
+                    f"name as the header",
+                    where,
+                )
+            if not named:
+                candidates = [*tree.nodes, *by_label, PERIOD_COLUMN]
                 raise DataError(
                     f"column '{name}' names no node of tree '{tree.name}'"
                     f"{did_you_mean(name, candidates)}",
                     where,
                 )
-            if not tree.nodes[name].is_input:
-                inputs = ", ".join(tree.inputs_of(name))
-                raise DataError(
-                    f"column '{name}' is a derived node (formula: {tree.nodes[name].formula}); "
-                    f"actuals are given for inputs only, here: {inputs}",
-                    where,
-                )
+            key = named[0]
+        if key in columns:
+            raise DataError(f"column '{name}' is given twice (as '{key}')", where)
         columns[key] = index
     return columns
 

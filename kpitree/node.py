@@ -73,6 +73,9 @@ class Node:
     aggregate: str | None = None
     measure: Any = field(default=None, compare=False)
     """How the node is measured from record data (a ``kpitree.measurement.spec.Measure``)."""
+    calibrates: str | None = None
+    """The input a measured value of this node pins when its formula reads several inputs
+    without an actual (see :mod:`kpitree.measurement.implied`)."""
     targets: tuple[tuple[str, float], ...] = ()
     """Targets by period label (``("2027-Q1", 1.0e9)``): see :mod:`kpitree.targets`. ``target``
     is then the one judged at the last period, if any."""

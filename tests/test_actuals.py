@@ -133,7 +133,7 @@ def test_bundled_sample_reads(tmp_path: Path) -> None:
         (
             "period,orders\n2027-01,1\n",
             1,
-            "column 'orders' is a derived node (formula: visits * cvr); actuals are given for inputs only, here: visits, cvr",
+            "node 'orders' has an actual in 2027-01 and its formula reads 'visits' and 'cvr' without one",
         ),
         (
             "period,visits\n2027-06,1\n",

@@ -36,7 +36,7 @@ def test_json_shape(cli, tmp_path: Path) -> None:
 
 
 def test_csv_shape_and_output_file(cli, tmp_path: Path) -> None:
-    """CSV has a period column and one per node, blank after as-of; -o writes it whole."""
+    """CSV has a period column and one per node, no row after as-of; -o writes it whole."""
     target = tmp_path / "measured.csv"
     status, out, _ = cli(
         "measure", _tree(tmp_path), "--as-of", "2027-02-10", "--format", "csv", "-o", target
@@ -47,7 +47,6 @@ def test_csv_shape_and_output_file(cli, tmp_path: Path) -> None:
         ["period", "leads", "mrr"],
         ["2027-01", "2", "80"],
         ["2027-02", "1", "110"],
-        ["2027-03", "", ""],
     ]
 
 

@@ -88,12 +88,20 @@ def test_bad_measure_named_at_its_line(tmp_path: Path, measure: str, message: st
     _where(error, tmp_path, MEASURE_LINE)
 
 
-def test_database_source_declared_but_not_read(tmp_path: Path) -> None:
-    """A database source is accepted when the tree is read and refused when measured."""
-    sources = "sources:\n  deals: {url: 'postgresql://crm.example/sales', table: public.deals}\n"
-    with pytest.raises(DataError, match="source 'deals' is a database") as error:
+def test_unreachable_database_names_the_source_line(tmp_path: Path) -> None:
+    """A database that refuses the connection is an error at the source's line, with the
+    database driver's own message."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: bound, then released
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://nobody@127.0.0.1:{port}/sales"
+    sources = f"sources:\n  deals: {{url: '{url}', table: public.deals}}\n"
+    with pytest.raises(DataError, match="source 'deals': cannot reach the database: ") as error:
         _measure(tmp_path, "{source: deals, count: true, date: closed_at}", sources=sources)
-    _where(error, tmp_path, MEASURE_LINE - 2)  # one source declared, not three
+    assert "refused" in str(error.value) or "failed" in str(error.value)
+    _where(error, tmp_path, MEASURE_LINE - 6)  # the source's line
 
 
 def test_untimed_tree_cannot_be_measured(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from kpitree.cli.actuals_source import add_actuals_source, has_actuals, read_actuals_source
 from kpitree.cli.options import (
     UsageError,
     add_format,
@@ -30,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "from earlier periods (prev(), delay()).",
     )
     add_tree(parser)
-    parser.add_argument("--actuals", metavar="FILE", help="CSV of actuals: explain actual - plan")
+    add_actuals_source(parser, ": explain actual - plan")
     parser.add_argument(
         "--plan", metavar="SCENARIO", help="with --actuals: a scenario to use as the plan"
     )
@@ -55,7 +56,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Attribute, print, and plot when asked."""
-    from kpitree.actuals import read_actuals
     from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
     from kpitree.analysis.period_change import attribute_previous, attribute_previous_actuals
     from kpitree.present.attribution import attribution_json, attribution_table
@@ -67,20 +67,20 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.scenario is not None and not args.previous:
         raise UsageError("--scenario goes with --previous (use --from/--to to compare scenarios)")
-    if args.scenario is not None and args.actuals is not None:
+    if args.scenario is not None and has_actuals(args):
         raise UsageError("give either --actuals or --scenario, not both (--plan sets the plan)")
-    if args.actuals is not None and (args.start or args.end):
+    if has_actuals(args) and (args.start or args.end):
         raise UsageError("give either --actuals or --from/--to, not both")
-    if args.actuals is None and not (args.start or args.end or args.previous):
+    if not has_actuals(args) and not (args.start or args.end or args.previous):
         raise UsageError(
             "give --actuals FILE, or --from SCENARIO and/or --to SCENARIO, or --previous"
         )
-    if args.plan is not None and args.actuals is None:
+    if args.plan is not None and not has_actuals(args):
         raise UsageError("--plan goes with --actuals (use --from for a base scenario)")
     figure_format(args.plot)
     tree = load_tree(args)
-    if args.previous and args.actuals is not None:
-        actuals = read_actuals(args.actuals, tree)
+    actuals = read_actuals_source(args, tree)
+    if args.previous and actuals is not None:
         result = attribute_previous_actuals(
             tree, actuals, plan=args.plan, period=args.period, node=args.node
         )
@@ -88,8 +88,7 @@ def run(args: argparse.Namespace) -> int:
         result = attribute_previous(
             tree, scenario=args.scenario, period=args.period, node=args.node
         )
-    elif args.actuals is not None:
-        actuals = read_actuals(args.actuals, tree)
+    elif actuals is not None:
         result = attribute_actuals(
             tree, actuals, plan=args.plan, period=args.period, node=args.node
         )

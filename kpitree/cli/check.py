@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kpitree.cli.compare import add_actuals
+from kpitree.cli.compare import add_actuals, required_actuals
 from kpitree.cli.notify import add_notify, alert_status
 from kpitree.cli.options import add_tree, load_tree
 
@@ -30,12 +30,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check, print and notify; 1 when an alert fired, 3 when it could not be delivered."""
-    from kpitree.actuals import read_actuals
     from kpitree.analysis.compare import check_actuals
     from kpitree.present.compare import alerts_text
 
     tree = load_tree(args)
-    actuals = read_actuals(args.actuals, tree)
+    actuals = required_actuals(args, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)
     print(alerts_text(hits, actuals.period_labels), end="")
     return alert_status(hits, args.notify, Path(args.tree).name)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from kpitree.cli.options import add_format, add_tree, load_tree, parse_number
+from kpitree.cli.actuals_source import add_actuals_source, read_actuals_source
+from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, parse_number
 from kpitree.timeaxis import BUCKETS
+
+if TYPE_CHECKING:
+    from kpitree.actuals import Actuals
+    from kpitree.tree import Tree
 
 
 def add_actuals(parser: argparse.ArgumentParser) -> None:
-    """``--actuals FILE`` and ``--plan SCENARIO``, shared with check and attribute."""
-    parser.add_argument(
-        "--actuals",
-        metavar="FILE",
-        required=True,
-        help="CSV export: a 'period' column and one column per input (1,200 and 12%% are read "
-        "as numbers; a blank cell keeps the plan value)",
-    )
+    """``--actuals FILE`` or ``--measure`` (one is needed) and ``--plan SCENARIO``, shared
+    with check."""
+    add_actuals_source(parser, "")
     parser.add_argument(
         "--plan", metavar="SCENARIO", help="a scenario to use as the plan (default: the tree's)"
     )
@@ -55,12 +56,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare and print."""
-    from kpitree.actuals import read_actuals
     from kpitree.analysis.compare import compare
     from kpitree.present.compare import comparison_csv, comparison_json, comparison_table
 
     tree = load_tree(args)
-    actuals = read_actuals(args.actuals, tree)
+    actuals = required_actuals(args, tree)
     tolerance = parse_number(args.tolerance, "--tolerance")
     if args.by is not None:
         from kpitree.analysis.compare_by import compare_by
@@ -78,3 +78,11 @@ def run(args: argparse.Namespace) -> int:
     render = {"table": comparison_table, "json": comparison_json, "csv": comparison_csv}
     print(render[args.format](result), end="")
     return 0
+
+
+def required_actuals(args: argparse.Namespace, tree: Tree) -> Actuals:
+    """The actuals of ``--actuals`` or ``--measure``; one of them is needed."""
+    actuals = read_actuals_source(args, tree)
+    if actuals is None:
+        raise UsageError("give --actuals FILE or --measure")
+    return actuals

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from kpitree.cli.actuals_source import add_actuals_source, read_actuals_source
 from kpitree.cli.options import (
     UsageError,
     add_tree,
@@ -38,11 +39,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_tree(parser)
     add_values(parser)
-    parser.add_argument(
-        "--actuals",
-        metavar="FILE",
-        help="CSV of actual input values (as for kpitree compare): adds plan vs actual and the "
-        "attribution of the KGI's gap; the plan is the tree's values or --scenario",
+    add_actuals_source(
+        parser,
+        ": adds plan vs actual and the attribution of the KGI's gap; the plan is the tree's "
+        "values or --scenario",
     )
     parser.add_argument(
         "--samples", metavar="N", default=str(SAMPLES),
@@ -64,7 +64,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report and write it whole."""
-    from kpitree.actuals import read_actuals
     from kpitree.report import build_report  # matplotlib only when reporting
 
     if Path(args.output).suffix.lower() not in (".html", ".htm"):
@@ -73,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
     tree = load_tree(args)
-    actuals = read_actuals(args.actuals, tree) if args.actuals is not None else None
+    actuals = read_actuals_source(args, tree)
     html = build_report(
         tree,
         overrides=parse_overrides(args.overrides),

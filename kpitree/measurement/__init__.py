@@ -16,7 +16,13 @@ from kpitree.measurement.result import Measurement
 if TYPE_CHECKING:
     from kpitree.tree import Tree
 
-__all__ = ["Measurement", "measure"]
+if TYPE_CHECKING:
+    from kpitree.actuals import Actuals
+
+__all__ = ["Measurement", "actuals_from_measure", "measure"]
+
+PARTIAL = ("skip", "pace")
+"""How the period holding the as-of date is used as actuals: left out, or its flows paced."""
 
 
 def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
@@ -33,7 +39,9 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
     Returns
     -------
     Measurement
-        One value per measured node and period.
+        One value per measured node and period, the inputs implied by measured derived nodes
+        (``implied``), the reconciliation and ``actuals``: the same as an
+        :class:`~kpitree.actuals.Actuals` (the partial period included as measured).
 
     Raises
     ------
@@ -80,7 +88,93 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         for name, item in measures.items():
             found = store.measure(item, periods, spans)
             measured[name] = tuple(found.get(index) for index in range(len(periods.labels)))
-    return Measurement(tree.name, day, periods.labels, partial, measured)
+    from kpitree.actuals import with_implied
+
+    values = {
+        name: {index: v for index, v in enumerate(series) if v is not None}
+        for name, series in measured.items()
+    }
+    reported = tuple(sorted({index for v in values.values() for index in v}))
+    if not reported:  # an as-of date before the axis: nothing to imply or reconcile
+        return Measurement(tree.name, day, periods.labels, partial, measured)
+    partial_index = periods.labels.index(partial) if partial is not None else None
+    actuals = with_implied(
+        tree, f"measured as of {day.isoformat()}", reported,
+        {name: v for name, v in values.items() if v}, None, partial_index,
+    )  # fmt: skip
+    count = len(periods.labels)
+    implied = {
+        name: tuple(by_period.get(index) for index in range(count))
+        for name, by_period in actuals.implied.items()
+    }
+    return Measurement(
+        tree.name, day, periods.labels, partial, measured, implied, actuals.reconciliation,
+        actuals,
+    )  # fmt: skip
+
+
+def actuals_from_measure(
+    tree: Tree, as_of: dt.date | str | None = None, partial: str = "skip"
+) -> Actuals:
+    """Measure ``tree`` from its sources as :class:`~kpitree.actuals.Actuals`, the object
+    ``--actuals FILE`` gives, for every command that takes actuals.
+
+    Parameters
+    ----------
+    tree : Tree
+    as_of : datetime.date or str, optional
+        As in :func:`measure` (default: today in the tree's time zone).
+    partial : {"skip", "pace"}
+        The period holding ``as_of``: ``skip`` leaves it out (it is not judged as a full
+        period); ``pace`` keeps it with every flow (a node that sums over periods, by the
+        roll-up rule) divided by the share of the period elapsed, rates and stocks as measured.
+
+    Returns
+    -------
+    Actuals
+        ``partial`` is the index of the period holding ``as_of`` (``None`` when it ends that
+        day); it is among ``periods`` only when paced.
+    """
+    from kpitree.actuals import with_implied
+    from kpitree.errors import DataError
+    from kpitree.measurement.periods import boundaries
+
+    if partial not in PARTIAL:
+        raise DataError(f"partial: expected one of {', '.join(PARTIAL)}, found '{partial}'")
+    result = measure(tree, as_of)
+    if result.actuals is None:
+        raise DataError(
+            f"tree '{tree.name}': nothing measured up to {result.as_of.isoformat()} (the first "
+            f"period is {result.periods[0]})"
+        )
+    if result.partial is None:
+        return result.actuals
+    index = result.periods.index(result.partial)
+    values = {
+        name: {p: v for p, v in enumerate(series) if v is not None and p != index}
+        for name, series in result.measured.items()
+    }
+    if partial == "pace":
+        from kpitree.rollup import rules
+
+        kinds = rules(tree)
+        span = boundaries(tree.time, tree.name)
+        start, end = span.starts[index], span.starts[index + 1]
+        share = ((result.as_of - start).days + 1) / (end - start).days
+        for name, series in result.measured.items():
+            value = series[index]
+            if value is not None:
+                values[name][index] = value / share if kinds[name].kind == "sum" else value
+    values = {name: v for name, v in values.items() if v}
+    reported = tuple(sorted({p for v in values.values() for p in v}))
+    if not reported:
+        raise DataError(
+            f"tree '{tree.name}': only the partial period {result.partial} is measured up to "
+            f"{result.as_of.isoformat()}: use partial 'pace' or a later as-of date"
+        )
+    return with_implied(
+        tree, f"measured as of {result.as_of.isoformat()}", reported, values, None, index
+    )
 
 
 def _as_of(as_of: dt.date | str | None, timezone: str) -> dt.date:

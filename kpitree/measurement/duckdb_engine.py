@@ -69,7 +69,9 @@ class RecordStore:
             with contextlib.suppress(duckdb.Error):
                 self.connection.execute(f"SET TimeZone = {_literal(timezone)}")
             for source in self.sources.values():
-                if not source.is_database:
+                if source.is_database:
+                    self._load_database(source)
+                else:
                     self._load(source)
             self._lock()
         except BaseException:
@@ -106,6 +108,18 @@ class RecordStore:
                 f"{_message(error)}",
                 source.location,
             ) from None
+        described = self.connection.execute(f"DESCRIBE {table}").fetchall()
+        self.columns[source.name] = {str(row[0]): str(row[1]) for row in described}
+
+    def _load_database(self, source: Source) -> None:
+        """Copy a database source's rows into a table (read-only on the server's side)."""
+        from kpitree.measurement.database import read_records
+
+        frame = read_records(source)
+        table = quote(source.name)
+        self.connection.register("kpitree_records", frame)
+        self.connection.execute(f"CREATE TABLE {table} AS SELECT * FROM kpitree_records")
+        self.connection.unregister("kpitree_records")
         described = self.connection.execute(f"DESCRIBE {table}").fetchall()
         self.columns[source.name] = {str(row[0]): str(row[1]) for row in described}
 
@@ -147,13 +161,6 @@ class RecordStore:
         ``spans[i]`` is the local first day of period ``i`` and the local day at whose start
         it is measured to (the next period's first day, or the day after the as-of date).
         """
-        source = self.sources[measure.source]
-        if source.is_database:
-            raise DataError(
-                f"node '{measure.node}': measure: source '{source.name}' is a database; "
-                "database sources are declared now but read in a later release",
-                measure.location,
-            )
         if measure.aggregate == "sql":
             return self._raw(measure, periods, len(spans))
         if not spans:  # as of a day before the axis: check the columns, measure nothing

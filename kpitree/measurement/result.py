@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kpitree.actuals import Actuals
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -30,9 +32,13 @@ class Measurement:
     measured : dict[str, tuple[float | None, ...]]
         Per measured node, one value per period; ``None`` for periods after ``as_of``.
     implied : dict[str, tuple[float | None, ...]]
-        Input rates implied by measured counts (filled by later work; empty for now).
+        Per input pinned by a measured derived node, one value per period (``None`` where not
+        implied): see :mod:`kpitree.measurement.implied`.
     reconciliation : tuple[dict[str, Any], ...]
-        Measured derived nodes against the value computed from measured inputs (later work).
+        Each measured derived node and period: ``node``, ``period``, ``measured``,
+        ``computed`` (the tree on the measured and implied inputs), ``difference``, ``pins``.
+    actuals : Actuals or None
+        The same values as :class:`~kpitree.actuals.Actuals` (what ``--actuals`` gives).
     """
 
     tree: str
@@ -42,6 +48,7 @@ class Measurement:
     measured: dict[str, tuple[float | None, ...]]
     implied: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     reconciliation: tuple[dict[str, Any], ...] = ()
+    actuals: Actuals | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "as_of", "periods", "partial", "measured", "implied",
@@ -68,17 +75,18 @@ class Measurement:
         return pd.DataFrame(columns, index=pd.Index(list(self.periods), name="period"))
 
     def to_csv(self) -> str:
-        """A ``period`` column and one column per measured node; an empty cell where a period
-        is not measured, so the file reads back as ``--actuals`` (blank keeps the plan)."""
+        """A ``period`` column, one column per measured node and one per implied input; one
+        row per measured period, an empty cell where a value is missing, so the file reads
+        back as ``--actuals`` (blank keeps the plan)."""
         stream = io.StringIO()
         writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["period", *self.measured])
+        columns = {**self.measured, **self.implied}
+        writer.writerow(["period", *columns])
         for index, label in enumerate(self.periods):
-            row = [label]
-            for values in self.measured.values():
-                value = values[index]
-                row.append("" if value is None else _number(value))
-            writer.writerow(row)
+            cells = [values[index] for values in columns.values()]
+            if all(value is None for value in cells):
+                continue
+            writer.writerow([label, *("" if v is None else _number(v) for v in cells)])
         return stream.getvalue()
 
 

@@ -33,7 +33,7 @@ TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenario
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
     "benchmark", "alert", "indicator", "effort", "distribution", "direction", "aggregate",
-    "measure",
+    "measure", "calibrates",
 )  # fmt: skip
 TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start", "timezone")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -273,6 +273,8 @@ class _TreeReader:
             fields["direction"] = self.text(raw["direction"], (*path, "direction"))
         if raw.get("aggregate") is not None:
             fields["aggregate"] = raw["aggregate"]
+        if raw.get("calibrates") is not None:
+            fields["calibrates"] = self.text(raw["calibrates"], (*path, "calibrates"))
         if raw.get("distribution") is not None:
             fields["distribution"] = self.distribution(
                 raw["distribution"], (*path, "distribution"), name

@@ -1,0 +1,186 @@
+"""``--measure`` on every command that takes actuals: as-of, the partial period (skip, pace),
+option clashes; .xlsx actuals with ``--sheet``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from measure_export import SOURCES, TIME, write_export
+
+import kpitree
+from kpitree.measurement import actuals_from_measure
+
+# From the export (tests/measure_export.py), in Tokyo: leads Jan 2, Feb 2, Mar 1 (the March
+# one on Mar 1, 17:00); won Jan 2, Feb 1 (Feb 28), Mar 1 (Mar 1, 00:10).
+TREE = f"""\
+name: measured
+kgi: won
+time: {TIME}
+{SOURCES}nodes:
+  leads:
+    value: 2
+    unit: leads/month
+    measure: {{source: leads, count: true, date: created_at}}
+  win_rate: {{value: 0.5, bounds: [0, 1], alert: {{below: 0.6}}}}
+  won:
+    formula: leads * win_rate
+    unit: customers/month
+    measure: {{source: opportunities, count: true, date: closed_at, where: "stage = 'won'"}}
+"""
+
+
+@pytest.fixture
+def tree_file(tmp_path: Path) -> Path:
+    write_export(tmp_path)
+    path = tmp_path / "tree.yaml"
+    path.write_text(TREE, encoding="utf-8")
+    return path
+
+
+def _actual(out: str, node: str) -> dict[str, float]:
+    return {row["period"]: row["actual"] for row in json.loads(out)["rows"] if row["node"] == node}
+
+
+def test_compare_measure_skips_the_partial_period(cli, tree_file: Path) -> None:
+    """As of Mar 1 the partial March is left out: Jan and Feb judged, win rate won / leads."""
+    status, out, err = cli(
+        "compare", tree_file, "--measure", "--as-of", "2027-03-01", "--format", "json"
+    )
+    assert status == 0
+    assert "note: 2027-03 is partial (measured as of 2027-03-01): left out" in err
+    assert json.loads(out)["periods"] == ["2027-01", "2027-02"]
+    assert _actual(out, "win_rate") == pytest.approx({"2027-01": 1.0, "2027-02": 0.5})
+    assert _actual(out, "won") == pytest.approx({"2027-01": 2.0, "2027-02": 1.0})
+
+
+def test_compare_measure_paces_the_partial_period(cli, tree_file: Path) -> None:
+    """Pace: 1 lead and 1 win on day 1 of 31 count as 31 each; the win rate stays 1."""
+    status, out, err = cli(
+        "compare", tree_file, "--measure", "--as-of", "2027-03-01", "--partial", "pace",
+        "--format", "json",
+    )  # fmt: skip
+    assert status == 0
+    assert "paced to the whole period" in err
+    assert json.loads(out)["periods"] == ["2027-01", "2027-02", "2027-03"]
+    assert _actual(out, "leads")["2027-03"] == pytest.approx(31.0)
+    assert _actual(out, "won")["2027-03"] == pytest.approx(31.0)
+    assert _actual(out, "win_rate")["2027-03"] == pytest.approx(1.0)
+
+
+def test_pace_divides_flows_by_the_share_elapsed(tree_file: Path) -> None:
+    """As of Feb 14 (half of February): 1 lead so far is paced to 2, no win stays 0."""
+    tree = kpitree.load(tree_file)
+    actuals = actuals_from_measure(tree, "2027-02-14", partial="pace")
+    assert actuals.values["leads"] == pytest.approx({0: 2.0, 1: 2.0})
+    assert actuals.derived["won"] == pytest.approx({0: 2.0, 1: 0.0})
+    assert actuals.partial == 1
+
+
+def test_check_measure_exits_1_on_an_alert(cli, tree_file: Path) -> None:
+    """February's measured win rate 0.5 is below the 0.6 alert: exit 1, the line names it."""
+    status, out, _ = cli("check", tree_file, "--measure", "--as-of", "2027-02-28")
+    assert status == 1
+    assert "'win_rate' at 2027-02" in out
+    assert "2027-01" not in out
+
+
+def test_attribute_measure_explains_the_last_full_period(cli, tree_file: Path) -> None:
+    """As of Feb 10 the last full period is January: won 2 against plan 1, all win rate."""
+    status, out, _ = cli(
+        "attribute", tree_file, "--measure", "--as-of", "2027-02-10", "--format", "json"
+    )
+    assert status == 0
+    result = json.loads(out)
+    assert (result["period"], result["base"], result["new"]) == ("2027-01", 1.0, 2.0)
+    assert result["contributions"] == pytest.approx({"leads": 0.0, "win_rate": 1.0})
+
+
+def test_report_measure_writes_the_page(cli, tree_file: Path, tmp_path: Path) -> None:
+    """report --measure adds plan vs actual from the records."""
+    target = tmp_path / "report.html"
+    status, _, _ = cli(
+        "report", tree_file, "--measure", "--as-of", "2027-03-01", "--samples", "200",
+        "-o", target,
+    )  # fmt: skip
+    assert status == 0
+    assert "2027-02" in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--measure", "--actuals", "x.csv"], "give either --actuals FILE or --measure"),
+        (["--as-of", "2027-03-01", "--actuals", "x.csv"], "--as-of and --partial go with"),
+        (["--sheet", "a"], "--sheet goes with --actuals"),
+        ([], "give --actuals FILE or --measure"),
+    ],
+)
+def test_option_clashes_exit_2(cli, tree_file: Path, extra: list[str], message: str) -> None:
+    """Options that do not go together are a usage error, exit 2."""
+    status, _, err = cli("compare", tree_file, *extra)
+    assert status == 2
+    assert message in err
+
+
+def test_xlsx_actuals_with_sheet(cli, write_tree, tmp_path: Path) -> None:
+    """A workbook's named sheet is read as actuals, headers by label, dates as periods."""
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    tree = write_tree(
+        "name: shop\nkgi: orders\ntime: {periods: 2, unit: month, start: 2027-01}\nnodes:\n"
+        "  visits: {value: 1000}\n  cvr: {value: 0.02, bounds: [0, 1]}\n"
+        "  orders: {formula: visits * cvr, label: 注文数}\n"
+    )
+    book = Workbook()
+    book.active.title = "memo"
+    book.active.append(["nothing", "here"])
+    sheet = book.create_sheet("actuals")
+    sheet.append(["period", "visits", "注文数"])
+    sheet.append([dt.datetime(2027, 1, 31), 1000, 30])
+    sheet.append(["2027-02", 1200, None])
+    path = tmp_path / "actuals.xlsx"
+    book.save(path)
+    status, out, err = cli(
+        "compare", tree, "--actuals", path, "--sheet", "actuals", "--format", "json"
+    )
+    assert (status, err) == (0, "")
+    assert _actual(out, "cvr") == pytest.approx({"2027-01": 0.03, "2027-02": 0.02})
+    assert _actual(out, "orders") == pytest.approx({"2027-01": 30.0, "2027-02": 24.0})
+    status, _, err = cli("compare", tree, "--actuals", path, "--sheet", "nope")
+    assert status == 2
+    assert "has no sheet 'nope' (sheets: memo, actuals)" in err
+    status, _, err = cli("compare", tree, "--actuals", path)
+    assert status == 2
+    assert f"{path}:1: column 'nothing' names no node" in err
+
+
+def test_bundled_tree_measure_csv_reads_back_as_the_same_actuals(cli, tmp_path: Path) -> None:
+    """The sample CRM tree's measure CSV (measured nodes and implied inputs) read back as
+    --actuals compares exactly as --measure does, and reproduces every pinning node."""
+    from conftest import TREES
+
+    tree_path = TREES / "saas_arr_measured.yaml"
+    target = tmp_path / "measured.csv"
+    status, _, _ = cli(
+        "measure", tree_path, "--as-of", "2027-05-31", "--format", "csv", "-o", target
+    )
+    assert status == 0
+    first = cli("compare", tree_path, "--actuals", target, "--format", "json")
+    second = cli("compare", tree_path, "--measure", "--as-of", "2027-05-31", "--format", "json")
+    assert first[0] == second[0] == 0
+    rows = {(r["node"], r["period"]): r["actual"] for r in json.loads(first[1])["rows"]}
+    again = {(r["node"], r["period"]): r["actual"] for r in json.loads(second[1])["rows"]}
+    assert rows.keys() == again.keys()
+    for key, value in rows.items():
+        assert value == pytest.approx(again[key], rel=1e-12, abs=1e-9), key
+    tree = kpitree.load(tree_path)
+    actuals = actuals_from_measure(tree, "2027-05-31")
+    assert set(actuals.implied) == {"visit_cvr", "cpl", "win_rate", "churn_rate"}
+    pinning = [row for row in actuals.reconciliation if row["pins"] is not None]
+    assert pinning
+    for row in pinning:
+        assert row["computed"] == pytest.approx(row["measured"], rel=1e-12, abs=1e-9), row
