@@ -14,9 +14,12 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 
-def add_actuals_source(parser: argparse.ArgumentParser, what: str) -> None:
+def add_actuals_source(
+    parser: argparse.ArgumentParser, what: str, *, as_of_help: str | None = None
+) -> None:
     """``--actuals FILE``, ``--sheet NAME``, ``--measure``, ``--as-of DATE``, ``--partial``;
-    ``what`` ends the help of ``--actuals`` (what the actuals are used for)."""
+    ``what`` ends the help of ``--actuals`` (what the actuals are used for), ``as_of_help``
+    replaces the help of ``--as-of`` for a command that also reads it with ``--actuals``."""
     parser.add_argument(
         "--actuals",
         metavar="FILE",
@@ -35,7 +38,8 @@ def add_actuals_source(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--as-of",
         metavar="DATE",
-        help="with --measure: count records up to this day, YYYY-MM-DD (default: today in the "
+        help=as_of_help
+        or "with --measure: count records up to this day, YYYY-MM-DD (default: today in the "
         "tree's time zone); the period holding it is partial",
     )
     parser.add_argument(

@@ -8,7 +8,7 @@ import sys
 
 from kpitree.cli.forecast import add_sampling
 from kpitree.cli.learn import add_actuals, parse_window, read_landing_actuals
-from kpitree.cli.options import add_format, add_tree, load_tree, parse_whole
+from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, parse_whole
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "90 %; the output says when it does not.",
     )
     add_tree(parser)
-    add_actuals(parser, required=True)
+    add_actuals(parser)
     parser.add_argument(
         "--from", dest="start", metavar="LABEL", required=True,
         help="the first cut-off period (a label such as 2027-03, or its number)",
@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     seed = parse_whole(args.seed, "--seed")
     window = parse_window(args)
     tree = load_tree(args)
-    actuals = read_landing_actuals(args, tree)
+    actuals, as_of = read_landing_actuals(args, tree)
+    if as_of is not None:
+        raise UsageError("backtest scores every period with actuals: --as-of goes with --measure")
     result = backtest(
         tree, actuals, args.start, learned=args.learn, window=window,
         samples=2_000 if samples is None else samples, seed=seed,

@@ -62,13 +62,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="summarise each path rolled up by quarter or (fiscal) year (flows sum, stocks "
         "take their last period, rates are recomputed from their flows)",
     )
-    add_actuals(parser, required=False)
+    add_actuals(parser)
     parser.add_argument(
-        "--as-of", metavar="PERIOD", help="with --actuals: use the actuals up to this period "
-        "(a label such as 2027-09, or its number; default: the last with actuals)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--learn", action="store_true", help="with --actuals: draw each learnable conversion "
+        "--learn", action="store_true", help="with actuals: draw each learnable conversion "
         "rate from its posterior given the actual counts (see 'kpitree learn')",
     )  # fmt: skip
     add_workers(parser)
@@ -101,18 +97,19 @@ def run(args: argparse.Namespace) -> int:
     target = None if args.target is None else parse_number(args.target, "--target")
     overrides = parse_overrides(args.overrides)
     window = parse_window(args)
-    if args.actuals is None:
+    if args.actuals is None and not args.measure:
         for given, option in ((args.as_of, "--as-of"), (args.learn, "--learn"),
-                              (window, "--window")):  # fmt: skip
+                              (window, "--window"), (args.sheet, "--sheet"),
+                              (args.partial != "skip", "--partial")):  # fmt: skip
             if given:
-                raise UsageError(f"{option} needs --actuals FILE")
+                raise UsageError(f"{option} needs --actuals FILE or --measure")
     tree = load_tree(args)
     start = None
-    if args.actuals is not None:
+    if args.actuals is not None or args.measure:
         from kpitree.analysis.landing import landing
 
-        actuals = read_landing_actuals(args, tree)
-        start = landing(tree, actuals, as_of=args.as_of, learned=args.learn, window=window)
+        actuals, as_of = read_landing_actuals(args, tree)
+        start = landing(tree, actuals, as_of=as_of, learned=args.learn, window=window)
     with open_executor(args) as executor, ProgressBar("forecast") as bar:
         result = tree.forecast(
             samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
