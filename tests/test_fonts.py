@@ -105,3 +105,18 @@ def test_latin_labels_give_no_hint(monkeypatch: pytest.MonkeyPatch) -> None:
         warnings.simplefilter("always")
         tree.tornado().plot().figure.savefig(io.BytesIO(), format="png")
     assert caught == []
+
+
+def test_rcparams_set_while_drawing_are_kept() -> None:
+    """A setting changed during a plot (as a backend does when pyplot first loads it) stays
+    changed: only font.family is put back."""
+
+    @fonts.with_fonts
+    def draw() -> None:
+        matplotlib.rcParams["font.family"] = ["cursive"]
+        matplotlib.interactive(True)
+
+    with matplotlib.rc_context({"interactive": False, "font.family": ["monospace"]}):
+        draw()
+        assert matplotlib.is_interactive()
+        assert matplotlib.rcParams["font.family"] == ["monospace"]

@@ -96,8 +96,15 @@ def with_fonts(plot: Plot) -> Plot:
     @functools.wraps(plot)
     def draw(*args: Any, **kwargs: Any) -> Any:
         family = list(font_family())
-        with matplotlib.rc_context({"font.family": family}):
+        # Only font.family is set and put back: rc_context would also put back the rcParams a
+        # backend loaded during the call sets (the notebook's inline backend turns interactive
+        # mode on when pyplot first loads it), and later figures would no longer show.
+        own = matplotlib.rcParams["font.family"]
+        matplotlib.rcParams["font.family"] = family
+        try:
             drawn = plot(*args, **kwargs)
+        finally:
+            matplotlib.rcParams["font.family"] = own
         if japanese_fonts():
             _fall_back(drawn, family)
         else:
