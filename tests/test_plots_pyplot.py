@@ -173,3 +173,12 @@ def test_cli_draws_headless(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_long_labels_are_cut_on_charts(tree) -> None:
+    """A label of 10,000 characters is cut to 40 on the tornado and Sobol charts."""
+    long = kpitree.loads(TREE.replace("Leads per month", "L" * 10_000))
+    ticks = [t.get_text() for t in plot_tornado(long.tornado()).get_yticklabels()]
+    assert max(len(tick.split("\n")[0]) for tick in ticks) == 40
+    ticks = [t.get_text() for t in plot_sobol(long.sobol(samples=64, seed=1)).get_yticklabels()]
+    assert max(len(tick) for tick in ticks) == 40

@@ -11,6 +11,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from kpitree.plots.figures import new_axes, new_figure
 from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import PERCENT_UNITS, format_number
+from kpitree.present.table import fit
 
 if TYPE_CHECKING:
     from kpitree.analysis.forecast import Forecast
@@ -85,10 +86,8 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_major_locator(MaxNLocator(7))
     ax.set_ylabel(_title(result))
     scenario = f" (scenario {result.scenario})" if result.scenario else ""
-    ax.set_title(
-        f"{result.tree.name}{scenario}: forecast of {result.tree.nodes[result.node].title}, "
-        f"{result.samples:,} paths"
-    )
+    name = fit(result.tree.nodes[result.node].title, 60)
+    ax.set_title(f"{result.tree.name}{scenario}: forecast of {name}, {result.samples:,} paths")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return ax
@@ -125,7 +124,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
     where = f" at {result.periods[-1]}" if result.periods else ""
     ax.set_xlabel(_title(result) + where)
     ax.set_ylabel("paths")
-    ax.set_title(f"{result.tree.nodes[result.node].title}{where}")
+    ax.set_title(f"{fit(result.tree.nodes[result.node].title, 60)}{where}")
     ax.grid(alpha=0.3)
     return ax
 

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 
 from kpitree.plots.figures import new_axes
 from kpitree.plots.fonts import with_fonts
+from kpitree.present.table import fit
 
 if TYPE_CHECKING:
     from kpitree.analysis.shapley import Shapley
@@ -50,7 +51,7 @@ def plot_sobol(result: Sobol, ax: Axes | None = None, **style: Any) -> Axes:
     )  # fmt: skip
     ax.set_yticks(y, [_label(result, result.names[i]) for i in order])
     ax.set_xlim(0, max(1.0, float(np.max(result.ST + result.ST_conf)) * 1.05))
-    goal = result.tree.nodes[result.tree.kgi].title
+    goal = _label(result, result.tree.kgi)
     ax.set_xlabel("share of the variance of " + goal)
     scenario = f" (scenario {result.scenario})" if result.scenario else ""
     ax.set_title(f"{result.tree.name}{scenario}: Sobol indices of {goal}, N = {result.samples:,}")
@@ -87,7 +88,7 @@ def plot_shapley(result: Shapley, ax: Axes | None = None, **style: Any) -> Axes:
     )  # fmt: skip
     ax.set_yticks(y, [_label(result, result.names[i]) for i in order])
     ax.set_xlim(0, max(1.0, float(np.max(result.effects + result.effects_conf)) * 1.05))
-    goal = result.tree.nodes[result.tree.kgi].title
+    goal = _label(result, result.tree.kgi)
     ax.set_xlabel("share of the variance of " + goal)
     scenario = f" (scenario {result.scenario})" if result.scenario else ""
     ax.set_title(
@@ -98,6 +99,7 @@ def plot_shapley(result: Shapley, ax: Axes | None = None, **style: Any) -> Axes:
 
 
 def _label(result: Sobol | Shapley, name: str) -> str:
-    """The input's label, or its name (a name the tree does not hold is shown as it is)."""
+    """The node's label (cut to 40 characters), or its name (a name the tree does not hold
+    is shown as it is)."""
     node = result.tree.nodes.get(name)
-    return node.title if node is not None else name
+    return fit(node.title, 40) if node is not None else name

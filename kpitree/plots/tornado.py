@@ -10,6 +10,7 @@ from matplotlib.ticker import FuncFormatter
 from kpitree.plots.figures import new_axes
 from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import format_number
+from kpitree.present.table import fit
 from kpitree.present.tornado import swing_text
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 BETTER_COLOR = "#1b9e77"
 WORSE_COLOR = "#d73027"
+LABEL_WIDTH = 40
+"""Characters of a label shown before it is cut (a long label would squeeze the bars)."""
 LOW_HATCH = "///"
 """The segment of the input at its low value is hatched, so both ends stay told apart."""
 
@@ -68,7 +71,7 @@ def plot_tornado(result: Tornado, ax: Axes | None = None, **style: Any) -> Axes:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_number(x, result.kgi_unit)))
     ax.tick_params(axis="x", labelrotation=20)
     unit = f" ({result.kgi_unit})" if result.kgi_unit and result.kgi_unit != "%" else ""
-    kgi = result.kgi_label or result.kgi
+    kgi = fit(result.kgi_label or result.kgi, LABEL_WIDTH)
     ax.set_xlabel(f"{kgi}{unit}")
     when = f" at {result.period}" if result.period else ""
     ax.set_title(
@@ -99,4 +102,4 @@ def _tick_label(bar: TornadoBar) -> str:
     clipped = " *" if bar.clipped else ""
     low, high = format_number(bar.low_value, bar.unit), format_number(bar.high_value, bar.unit)
     mean = " (mean)" if bar.per_period else ""
-    return f"{bar.label or bar.name}{clipped}\n{low} .. {high}{mean}"
+    return f"{fit(bar.label or bar.name, LABEL_WIDTH)}{clipped}\n{low} .. {high}{mean}"
