@@ -182,3 +182,27 @@ def test_long_labels_are_cut_on_charts(tree) -> None:
     assert max(len(tick.split("\n")[0]) for tick in ticks) == 40
     ticks = [t.get_text() for t in plot_sobol(long.sobol(samples=64, seed=1)).get_yticklabels()]
     assert max(len(tick) for tick in ticks) == 40
+
+
+def test_high_churn_is_red_on_the_arr_tornado() -> None:
+    """On the SaaS tree (ARR, higher is better) churn at its high value is drawn red and lowers
+    ARR; the opportunity rate at its high value is green and raises it."""
+    from matplotlib.colors import to_hex
+
+    from kpitree.plots.tornado import BETTER_COLOR, LOW_HATCH, WORSE_COLOR
+
+    saas = kpitree.load(TREES / "saas_arr.yaml")
+    result = saas.tornado()
+    ax = plot_tornado(result)
+    count = len(result.bars)
+    rows = {bar.name: count - 1 - number for number, bar in enumerate(result.bars)}
+    for name, colour in (("churn_rate", WORSE_COLOR), ("sql_rate", BETTER_COLOR)):
+        high = [
+            patch
+            for patch in ax.patches
+            if abs(patch.get_y() + patch.get_height() / 2 - rows[name]) < 1e-9
+            and patch.get_hatch() != LOW_HATCH
+        ]
+        assert len(high) == 1
+        assert to_hex(high[0].get_facecolor()) == colour
+        assert (high[0].get_width() > 0) == (colour == BETTER_COLOR)
