@@ -136,7 +136,7 @@ def test_charts_name_nodes_by_label_or_name(tree) -> None:
     names = {text.get_text().replace("\n", " ") for text in waterfall.get_xticklabels()}
     assert "Leads per month" in names
     fan = plot_fan(tree.forecast(samples=200, seed=1))
-    assert "Annual recurring revenue" in fan.get_title()
+    assert "Annual recurring revenue" in fan.get_ylabel()
 
 
 def _gap(tree):

@@ -86,8 +86,9 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     ax.yaxis.set_major_locator(MaxNLocator(7))
     ax.set_ylabel(_title(result))
     scenario = f" (scenario {result.scenario})" if result.scenario else ""
-    name = fit(result.tree.nodes[result.node].title, 60)
-    ax.set_title(f"{result.tree.name}{scenario}: forecast of {name}, {result.samples:,} paths")
+    ax.set_title(
+        f"{result.tree.name}{scenario}: forecast of {result.node}, {result.samples:,} paths"
+    )
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return ax
