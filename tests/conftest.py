@@ -11,6 +11,16 @@ import pytest
 
 matplotlib.use("Agg")
 
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the pyplot figures a test's plots made (pyplot holds them until closed)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 TREES = Path(__file__).resolve().parent.parent / "trees"
 
 

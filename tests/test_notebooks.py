@@ -25,6 +25,7 @@ NAMES = (
     "01_planning_backward_from_arr.ipynb",
     "02_finance_forecast.ipynb",
     "03_finding_the_bottleneck.ipynb",
+    "04_charts_inline.ipynb",
 )
 CELL_TIMEOUT = 120  # seconds per cell: generous for a loaded 2-core machine; cells take < 2 s
 
@@ -34,8 +35,10 @@ SOBOL_SAMPLES, SOBOL_SEED = 1024, 2027
 
 
 def kernel_env() -> dict[str, str]:
-    """The kernel's environment: this one, with this checkout first on PYTHONPATH."""
+    """The kernel's environment: this one, with this checkout first on PYTHONPATH and no
+    MPLBACKEND (the kernel's default backend, inline, is the one readers get)."""
     env = dict(os.environ)
+    env.pop("MPLBACKEND", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -129,6 +132,39 @@ def test_saved_notebook_is_a_complete_run(name: str) -> None:
     assert errors == []
     assert stderr(notebook) == []
     assert len(outputs(notebook, "image")) >= 2
+
+
+def _code(notebook) -> list:
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_show_plots_without_figure_attribute(name: str) -> None:
+    """No notebook needs ``.figure`` or a ``%matplotlib`` line to show a chart: plain
+    ``result.plot()`` does."""
+    import nbformat
+
+    source = "\n".join(c.source for c in _code(nbformat.read(NOTEBOOKS / name, as_version=4)))
+    assert ".figure\n" not in source + "\n"
+    assert "%matplotlib" not in source
+    assert re.search(r"\bplot(_\w+)?\(", source)
+
+
+def test_inline_notebook_shows_each_chart_once(executed: dict[str, object]) -> None:
+    """Notebook 04 shows one PNG for each cell that draws, through the inline backend (no
+    ``%matplotlib`` line), the returned Axes is pyplot's current figure, and rcParams'
+    font.family stays as the reader set it."""
+    notebook = executed["04_charts_inline.ipynb"]
+    for cell in _code(notebook):
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        draws = re.search(r"\bplot(_\w+)?\(", cell.source) is not None
+        assert len(images) == (1 if draws else 0), cell.source
+        for output in images:
+            assert output["output_type"] == "display_data"
+    text = "\n".join(outputs(notebook))
+    assert "<Axes" not in text
+    assert "the chart is pyplot's current figure: True" in text
+    assert "font.family after plotting: ['serif']" in text
 
 
 def test_planning_notebook_prints_the_solved_levers(executed: dict[str, object], tree) -> None:

@@ -307,7 +307,7 @@ def test_waterfall_shows_driver_labels(tmp_path) -> None:
     actuals = kpitree.read_actuals(TREES / "saas_arr_actuals.csv", tree)
     result = tree.attribute(actuals, previous=True)
     ax = plot_waterfall(result)
-    labels = [t.get_text() for t in ax.get_xticklabels()]
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()]  # names wrap
     assert labels[:3] == ["actual 2027-02", "carried over: prev(mrr)", "pipeline: delay(sql, 2)"]
     assert labels[-1] == "actual 2027-03"
     level = result.base

@@ -225,9 +225,10 @@ def test_cli_sobol_table_and_plot(cli, tmp_path) -> None:
     assert rows[1].split() == ["input", "S1", "95", "%", "ST", "95", "%"]
     assert rows[3].split()[0] == "win_rate"
     assert png.read_bytes()[:4] == b"\x89PNG"
-    ax = plot_sobol(sobol(kpitree.load(TREES / "saas_arr.yaml"), 256, seed=1))
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    ax = plot_sobol(sobol(tree, 256, seed=1))
     assert len(ax.patches) == 10
-    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "win_rate"
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == tree.nodes["win_rate"].title
 
 
 @pytest.mark.parametrize(

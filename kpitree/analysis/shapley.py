@@ -138,11 +138,11 @@ class Shapley:
             ],
         }
 
-    def plot(self, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, **style: Any) -> Any:
         """Bar chart of the effects (see :func:`kpitree.plots.sobol.plot_shapley`)."""
         from kpitree.plots.sobol import plot_shapley
 
-        return plot_shapley(self, ax=ax)
+        return plot_shapley(self, ax=ax, **style)
 
 
 def normal_covariance(sampler: InputSampler, widths: list[int]) -> np.ndarray:

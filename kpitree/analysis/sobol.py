@@ -137,11 +137,11 @@ class Sobol:
             ],
         }
 
-    def plot(self, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, **style: Any) -> Any:
         """Bar chart of S1 and ST (see :func:`kpitree.plots.sobol.plot_sobol`)."""
         from kpitree.plots.sobol import plot_sobol
 
-        return plot_sobol(self, ax=ax)
+        return plot_sobol(self, ax=ax, **style)
 
 
 def sobol_indices(

@@ -56,6 +56,8 @@ class TornadoBar:
     """True for an input given one value per period."""
     owner: str | None
     unit: str | None
+    label: str | None = None
+    """The input's label, for charts (None when the node has none)."""
 
     @property
     def spread(self) -> float:
@@ -100,6 +102,8 @@ class Tornado:
     truncated: dict[str, float] = field(default_factory=dict)
     """For ``range="distribution"``: the swung inputs whose law is truncated to their bounds,
     with the share of its probability cut (as forecast and Sobol draw them)."""
+    kgi_label: str | None = None
+    """The KGI's label, for charts (None when the node has none)."""
     direction: str = "higher"
     """Which way the KGI is better (``"lower"`` for a cost such as CAC): the chart colours a
     swing that improves it green, one that worsens it red."""
@@ -136,11 +140,11 @@ class Tornado:
             "truncated": dict(self.truncated),
         }
 
-    def plot(self, ax: Axes | None = None) -> Axes:
+    def plot(self, ax: Axes | None = None, **style: Any) -> Axes:
         """The tornado chart (see :func:`kpitree.plots.tornado.plot_tornado`)."""
         from kpitree.plots.tornado import plot_tornado
 
-        return plot_tornado(self, ax=ax)
+        return plot_tornado(self, ax=ax, **style)
 
 
 def _ends(node: Node, base: np.ndarray, range_: str, swing: float) -> tuple[np.ndarray, ...] | None:
@@ -241,6 +245,7 @@ def tornado(
             per_period=isinstance(base[name], tuple),
             owner=tree.nodes[name].owner,
             unit=tree.nodes[name].unit,
+            label=tree.nodes[name].label,
         )
         for number, (name, value, low, high, clipped) in enumerate(swung)
     ]
@@ -253,6 +258,7 @@ def tornado(
         period=labels[index] if labels is not None else None,
         kgi_value=float(kgi[-1]),
         kgi_unit=tree.nodes[tree.kgi].unit,
+        kgi_label=tree.nodes[tree.kgi].label,
         direction="lower" if tree.kgi_sign < 0 else "higher",
         range=range,
         swing=swing if range == "swing" else None,

@@ -146,8 +146,13 @@ def _name_max(directory: Path) -> int:
 
 def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120) -> None:
     """Render a matplotlib figure in the format of ``path``'s extension and write it whole."""
+    from kpitree.plots.figures import close
+
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=figure_format(path, option), dpi=dpi)
+    try:
+        figure.savefig(buffer, format=figure_format(path, option), dpi=dpi)
+    finally:
+        close(figure)  # pyplot keeps every figure it made until closed
     write_output(path, buffer.getvalue())
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from kpitree.plots.figures import new_axes, new_figure
 from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import PERCENT_UNITS, format_number
+from kpitree.present.table import fit
 
 if TYPE_CHECKING:
     from kpitree.analysis.forecast import Forecast
@@ -25,7 +26,7 @@ LABEL_BOX = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
-    return Figure(figsize=(9, 5), layout="constrained").add_subplot()
+    return new_axes(9, 5)
 
 
 def _compact(value: float, unit: str | None) -> str:
@@ -56,7 +57,7 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
     ----------
     result : Forecast
     ax : matplotlib Axes, optional
-        Drawn into; a new figure's axes by default.
+        Drawn into; by default a new pyplot figure (shown inline in a notebook).
 
     Returns
     -------
@@ -136,7 +137,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
     where = f" at {result.periods[-1]}" if result.periods else ""
     ax.set_xlabel(_title(result) + where)
     ax.set_ylabel("paths")
-    ax.set_title(f"{result.node}{where}")
+    ax.set_title(f"{fit(result.tree.nodes[result.node].title, 60)}{where}")
     ax.grid(alpha=0.3)
     return ax
 
@@ -144,7 +145,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
 @with_fonts
 def forecast_figure(result: Forecast) -> Any:
     """A figure with the fan chart (left) and the last period's histogram (right)."""
-    figure = Figure(figsize=(13, 5), layout="constrained")
+    figure = new_figure(13, 5)
     fan, histogram = figure.subplots(1, 2, width_ratios=(1.8, 1))
     plot_fan(result, ax=fan)
     plot_histogram(result, ax=histogram)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
@@ -22,6 +21,7 @@ from matplotlib.textpath import TextToPath
 
 from kpitree.analysis.batch import resolve_period
 from kpitree.analysis.status import Status, statuses
+from kpitree.plots.figures import new_figure
 from kpitree.plots.fonts import with_fonts
 from kpitree.plots.layout import Layout, layered_layout
 from kpitree.present.numbers import PERCENT_UNITS, format_number
@@ -73,7 +73,8 @@ def plot_tree(
         Values to show and colour by (see :mod:`kpitree.analysis.status`); without it the
         boxes show inputs' own values and no status.
     ax : matplotlib Axes, optional
-        Draw here (scaled to fit); by default a new figure sized to the tree.
+        Draw here (scaled to fit); by default a new pyplot figure sized to the tree (shown
+        inline in a notebook, by ``plt.show()`` elsewhere).
     period : str or int, optional
         The period shown (a label or 1-based number), the last by default.
     fontsize : float
@@ -98,7 +99,7 @@ def plot_tree(
     width = content + 2 * margin
     height = layout.height + 2 * margin + title_band + legend_band
     if ax is None:
-        figure = Figure(figsize=(width / 72, height / 72))
+        figure = new_figure(width / 72, height / 72, layout=None)
         ax = figure.add_axes((0, 0, 1, 1))
         scale = 1.0
     else:

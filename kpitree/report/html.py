@@ -152,8 +152,13 @@ def table(
 def image(figure: Figure, alt: str, caption: str | None = None, dpi: int = 150) -> str:
     """``figure`` as an inline PNG at its natural size (scrolling sideways when wider than the
     page, so text is never shrunk), with an optional caption."""
+    from kpitree.plots.figures import close
+
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    try:
+        figure.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        close(figure)  # pyplot keeps every figure it made until closed
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     width = round(figure.get_size_inches()[0] * 96)  # CSS pixels are 1/96 inch
     text = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
