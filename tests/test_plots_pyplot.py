@@ -18,6 +18,7 @@ import kpitree
 from kpitree.analysis.attribution import attribute
 from kpitree.plots.forecast import forecast_figure, plot_fan, plot_histogram
 from kpitree.plots.sobol import plot_shapley, plot_sobol
+from kpitree.plots.sweep import plot_sweep
 from kpitree.plots.tornado import plot_tornado
 from kpitree.plots.tree_diagram import plot_tree
 from kpitree.plots.waterfall import plot_waterfall
@@ -51,7 +52,15 @@ def _charts(tree):
         ("sobol", lambda ax: plot_sobol(tree.sobol(samples=64, seed=1), ax=ax)),
         ("shapley", lambda ax: plot_shapley(tree.shapley(seed=1), ax=ax)),
         ("tree", lambda ax: plot_tree(tree, tree.evaluate(), ax=ax)),
+        ("sweep", lambda ax: plot_sweep(_sweep(tree), ax=ax)),
     ]
+
+
+def _sweep(tree):
+    from kpitree.analysis.sweep import sweep
+
+    grid = {"leads": [400.0, 500.0, 600.0], "win_rate": [0.2, 0.25, 0.3]}
+    return sweep(tree, grid, samples=64, seed=1)
 
 
 def test_without_ax_each_chart_is_pyplots_current_figure(tree) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from kpitree.errors import DataError
+from kpitree.plots.figures import new_axes
 from kpitree.plots.fonts import with_fonts
 from kpitree.present.numbers import format_number
 
@@ -60,7 +60,7 @@ def plot_sweep(result: Sweep, ax: Axes | None = None) -> Axes:
     if result.target is None:
         raise DataError(f"node '{result.tree.kgi}' has no target: P(target) cannot be drawn")
     if ax is None:
-        ax = Figure(figsize=(8, 6), layout="constrained").add_subplot()
+        ax = new_axes(8, 6)
     surface = result.surface("p_target")
     first = np.array(result.grid[names[0]])
     if len(names) == 1:
