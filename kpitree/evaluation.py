@@ -86,6 +86,22 @@ class Evaluation:
             },
         }
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "scenario")
+
 
 def evaluate(
     tree: Tree, overrides: Overrides | None = None, scenario: str | None = None

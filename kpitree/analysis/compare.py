@@ -156,6 +156,22 @@ class Comparison:
             "rows": rows,
         }
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "plan")
+
 
 def actual_inputs(tree: Tree, actuals: Actuals, plan: str | None = None) -> dict[str, Any]:
     """Every input's value with the actuals in place of the plan's (``plan``: a scenario)."""

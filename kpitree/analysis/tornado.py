@@ -142,6 +142,22 @@ class Tornado:
 
         return plot_tornado(self, ax=ax)
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "period", "scenario")
+
 
 def _ends(node: Node, base: np.ndarray, range_: str, swing: float) -> tuple[np.ndarray, ...] | None:
     """The low and high values of one input, per period, before clipping; ``None`` to skip."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kpitree.cli.compare import add_actuals
-from kpitree.cli.options import add_tree, load_tree
+from kpitree.cli.options import add_format, add_tree, emit, load_tree
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,17 +19,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_tree(parser)
     add_actuals(parser)
+    add_format(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check and print; 1 when an alert fired."""
     from kpitree.actuals import read_actuals
+    from kpitree.analysis.alert_list import Alerts
     from kpitree.analysis.compare import check_actuals
-    from kpitree.present.compare import alerts_text
 
     tree = load_tree(args)
     actuals = read_actuals(args.actuals, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)
-    print(alerts_text(hits, actuals.period_labels), end="")
-    return 1 if hits else 0
+    labels = actuals.period_labels
+    result = Alerts(tree, tuple(hits), None if labels is None else tuple(labels))
+    emit(args, result)
+    return 1 if result.fired else 0

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kpitree.cli.options import (
     add_format,
     add_plot,
     add_tree,
     add_values,
+    emit,
     figure_format,
     load_tree,
+    note,
     parse_number,
     parse_overrides,
     parse_whole,
@@ -77,7 +78,6 @@ def add_sampling(parser: argparse.ArgumentParser, default_samples: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Forecast, print, and write the chart if asked."""
     from kpitree.present.assumptions import fixed_line
-    from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
 
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
@@ -98,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
         # JSON carries the fixed inputs itself; CSV has one row per period and no room.
         lines = [fixed_line(tree, result.fixed)] if result.fixed and args.format == "csv" else []
         for line in lines + list(result.notes):
-            print(f"kpitree: note: {line}", file=sys.stderr)
-    render = {"table": forecast_table, "json": forecast_json, "csv": forecast_csv}
-    print(render[args.format](result), end="")
+            note(args, line)
+    emit(args, result)
     return 0

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kpitree.cli.options import (
     UsageError,
     add_format,
     add_tree,
     add_values,
+    emit,
     load_tree,
+    note,
     parse_number,
     parse_overrides,
 )
@@ -74,12 +75,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve, print, and exit 1 when the target is out of reach."""
-    from kpitree.present.solution import (
-        solution_csv,
-        solution_json,
-        solution_table,
-        warning_text,
-    )
+    from kpitree.present.solution import warning_text
 
     tree = load_tree(args)
     target = parse_number(args.target, "--target") if args.target is not None else None
@@ -93,11 +89,10 @@ def run(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         within=args.within,
     )
-    render = {"table": solution_table, "json": solution_json, "csv": solution_csv}
-    print(render[args.format](solution), end="")
-    if args.format == "csv":  # the CSV is the cascade: the guardrails go beside it
+    emit(args, solution)
+    if args.format in ("csv", "xlsx"):  # the cascade alone: the guardrails go beside it
         for warning in solution.warnings:
-            print(f"warning: {warning_text(solution, warning)}", file=sys.stderr)
+            note(args, warning_text(solution, warning), prefix="warning: ")
     return 0 if solution.feasible else 1
 
 
