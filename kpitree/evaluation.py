@@ -66,11 +66,14 @@ class Evaluation:
         return roll_up(self.tree, self.values, by)
 
     def to_frame(self, by: str | None = None) -> pd.DataFrame:
-        """One column per node; one row per period (index ``period``), or one row for a static
-        tree. ``by`` (``quarter``, ``year``, ``fiscal-year``) gives one row per bucket."""
+        """One column per node; one row per period (a ``PeriodIndex`` named ``period``: monthly,
+        quarterly, weekly as the tree's axis is), or one row ``value`` for a static tree. ``by``
+        (``quarter``, ``year``, ``fiscal-year``) gives one row per bucket."""
+        from kpitree.periods import period_index
+
         if by is not None:
             return self.rollup(by).to_frame()
-        index = pd.Index(self.periods if self.periods is not None else ["value"], name="period")
+        index = period_index(self.tree.time)
         columns = {name: np.atleast_1d(self.values[name]) for name in self.tree.nodes}
         return pd.DataFrame(columns, index=index)
 

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 ON_TRACK, OFF_TRACK, AHEAD, UNKNOWN = "on track", "off track", "ahead", "-"
+STATUS_ORDER = (UNKNOWN, OFF_TRACK, ON_TRACK, AHEAD)
+"""The order of the frame's ordered categorical status: no verdict, then worst to best."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class Comparison:
                     }
                 )
         frame = pd.DataFrame(rows)
+        frame["status"] = pd.Categorical(frame["status"], categories=STATUS_ORDER, ordered=True)
         return frame if self.change_plan else frame.drop(columns=["change_plan", "change_actual"])
 
     def to_dict(self) -> dict[str, Any]:
