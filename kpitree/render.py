@@ -9,7 +9,6 @@ come here, so a result is laid out once.
 
 from __future__ import annotations
 
-import html
 import importlib
 import io
 import re
@@ -177,17 +176,56 @@ def title_of(result: Any) -> str:
 
 
 def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) -> str:
-    """``result``'s frame as an HTML table under its title, every text escaped; ``page``
-    wraps it in a whole document, ``max_rows`` elides the middle of a long frame."""
+    """``result``'s frame as an HTML table under its title, every text escaped (the report's
+    table writer, :func:`kpitree.present.html.table`); ``page`` wraps it in a whole document,
+    ``max_rows`` keeps the first and last rows of a long frame with an ellipsis row between."""
+    from kpitree.present.html import TABLE_STYLE, escape, table
+
     frame = result.to_frame()
-    table = frame.to_html(escape=True, max_rows=max_rows, border=0, na_rep="")
-    body = f"<h3>{html.escape(title_of(result))}</h3>\n{table}"
+    header, rows = _cells(frame)
+    if max_rows is not None and len(rows) > max_rows:
+        half = max_rows // 2
+        rows = [*rows[:half], ["…"] * len(header), *rows[len(rows) - half :]]
+    levels = frame.index.nlevels
+    numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
+    body = f"<h3>{escape(title_of(result))}</h3>\n{table(header, rows, numeric=numeric)}"
     if not page:
-        return f"<div class='kpitree-result'>{body}</div>"
+        return f'<div class="kpitree-result">{body}</div>'
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title_of(result))}</title></head>\n<body>\n{body}\n</body></html>\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title_of(result))}</title>\n<style>{TABLE_STYLE}</style>\n</head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _is_numeric(column: Any) -> bool:
+    """Whether a frame column holds numbers (booleans are not)."""
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
+
+
+def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """The header (index names, then columns) and every row as text: numbers as the tables
+    show them, missing values empty."""
+    import numpy as np
+
+    from kpitree.present.numbers import format_number
+
+    def text(value: Any) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return ""
+        if isinstance(value, float | np.floating):
+            return format_number(float(value))
+        return str(value)
+
+    names = [str(name) if name is not None else "" for name in frame.index.names]
+    header = [*names, *map(str, frame.columns)]
+    rows = []
+    for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        keys = key if isinstance(key, tuple) else (key,)
+        rows.append([text(value) for value in (*keys, *row)])
+    return header, rows
 
 
 def sheets_of(result: Any) -> dict[str, pd.DataFrame]:

@@ -206,3 +206,19 @@ def test_solution_workbook_has_one_sheet_per_department() -> None:
     workbook = openpyxl.load_workbook(io.BytesIO(render(solution, "xlsx")))
     owners = list(dict.fromkeys(solution.cascade().to_frame()["owner"]))
     assert workbook.sheetnames == ["levers", *owners]
+
+
+def test_jupyter_shows_the_compact_table() -> None:
+    """IPython's display machinery picks _repr_html_: a result shows as its table, the long
+    evaluation of 12 periods cut to HTML_ROWS rows, and as its short repr in plain text."""
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(_result("forecast"))
+    assert data["text/plain"] == "Forecast(tree='saas_arr', node='arr', samples=256, seed=1)"
+    assert "<table>" in data["text/html"]
+    assert data["text/html"].count("<tr>") == 1 + 12  # the header and one row per month
+    rows = _result("sensitivity")._repr_html_().split("<tbody>")[1].count("<tr>")
+    assert rows == min(len(_result("sensitivity").to_frame()), HTML_ROWS)
+    long = _result("comparison")
+    assert len(long.to_frame()) > HTML_ROWS
+    assert long._repr_html_().split("<tbody>")[1].count("<tr>") == HTML_ROWS + 1
