@@ -222,3 +222,52 @@ def test_jupyter_shows_the_compact_table() -> None:
     long = _result("comparison")
     assert len(long.to_frame()) > HTML_ROWS
     assert long._repr_html_().split("<tbody>")[1].count("<tr>") == HTML_ROWS + 1
+
+
+@pytest.mark.parametrize(
+    ("kinds", "name"),
+    [
+        (("sensitivity", "tornado", "bottleneck", "sobol", "shapley", "attribution"), "input"),
+        (("evaluation", "rollup", "forecast", "measurement"), "period"),
+        (("cascade",), "node"),
+    ],
+)
+def test_one_index_name_per_concept(kinds, name) -> None:
+    """Frames indexed by the same concept name their index the same way."""
+    assert {kind: _result(kind).to_frame().index.name for kind in kinds} == dict.fromkeys(
+        kinds, name
+    )
+
+
+@pytest.mark.parametrize("kind", ["tornado", "forecast", "sobol", "shapley", "attribution"])
+def test_results_that_draw_take_ax_none(kind) -> None:
+    """plot(ax=None) is the signature of every result that draws."""
+    import inspect
+
+    parameters = inspect.signature(_result(kind).plot).parameters
+    assert parameters["ax"].default is None
+
+
+def test_a_later_result_type_registers_its_layout() -> None:
+    """A result type written later renders through the same renderer once it registers its
+    table layout; the other formats come from its contract."""
+    from dataclasses import dataclass
+
+    from kpitree.render import register_layout
+
+    @dataclass(frozen=True)
+    class Landing:
+        kgi: str
+
+        def to_frame(self) -> pd.DataFrame:
+            return pd.DataFrame({"p": [0.8]}, index=pd.Index(["arr"], name="node"))
+
+        def to_dict(self) -> dict[str, Any]:
+            return {"kgi": self.kgi, "p": 0.8}
+
+    register_layout(Landing, table="kpitree.results:repr_of")
+    landing = Landing("arr<1>")
+    assert render(landing, "table") == "Landing(kgi='arr<1>')"
+    assert json.loads(render(landing, "json")) == {"kgi": "arr<1>", "p": 0.8}
+    assert render(landing, "csv") == "node,p\narr,0.8\n"
+    assert "(arr&lt;1&gt;)" in render(landing, "html")

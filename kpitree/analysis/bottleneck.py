@@ -171,7 +171,7 @@ class Bottleneck:
         columns += ["gain_pct"]
         columns += ["effort", "effort_cost", "gain_per_effort", "owner"]
         frame = pd.DataFrame([lever.to_dict() for lever in self.ranking], columns=columns)
-        return frame.set_index("name")
+        return frame.set_index("name").rename_axis("input")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "direction", "step", "to", "scenario",

@@ -95,7 +95,7 @@ class Sensitivity:
             for entry in self.inputs
         ]
         columns = ["name", "value", "derivative", "elasticity", "upstream", "owner"]
-        return pd.DataFrame(rows, columns=columns).set_index("name")
+        return pd.DataFrame(rows, columns=columns).set_index("name").rename_axis("input")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "scenario", "inputs": [...]}``."""

@@ -116,7 +116,7 @@ class Tornado:
         columns = ["name", "base_value", "low_value", "high_value", "kgi_low", "kgi_high"]
         columns += ["spread", "clipped", "per_period", "owner"]
         frame = pd.DataFrame([bar.to_dict() for bar in self.bars], columns=columns)
-        return frame.set_index("name")
+        return frame.set_index("name").rename_axis("input")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "direction", "range", "swing", "scenario",
