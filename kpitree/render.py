@@ -103,6 +103,26 @@ _LAYOUTS: dict[str, dict[str, str]] = {
     "kpitree.analysis.alert_list.Alerts": {
         "table": "kpitree.present.compare:alerts_table",
     },
+    # Results merged on main after this renderer was written: their layouts, by name.
+    "kpitree.analysis.backtest.Backtest": {
+        "table": "kpitree.present.backtest:backtest_table",
+        "json": "kpitree.present.backtest:backtest_json",
+        "csv": "kpitree.present.backtest:backtest_csv",
+    },
+    "kpitree.analysis.learn.Learning": {
+        "table": "kpitree.present.learn:learn_table",
+        "json": "kpitree.present.learn:learn_json",
+    },
+    "kpitree.analysis.sweep.Sweep": {
+        "table": "kpitree.present.sweep:sweep_table",
+        "json": "kpitree.present.sweep:sweep_json",
+        "csv": "kpitree.present.sweep:sweep_csv",
+    },
+    "kpitree.analysis.probability.ProbabilitySolution": {
+        "table": "kpitree.present.probability:probability_table",
+        "json": "kpitree.present.probability:probability_json",
+        "csv": "kpitree.present.probability:probability_csv",
+    },
 }
 
 
