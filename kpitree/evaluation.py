@@ -66,11 +66,14 @@ class Evaluation:
         return roll_up(self.tree, self.values, by)
 
     def to_frame(self, by: str | None = None) -> pd.DataFrame:
-        """One column per node; one row per period (index ``period``), or one row for a static
-        tree. ``by`` (``quarter``, ``year``, ``fiscal-year``) gives one row per bucket."""
+        """One column per node; one row per period (a ``PeriodIndex`` named ``period``: monthly,
+        quarterly, weekly as the tree's axis is), or one row ``value`` for a static tree. ``by``
+        (``quarter``, ``year``, ``fiscal-year``) gives one row per bucket."""
+        from kpitree.periods import period_index
+
         if by is not None:
             return self.rollup(by).to_frame()
-        index = pd.Index(self.periods if self.periods is not None else ["value"], name="period")
+        index = period_index(self.tree.time)
         columns = {name: np.atleast_1d(self.values[name]) for name in self.tree.nodes}
         return pd.DataFrame(columns, index=index)
 
@@ -85,6 +88,22 @@ class Evaluation:
                 for name, value in self.values.items()
             },
         }
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "scenario")
 
 
 def evaluate(

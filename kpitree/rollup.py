@@ -96,6 +96,22 @@ class Rollup:
             "values": {name: [float(v) for v in self.values[name]] for name in self.tree.nodes},
         }
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "by")
+
 
 def roll_up(tree: Tree, values: Mapping[str, np.ndarray], by: str) -> Rollup:
     """Roll ``values`` (one array of periods per node) up by quarter, year or fiscal year.

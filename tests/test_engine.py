@@ -59,7 +59,7 @@ def test_evaluation_frame_and_dict_shapes() -> None:
     """to_frame has one row per period and one column per node; to_dict is JSON-shaped."""
     ev = kpitree.loads(TIMED).evaluate(overrides={"win_rate": 0.5})
     frame = ev.to_frame()
-    assert list(frame.index) == ev.periods
+    assert list(frame.index.astype(str)) == ev.periods
     assert list(frame.columns) == list(ev.tree.nodes)
     data = ev.to_dict()
     assert data["kgi"] == "arr"

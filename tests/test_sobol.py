@@ -239,7 +239,11 @@ def test_cli_sobol_table_and_plot(cli, tmp_path) -> None:
             ["--samples", "1000"],
             "kpitree: samples must be a power of two >= 64 (Sobol' points come in powers of two), found 1000\n",
         ),
-        (None, ["--format", "csv"], None),
+        (
+            None,
+            ["--format", "xlsx"],
+            "kpitree: --format xlsx writes a workbook: give -o FILE.xlsx\n",
+        ),
         (
             "name: s\nkgi: y\nnodes:\n  a: {value: 1}\n  y: {formula: a * 2}\n",
             [],
@@ -254,14 +258,12 @@ def test_cli_sobol_table_and_plot(cli, tmp_path) -> None:
     ],
 )
 def test_cli_sobol_bad_input(cli, write_tree, text, arguments, message) -> None:
-    """Bad samples, CSV, no uncertain input or a constant KGI exit 2 with one line."""
+    """Bad samples, a workbook without -o, no uncertain input or a constant KGI exit 2 with one
+    line."""
     path = TREES / "saas_arr.yaml" if text is None else write_tree(text)
     status, out, err = cli("sobol", path, "--samples", "64", *arguments)
     assert (status, out) == (2, "")
-    if message is None:  # argparse's own refusal of a format sobol does not offer
-        assert "invalid choice: 'csv'" in err
-    else:
-        assert err == message
+    assert err == message
 
 
 def test_api_rejects_non_power_of_two() -> None:

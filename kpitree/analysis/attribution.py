@@ -199,6 +199,22 @@ class Attribution:
 
         return plot_waterfall(self, ax=ax, **options)
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "period")
+
 
 def attribute(
     tree: Tree,

@@ -171,7 +171,7 @@ class Bottleneck:
         columns += ["gain_pct"]
         columns += ["effort", "effort_cost", "gain_per_effort", "owner"]
         frame = pd.DataFrame([lever.to_dict() for lever in self.ranking], columns=columns)
-        return frame.set_index("name")
+        return frame.set_index("name").rename_axis("input")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "direction", "step", "to", "scenario",
@@ -191,6 +191,22 @@ class Bottleneck:
             "alerts": [hit.to_dict() for hit in self.alerts],
             "flat": list(self.flat),
         }
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "period", "scenario")
 
 
 TO_CHOICES = ("near", "far")

@@ -10,7 +10,7 @@ for flows and rates implied by flows (the roll-up rule of :mod:`kpitree.rollup`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -93,6 +93,33 @@ class Cascade:
                 record["total"] = row.total
             records.append(record)
         return pd.DataFrame.from_records(records).set_index("node")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"node", "periods", "owners", "rows": [{"node", "owner", "plan", "target", ...}]}``,
+        JSON-ready: the rows of :meth:`to_frame`."""
+        frame = self.to_frame().reset_index()
+        return {
+            "node": self.node,
+            "periods": None if self.periods is None else list(self.periods),
+            "owners": self.owners(),
+            "rows": frame.to_dict(orient="records"),
+        }
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self)
 
 
 def build_cascade(baseline: Evaluation, solved: Evaluation, node: str, levers: set[str]) -> Cascade:

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 ON_TRACK, OFF_TRACK, AHEAD, UNKNOWN = "on track", "off track", "ahead", "-"
+STATUS_ORDER = (UNKNOWN, OFF_TRACK, ON_TRACK, AHEAD)
+"""The order of the frame's ordered categorical status: no verdict, then worst to best."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class Comparison:
                     }
                 )
         frame = pd.DataFrame(rows)
+        frame["status"] = pd.Categorical(frame["status"], categories=STATUS_ORDER, ordered=True)
         return frame if self.change_plan else frame.drop(columns=["change_plan", "change_actual"])
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,6 +158,22 @@ class Comparison:
             "periods": list(self.periods) if self.periods is not None else None,
             "rows": rows,
         }
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "plan")
 
 
 def actual_inputs(tree: Tree, actuals: Actuals, plan: str | None = None) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from kpitree.rollup import aggregate, rules
 from kpitree.timeaxis import TimeAxisError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kpitree.actuals import Actuals
     from kpitree.tree import Tree
 
@@ -35,6 +37,26 @@ class BucketComparison:
     def to_dict(self) -> dict[str, Any]:
         """The comparison's dictionary with ``"by"`` and ``"partial"`` (labels) added."""
         return {**self.comparison.to_dict(), "by": self.by, "partial": list(self.partial)}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The comparison's frame, one row per bucket and node."""
+        return self.comparison.to_frame()
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "by")
 
 
 def compare_by(

@@ -194,6 +194,22 @@ class Forecast:
 
         return plot_histogram(self, ax=ax)
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "samples", "seed", "scenario")
+
 
 def _check_options(samples: int, counts: str | None, chunk: int) -> None:
     if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 2:

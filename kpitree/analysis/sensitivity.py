@@ -95,7 +95,7 @@ class Sensitivity:
             for entry in self.inputs
         ]
         columns = ["name", "value", "derivative", "elasticity", "upstream", "owner"]
-        return pd.DataFrame(rows, columns=columns).set_index("name")
+        return pd.DataFrame(rows, columns=columns).set_index("name").rename_axis("input")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "scenario", "inputs": [...]}``."""
@@ -107,6 +107,22 @@ class Sensitivity:
             "scenario": self.scenario,
             "inputs": [entry.to_dict() for entry in self.inputs],
         }
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "period", "scenario")
 
 
 def sensitivity(

@@ -144,6 +144,22 @@ class Shapley:
 
         return plot_shapley(self, ax=ax, **style)
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "seed", "scenario")
+
 
 def normal_covariance(sampler: InputSampler, widths: list[int]) -> np.ndarray:
     """The covariance of the normals behind ``sampler``'s draws, one row per (input, period).

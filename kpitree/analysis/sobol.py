@@ -143,6 +143,22 @@ class Sobol:
 
         return plot_sobol(self, ax=ax, **style)
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "samples", "seed", "scenario")
+
 
 def sobol_indices(
     y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray, center: float | None = None

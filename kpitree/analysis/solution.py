@@ -135,6 +135,22 @@ class Solution:
             "within": self.within,
         }
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "target", "feasible")
+
 
 def _plain(value: Value) -> float | list[float]:
     return [float(v) for v in value] if isinstance(value, tuple) else float(value)

@@ -120,7 +120,7 @@ class Tornado:
         columns = ["name", "base_value", "low_value", "high_value", "kgi_low", "kgi_high"]
         columns += ["spread", "clipped", "per_period", "owner"]
         frame = pd.DataFrame([bar.to_dict() for bar in self.bars], columns=columns)
-        return frame.set_index("name")
+        return frame.set_index("name").rename_axis("input")
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "period", "kgi_value", "direction", "range", "swing", "scenario",
@@ -145,6 +145,22 @@ class Tornado:
         from kpitree.plots.tornado import plot_tornado
 
         return plot_tornado(self, ax=ax, **style)
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "period", "scenario")
 
 
 def _ends(node: Node, base: np.ndarray, range_: str, swing: float) -> tuple[np.ndarray, ...] | None:

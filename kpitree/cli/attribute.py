@@ -11,6 +11,7 @@ from kpitree.cli.options import (
     add_format,
     add_plot,
     add_tree,
+    emit,
     figure_format,
     load_tree,
     write_figure,
@@ -50,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--node", metavar="NAME", help="explain this node instead of the KGI")
     add_plot(parser, "waterfall chart")
-    add_format(parser, ("table", "json"))
+    add_format(parser)
     parser.set_defaults(run=run)
 
 
@@ -58,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
     """Attribute, print, and plot when asked."""
     from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
     from kpitree.analysis.period_change import attribute_previous, attribute_previous_actuals
-    from kpitree.present.attribution import attribution_json, attribution_table
 
     if args.previous and (args.start or args.end):
         raise UsageError(
@@ -96,6 +96,5 @@ def run(args: argparse.Namespace) -> int:
         result = attribute_scenarios(tree, args.start, args.end, period=args.period, node=args.node)
     if args.plot is not None:
         write_figure(result.plot().figure, args.plot)
-    render = {"table": attribution_table, "json": attribution_json}
-    print(render[args.format](result), end="")
+    emit(args, result)
     return 0

@@ -4,11 +4,18 @@ forecasts made at past cut-offs."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kpitree.cli.forecast import add_sampling
 from kpitree.cli.learn import add_actuals, parse_window, read_landing_actuals
-from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, parse_whole
+from kpitree.cli.options import (
+    UsageError,
+    add_format,
+    add_tree,
+    emit,
+    load_tree,
+    note,
+    parse_whole,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -39,7 +46,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Backtest and print."""
     from kpitree.analysis.backtest import backtest
-    from kpitree.present.backtest import backtest_csv, backtest_json, backtest_table
 
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
@@ -53,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
         samples=2_000 if samples is None else samples, seed=seed,
     )  # fmt: skip
     if args.format == "csv":
-        for note in result.notes:
-            print(f"kpitree: note: {note}", file=sys.stderr)
-    render = {"table": backtest_table, "json": backtest_json, "csv": backtest_csv}
-    print(render[args.format](result), end="")
+        for line in result.notes:
+            note(args, line)
+    emit(args, result)
     return 0

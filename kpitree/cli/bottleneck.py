@@ -10,6 +10,7 @@ from kpitree.cli.options import (
     add_period,
     add_tree,
     add_values,
+    emit,
     load_tree,
     parse_number,
     parse_overrides,
@@ -53,7 +54,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and print."""
     from kpitree.analysis.bottleneck import bottlenecks
-    from kpitree.present.bottleneck import bottleneck_csv, bottleneck_json, bottleneck_table
 
     step = 0.1 if args.step is None else parse_number(args.step, "--step")
     if not step > 0:
@@ -67,6 +67,5 @@ def run(args: argparse.Namespace) -> int:
         overrides=parse_overrides(args.overrides),
         scenario=args.scenario,
     )
-    render = {"table": bottleneck_table, "json": bottleneck_json, "csv": bottleneck_csv}
-    print(render[args.format](result), end="")
+    emit(args, result)
     return 0

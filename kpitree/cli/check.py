@@ -1,14 +1,15 @@
-"""``kpitree check TREE --actuals FILE [--notify URL]``: exit 1 when an alert fires on the
-actuals, 3 when it fired and a message to its owner could not be delivered."""
+"""``kpitree check TREE (--actuals FILE | --measure) [--notify URL]``: exit 1 when an alert
+fires on the actuals, 3 when it fired and a message to its owner could not be delivered."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from kpitree.cli.compare import add_actuals, required_actuals
 from kpitree.cli.notify import add_notify, alert_status
-from kpitree.cli.options import add_tree, load_tree
+from kpitree.cli.options import add_format, add_tree, emit, load_tree
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,16 +26,22 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_tree(parser)
     add_actuals(parser)
     add_notify(parser)
+    add_format(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check, print and notify; 1 when an alert fired, 3 when it could not be delivered."""
+    from kpitree.analysis.alert_list import Alerts
     from kpitree.analysis.compare import check_actuals
-    from kpitree.present.compare import alerts_text
 
     tree = load_tree(args)
     actuals = required_actuals(args, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)
-    print(alerts_text(hits, actuals.period_labels), end="")
-    return alert_status(hits, args.notify, Path(args.tree).name)
+    labels = actuals.period_labels
+    emit(args, Alerts(tree, tuple(hits), None if labels is None else tuple(labels)))
+    # The delivery lines follow a table on standard output; they would break JSON or CSV there.
+    plain = args.format == "table" and getattr(args, "output", None) is None
+    return alert_status(
+        hits, args.notify, Path(args.tree).name, report=sys.stdout if plain else sys.stderr
+    )

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from kpitree.cli.actuals_source import add_actuals_source, read_actuals_source
-from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, parse_number
+from kpitree.cli.options import UsageError, add_format, add_tree, emit, load_tree, parse_number
 from kpitree.timeaxis import BUCKETS
 
 if TYPE_CHECKING:
@@ -57,26 +57,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compare and print."""
     from kpitree.analysis.compare import compare
-    from kpitree.present.compare import comparison_csv, comparison_json, comparison_table
 
     tree = load_tree(args)
     actuals = required_actuals(args, tree)
     tolerance = parse_number(args.tolerance, "--tolerance")
     if args.by is not None:
         from kpitree.analysis.compare_by import compare_by
-        from kpitree.present import rollup as show
 
-        rolled = compare_by(tree, actuals, args.by, args.plan, args.period, tolerance)
-        render_by = {
-            "table": show.bucket_comparison_table,
-            "json": show.bucket_comparison_json,
-            "csv": show.bucket_comparison_csv,
-        }
-        print(render_by[args.format](rolled), end="")
+        emit(args, compare_by(tree, actuals, args.by, args.plan, args.period, tolerance))
         return 0
     result = compare(tree, actuals, plan=args.plan, period=args.period, tolerance=tolerance)
-    render = {"table": comparison_table, "json": comparison_json, "csv": comparison_csv}
-    print(render[args.format](result), end="")
+    emit(args, result)
     return 0
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.cli.options import add_format, add_tree, add_values, load_tree, parse_overrides
+from kpitree.cli.options import (
+    add_format,
+    add_tree,
+    add_values,
+    emit,
+    load_tree,
+    parse_overrides,
+)
 from kpitree.timeaxis import BUCKETS
 
 
@@ -30,16 +37,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print."""
-    from kpitree.present.evaluation import evaluation_csv, evaluation_json, evaluation_table
-
     tree = load_tree(args)
     evaluation = tree.evaluate(overrides=parse_overrides(args.overrides), scenario=args.scenario)
     if args.by is not None:
-        from kpitree.present.rollup import rollup_csv, rollup_json, rollup_table
-
-        rolled = {"table": rollup_table, "json": rollup_json, "csv": rollup_csv}[args.format]
-        print(rolled(evaluation.rollup(args.by), evaluation.scenario), end="")
-        return 0
-    render = {"table": evaluation_table, "json": evaluation_json, "csv": evaluation_csv}
-    print(render[args.format](evaluation), end="")
+        emit(args, evaluation.rollup(args.by), scenario=evaluation.scenario)
+    else:
+        emit(args, evaluation)
     return 0

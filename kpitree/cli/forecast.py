@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kpitree.cli.learn import add_actuals, parse_window, read_landing_actuals
 from kpitree.cli.options import (
@@ -12,8 +11,10 @@ from kpitree.cli.options import (
     add_plot,
     add_tree,
     add_values,
+    emit,
     figure_format,
     load_tree,
+    note,
     parse_number,
     parse_overrides,
     parse_whole,
@@ -88,8 +89,7 @@ def add_sampling(parser: argparse.ArgumentParser, default_samples: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Forecast, print, and write the chart if asked."""
     from kpitree.present.assumptions import fixed_line
-    from kpitree.present.forecast import forecast_csv, forecast_json, forecast_table
-    from kpitree.present.learn import landing_lines
+    from kpitree.present.forecast import landing_lines
 
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
@@ -124,13 +124,9 @@ def run(args: argparse.Namespace) -> int:
         # JSON carries the fixed inputs itself; CSV has one row per period and no room.
         lines = [fixed_line(tree, result.fixed)] if result.fixed and args.format == "csv" else []
         for line in lines + list(result.notes):
-            print(f"kpitree: note: {line}", file=sys.stderr)
-    render = {"table": forecast_table, "json": forecast_json, "csv": forecast_csv}
-    text = render[args.format](result)
-    if args.format == "table":
-        text += "".join(f"{line}\n" for line in landing_lines(result))
-    elif args.format == "csv":
+            note(args, line)
+    if args.format == "csv":
         for line in landing_lines(result):
-            print(f"kpitree: note: {line}", file=sys.stderr)
-    print(text, end="")
+            note(args, line)
+    emit(args, result)
     return 0

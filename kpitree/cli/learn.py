@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from kpitree.cli.actuals_source import add_actuals_source
-from kpitree.cli.options import UsageError, add_format, add_tree, load_tree, parse_whole
+from kpitree.cli.options import UsageError, add_format, add_tree, emit, load_tree, parse_whole
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
@@ -89,7 +89,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Learn and print."""
     from kpitree.analysis.learn import learn
-    from kpitree.present.learn import learn_json, learn_table
 
     window = parse_window(args)
     tree = load_tree(args)
@@ -100,6 +99,5 @@ def run(args: argparse.Namespace) -> int:
 
         through = cut_off(tree, actuals, as_of)
     result = learn(tree, actuals, window=window, through=through)
-    render = {"table": learn_table, "json": learn_json}
-    print(render[args.format](result), end="")
+    emit(args, result)
     return 0

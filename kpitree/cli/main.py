@@ -38,7 +38,7 @@ from kpitree.cli import (
     tornado,
     validate,
 )
-from kpitree.cli.options import UsageError
+from kpitree.cli.options import UsageError, resolve_output
 from kpitree.errors import KpiTreeError
 from kpitree.excerpt import excerpt
 
@@ -111,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     try:
         _check_lengths(args)
+        resolve_output(args)
         status = int(args.run(args))
         sys.stdout.flush()  # a full disk shows here, not in Python's exit
         return status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.cli.options import add_format, add_tree, check_output, load_tree, write_output
+from kpitree.cli.options import add_format, add_tree, emit, load_tree
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -27,7 +27,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         "tree's time zone)",
     )
     add_format(parser)
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     parser.set_defaults(run=run)
 
 
@@ -35,16 +34,8 @@ def run(args: argparse.Namespace) -> int:
     """Measure and print (or write whole to -o)."""
     # DuckDB and pandas only when measuring: the other commands start without them.
     from kpitree.measurement import measure
-    from kpitree.present.measurement import measurement_csv, measurement_json, measurement_table
 
-    if args.output is not None:
-        check_output(args.output, "-o")
     tree = load_tree(args)
     result = measure(tree, as_of=args.as_of)
-    render = {"table": measurement_table, "json": measurement_json, "csv": measurement_csv}
-    text = render[args.format](result)
-    if args.output is not None:
-        write_output(args.output, text)
-    else:
-        print(text, end="")
+    emit(args, result)
     return 0

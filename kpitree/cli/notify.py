@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from kpitree.analysis.alerts import AlertHit
@@ -44,11 +44,17 @@ def _destination(url: str) -> Destination:
         raise argparse.ArgumentTypeError(str(error).removeprefix("--notify: ")) from None
 
 
-def alert_status(hits: list[AlertHit], destinations: list[Destination], source: str) -> int:
+def alert_status(
+    hits: list[AlertHit],
+    destinations: list[Destination],
+    source: str,
+    report: TextIO | None = None,
+) -> int:
     """Send the alerts (when any fired and destinations were given) and return the exit status.
 
-    Each delivery is reported on standard output; each failure on standard error, naming the
-    destination as shown (no secret path) and the owner whose alerts did not arrive.
+    Each delivery is reported on ``report`` (standard output by default); each failure on
+    standard error, naming the destination as shown (no secret path) and the owner whose
+    alerts did not arrive.
     """
     if not hits:
         return NO_ALERT
@@ -63,7 +69,7 @@ def alert_status(hits: list[AlertHit], destinations: list[Destination], source: 
         alerts = f"{count} alert{'s' if count > 1 else ''}"
         where = delivery.destination.shown
         if delivery.delivered:
-            print(f"sent: {alerts} for {owner} to {where}")
+            print(f"sent: {alerts} for {owner} to {where}", file=report or sys.stdout)
         else:
             failed = True
             tries = f"{delivery.attempts} attempt{'s' if delivery.attempts > 1 else ''}"

@@ -20,7 +20,18 @@ from kpitree.numbers import CharacterError, plain_text
 if TYPE_CHECKING:
     from kpitree.tree import Tree
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "xlsx", "html")
+"""What ``--format`` offers; repeated from :data:`kpitree.render.FORMATS` so that ``--help``
+imports no renderer (a test checks they agree)."""
+OUTPUT_EXTENSIONS = {
+    ".txt": "table",
+    ".json": "json",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
+}
+"""The format ``-o FILE`` writes by its extension, unless ``--format`` says."""
 PATH_LIMIT = 200
 """Characters of a path quoted in a message: whole as people write them, cut when absurd."""
 _FLOAT_MAX = Decimal(sys.float_info.max)
@@ -39,13 +50,80 @@ def add_tree(parser: argparse.ArgumentParser) -> None:
 
 
 def add_format(parser: argparse.ArgumentParser, formats: tuple[str, ...] = FORMATS) -> None:
-    """``--format table|json|csv``."""
+    """``--format``, ``-o FILE`` and ``--quiet``: how and where a command emits its result
+    (see :func:`resolve_output` and :func:`emit`)."""
     parser.add_argument(
         "--format",
         choices=formats,
-        default="table",
-        help=f"output format (default: table; one of {', '.join(formats)})",
+        default=None,
+        help=f"output format: one of {', '.join(formats)} (default: by the extension of -o, "
+        "otherwise table; xlsx needs -o)",
     )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the result to FILE, whole or not at all, instead of standard output; "
+        "the format follows its extension (.txt, .json, .csv, .xlsx, .html)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print no notes or warnings on standard error"
+    )
+
+
+def resolve_output(args: argparse.Namespace) -> None:
+    """Settle ``args.format`` from ``--format`` or the extension of ``-o``, and check that the
+    output can be written, before any computing (commands without ``--format`` pass).
+
+    Raises
+    ------
+    UsageError
+        For an extension that names no format, a workbook asked for standard output, or an
+        output path that cannot be written.
+    """
+    if not hasattr(args, "format"):
+        return
+    output = getattr(args, "output", None)
+    if output is not None:
+        check_output(output, "-o")
+    if args.format is None:
+        args.format = "table" if output is None else _format_by_extension(output)
+    if args.format == "xlsx" and output is None:
+        raise UsageError("--format xlsx writes a workbook: give -o FILE.xlsx")
+
+
+def _format_by_extension(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_EXTENSIONS:
+        found = f"'{excerpt(suffix)}'" if suffix else "no extension"
+        raise UsageError(
+            f"-o {_path(path)}: expected a .txt, .json, .csv, .xlsx or .html file (or give "
+            f"--format), found {found}"
+        )
+    return OUTPUT_EXTENSIONS[suffix]
+
+
+def emit(args: argparse.Namespace, result: Any, **options: Any) -> None:
+    """Render ``result`` in ``args.format`` and print it, or write it whole to ``-o FILE``.
+
+    ``options`` go to the result's layout (``scenario`` for a roll-up).
+    """
+    from kpitree.render import render
+
+    data = render(result, args.format, **options)
+    output = getattr(args, "output", None)
+    if output is not None:
+        write_output(output, data)
+    elif isinstance(data, bytes):  # resolve_output sends a workbook to a file: not reached
+        sys.stdout.buffer.write(data)
+    else:
+        print(data, end="")
+
+
+def note(args: argparse.Namespace, text: str, prefix: str = "kpitree: note: ") -> None:
+    """Print a note or warning on standard error, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(f"{prefix}{text}", file=sys.stderr)
 
 
 def add_values(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from kpitree.cli.options import (
     add_period,
     add_tree,
     add_values,
+    emit,
     load_tree,
     parse_overrides,
 )
@@ -34,7 +35,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and print."""
     from kpitree.analysis.sensitivity import sensitivity
-    from kpitree.present.sensitivity import sensitivity_csv, sensitivity_json, sensitivity_table
 
     tree = load_tree(args)
     result = sensitivity(
@@ -43,6 +43,5 @@ def run(args: argparse.Namespace) -> int:
         overrides=parse_overrides(args.overrides),
         scenario=args.scenario,
     )
-    render = {"table": sensitivity_table, "json": sensitivity_json, "csv": sensitivity_csv}
-    print(render[args.format](result), end="")
+    emit(args, result)
     return 0

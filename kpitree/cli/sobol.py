@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
 from kpitree.cli.forecast import add_sampling
@@ -13,8 +12,10 @@ from kpitree.cli.options import (
     add_plot,
     add_tree,
     add_values,
+    emit,
     figure_format,
     load_tree,
+    note,
     parse_overrides,
     parse_whole,
     write_figure,
@@ -23,6 +24,8 @@ from kpitree.cli.progress import ProgressBar
 from kpitree.cli.workers import add_workers, open_executor
 
 if TYPE_CHECKING:
+    from kpitree.analysis.shapley import Shapley
+    from kpitree.analysis.sobol import Sobol
     from kpitree.tree import Tree
 
 
@@ -44,7 +47,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_sampling(parser, default_samples="4096")
     add_workers(parser)
     add_plot(parser, "bar chart of S1 and ST (of the effects with --shapley)")
-    add_format(parser, ("table", "json"))
+    add_format(parser)
     parser.add_argument(
         "--shapley", action="store_true",
         help="Shapley effects (with the correlations) instead of Sobol indices",
@@ -54,8 +57,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
-    from kpitree.present.sobol import sobol_json, sobol_table
-
     figure_format(args.plot)
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
@@ -75,12 +76,7 @@ def run(args: argparse.Namespace) -> int:
         from kpitree.plots.sobol import plot_sobol
 
         write_figure(plot_sobol(result).figure, args.plot)
-    if args.format == "json":
-        for note in result.notes:
-            print(f"kpitree: note: {note}", file=sys.stderr)
-        print(sobol_json(result), end="")
-    else:
-        print(sobol_table(result), end="")
+    _emit_with_notes(args, result)
     return 0
 
 
@@ -88,8 +84,6 @@ def _run_shapley(
     args: argparse.Namespace, tree: Tree, samples: int | None, seed: int | None, overrides: dict
 ) -> int:
     """``--shapley``: compute, print, and write the chart if asked."""
-    from kpitree.present.shapley import shapley_json, shapley_table
-
     with ProgressBar("shapley") as bar:
         result = tree.shapley(
             samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
@@ -98,10 +92,13 @@ def _run_shapley(
         from kpitree.plots.sobol import plot_shapley
 
         write_figure(plot_shapley(result).figure, args.plot)
-    if args.format == "json":
-        for note in result.notes:
-            print(f"kpitree: note: {note}", file=sys.stderr)
-        print(shapley_json(result), end="")
-    else:
-        print(shapley_table(result), end="")
+    _emit_with_notes(args, result)
     return 0
+
+
+def _emit_with_notes(args: argparse.Namespace, result: Sobol | Shapley) -> None:
+    """Emit the result; outside the table, which carries them, its notes go to stderr."""
+    if args.format != "table":
+        for line in result.notes:
+            note(args, line)
+    emit(args, result)

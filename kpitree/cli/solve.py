@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kpitree.cli.options import (
     UsageError,
     add_format,
     add_tree,
     add_values,
+    emit,
     load_tree,
+    note,
     parse_number,
     parse_overrides,
     parse_whole,
@@ -88,12 +89,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve, print, and exit 1 when the target is out of reach."""
-    from kpitree.present.solution import (
-        solution_csv,
-        solution_json,
-        solution_table,
-        warning_text,
-    )
+    from kpitree.present.solution import warning_text
 
     if args.probability is not None:
         return run_probability(args)
@@ -109,22 +105,16 @@ def run(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         within=args.within,
     )
-    render = {"table": solution_table, "json": solution_json, "csv": solution_csv}
-    print(render[args.format](solution), end="")
-    if args.format == "csv":  # the CSV is the cascade: the guardrails go beside it
+    emit(args, solution)
+    if args.format in ("csv", "xlsx"):  # the cascade alone: the guardrails go beside it
         for warning in solution.warnings:
-            print(f"warning: {warning_text(solution, warning)}", file=sys.stderr)
+            note(args, warning_text(solution, warning), prefix="warning: ")
     return 0 if solution.feasible else 1
 
 
 def run_probability(args: argparse.Namespace) -> int:
     """``--probability P``: solve for the chance of the target, print, exit 1 out of reach."""
     from kpitree.analysis.probability import solve_probability
-    from kpitree.present.probability import (
-        probability_csv,
-        probability_json,
-        probability_table,
-    )
     from kpitree.present.solution import warning_text
 
     probability = parse_number(args.probability, "--probability")
@@ -141,11 +131,10 @@ def run_probability(args: argparse.Namespace) -> int:
         mode=args.mode, weights=parse_weights(args.weights),
         overrides=parse_overrides(args.overrides), scenario=args.scenario, within=args.within,
     )  # fmt: skip
-    render = {"table": probability_table, "json": probability_json, "csv": probability_csv}
-    print(render[args.format](result), end="")
+    emit(args, result)
     if args.format == "csv":
         for warning in result.solution.warnings:
-            print(f"warning: {warning_text(result.solution, warning)}", file=sys.stderr)
+            note(args, warning_text(result.solution, warning), prefix="warning: ")
     return 0 if result.feasible else 1
 
 

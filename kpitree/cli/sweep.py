@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kpitree.cli.forecast import FIXED_RULE, add_sampling
 from kpitree.cli.options import (
@@ -12,8 +11,10 @@ from kpitree.cli.options import (
     add_plot,
     add_tree,
     add_values,
+    emit,
     figure_format,
     load_tree,
+    note,
     parse_number,
     parse_overrides,
     parse_whole,
@@ -79,7 +80,6 @@ def parse_grid(items: list[str]) -> dict[str, tuple[float, ...]]:
 def run(args: argparse.Namespace) -> int:
     """Sweep, print, and write the heat map if asked."""
     from kpitree.analysis.sweep import sweep
-    from kpitree.present.sweep import sweep_csv, sweep_json, sweep_table
 
     figure_format(args.plot)
     grid = parse_grid(args.grid)
@@ -101,8 +101,7 @@ def run(args: argparse.Namespace) -> int:
         from kpitree.plots.sweep import plot_sweep
 
         write_figure(plot_sweep(result).figure, args.plot)
-    render = {"table": sweep_table, "json": sweep_json, "csv": sweep_csv}
-    print(render[args.format](result), end="")
+    emit(args, result)
     if args.format == "csv" and result.fixed:
-        print(f"kpitree: note: fixed inputs: {result.fixed}", file=sys.stderr)
+        note(args, f"fixed inputs: {result.fixed}")
     return 0

@@ -11,6 +11,7 @@ from kpitree.cli.options import (
     add_plot,
     add_tree,
     add_values,
+    emit,
     figure_format,
     load_tree,
     parse_number,
@@ -52,7 +53,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute, print, and write the chart if asked."""
     from kpitree.analysis.tornado import tornado
-    from kpitree.present.tornado import tornado_csv, tornado_json, tornado_table
 
     swing = 0.1 if args.swing is None else parse_number(args.swing, "--swing")
     if not 0 < swing < 1:
@@ -69,6 +69,5 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.plot is not None:
         write_figure(result.plot().figure, args.plot)
-    render = {"table": tornado_table, "json": tornado_json, "csv": tornado_csv}
-    print(render[args.format](result), end="")
+    emit(args, result)
     return 0

@@ -89,6 +89,22 @@ class Measurement:
             writer.writerow([label, *("" if v is None else _number(v) for v in cells)])
         return stream.getvalue()
 
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        from kpitree.results import summary_of
+
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        from kpitree.results import html_of
+
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        from kpitree.results import repr_of
+
+        return repr_of(self, "as_of")
+
 
 def _number(value: float) -> str:
     """Whole numbers without a decimal point, others with full precision."""

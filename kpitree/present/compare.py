@@ -3,6 +3,7 @@ programs."""
 
 from __future__ import annotations
 
+from kpitree.analysis.alert_list import Alerts
 from kpitree.analysis.alerts import AlertHit
 from kpitree.analysis.compare import Comparison
 from kpitree.node import PERCENT_UNITS
@@ -93,3 +94,9 @@ def alerts_text(hits: list[AlertHit], periods: list[str] | None) -> str:
         return f"ok: no alert fired{checked}\n"
     lines = [f"ALERT {hit.message()}" for hit in hits]
     return "\n".join(lines) + "\n"
+
+
+def alerts_table(result: Alerts) -> str:
+    """The text of :func:`alerts_text` for an :class:`~kpitree.analysis.alert_list.Alerts`."""
+    periods = None if result.periods is None else list(result.periods)
+    return alerts_text(list(result.hits), periods)

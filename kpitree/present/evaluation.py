@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kpitree.evaluation import Evaluation
+from kpitree.periods import period_labels
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import format_number
 from kpitree.present.table import render_table
@@ -45,4 +46,6 @@ def evaluation_json(evaluation: Evaluation) -> str:
 def evaluation_csv(evaluation: Evaluation) -> str:
     """One row per period (one row for a static tree), one column per node."""
     frame = evaluation.to_frame()
+    # The tree's own labels (2027-Q1, a week's first day), as --actuals reads them back.
+    frame.index = period_labels(frame.index, evaluation.tree.time)
     return to_csv(frame, index=evaluation.periods is not None)

@@ -34,6 +34,8 @@ def forecast_table(result: Forecast) -> str:
         )
     for line in assumption_lines(result.tree, result.fixed, result.notes):
         text += f"\n{line}"
+    for line in landing_lines(result):
+        text += f"\n{line}"
     return text + "\n"
 
 
@@ -45,3 +47,17 @@ def forecast_json(result: Forecast) -> str:
 def forecast_csv(result: Forecast) -> str:
     """One row per period: period, mean, sd, p5 .. p95."""
     return to_csv(result.to_frame())
+
+
+def landing_lines(result: Forecast) -> list[str]:
+    """What a forecast from actuals starts from: the cut-off and the learned rates."""
+    if result.actual_through is None:
+        return []
+    lines = [
+        f"from actuals through {result.actual_through}: periods up to it are the actuals, "
+        "the chance of the target is as of now"
+    ]
+    if result.learned:
+        learned = ", ".join(f"{r.name} ({r.trials:,.0f} trials)" for r in result.learned)
+        lines.append(f"rates drawn from their posteriors: {learned}")
+    return lines

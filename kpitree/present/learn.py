@@ -9,7 +9,6 @@ from kpitree.present.export import to_json
 from kpitree.present.table import render_table
 
 if TYPE_CHECKING:
-    from kpitree.analysis.forecast import Forecast
     from kpitree.analysis.learn import Learning
 
 
@@ -47,17 +46,3 @@ def learn_table(result: Learning) -> str:
 def learn_json(result: Learning) -> str:
     """``result.to_dict()`` as JSON."""
     return to_json(result.to_dict()) + "\n"
-
-
-def landing_lines(result: Forecast) -> list[str]:
-    """What a forecast from actuals starts from: the cut-off and the learned rates."""
-    if result.actual_through is None:
-        return []
-    lines = [
-        f"from actuals through {result.actual_through}: periods up to it are the actuals, "
-        "the chance of the target is as of now"
-    ]
-    if result.learned:
-        learned = ", ".join(f"{r.name} ({r.trials:,.0f} trials)" for r in result.learned)
-        lines.append(f"rates drawn from their posteriors: {learned}")
-    return lines

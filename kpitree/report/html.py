@@ -8,7 +8,6 @@ through :func:`escape`.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import re
 from collections.abc import Sequence
@@ -16,14 +15,11 @@ from typing import TYPE_CHECKING
 
 from kpitree.analysis.status import Status
 from kpitree.plots.tree_diagram import COLOURS
-from kpitree.present.table import fit
+from kpitree.present.html import CELL_WIDTH, TABLE_STYLE, escape, table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-CELL_WIDTH = 200
-"""The most characters (wide ones count twice) a table cell shows: a megabyte-long owner
-would make the page unreadable and slow to build."""
 STATUS_CLASSES = {
     Status.ON_TRACK: "on-track",
     Status.AT_RISK: "at-risk",
@@ -31,19 +27,15 @@ STATUS_CLASSES = {
     Status.NONE: "no-target",
 }
 
-STYLE = """
+_PAGE_STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
        margin: 0 auto; padding: 1.5rem 2rem 3rem; max-width: 75rem; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
 .meta { color: #555; font-size: 0.9rem; }
 .scroll { overflow-x: auto; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 0.6rem 0; }
-th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: left;
-         white-space: nowrap; }
-th { background: #f6f6f6; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
-.badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.6rem;
+"""
+_FIGURE_STYLE = """.badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.6rem;
          border: 1px solid; font-size: 0.85rem; }
 figure { margin: 0.6rem 0; }
 figcaption { color: #555; font-size: 0.85rem; max-width: 60rem; }
@@ -51,15 +43,16 @@ img { display: block; }
 nav.contents { font-size: 0.9rem; margin-top: 1rem; }
 nav.contents ol { margin: 0.2rem 0; padding-left: 1.4rem; columns: 2 18rem; }
 .verdict { font-weight: 600; }
-""" + "".join(
-    f".{STATUS_CLASSES[status]} {{ background: {fill}; border-color: {border}; }}\n"
-    for status, (fill, border) in COLOURS.items()
+"""
+STYLE = (
+    _PAGE_STYLE
+    + TABLE_STYLE
+    + _FIGURE_STYLE
+    + "".join(
+        f".{STATUS_CLASSES[status]} {{ background: {fill}; border-color: {border}; }}\n"
+        for status, (fill, border) in COLOURS.items()
+    )
 )
-
-
-def escape(text: object) -> str:
-    """``text`` safe inside an element or a quoted attribute."""
-    return html.escape(str(text), quote=True)
 
 
 # How :func:`section` opens a section; :func:`contents` reads the anchors and headings back.
@@ -111,44 +104,6 @@ def badge(status: Status) -> str:
     return f'<span class="badge {STATUS_CLASSES[status]}">{escape(status.value)}</span>'
 
 
-def table(
-    header: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    numeric: Sequence[bool] | None = None,
-    classes: Sequence[Sequence[str | None]] | None = None,
-) -> str:
-    """An escaped table in a horizontally scrolling box.
-
-    Parameters
-    ----------
-    header, rows
-        Cell texts (escaped here).
-        Text longer than :data:`CELL_WIDTH` columns is cut with an ellipsis.
-    numeric : sequence of bool, optional
-        Per column: right-aligned numbers.
-    classes : optional
-        A CSS class per cell (``None`` for none), e.g. a status class.
-    """
-    numeric = numeric or [False] * len(header)
-    head = "".join(f"<th>{escape(fit(str(cell), CELL_WIDTH))}</th>" for cell in header)
-    lines = []
-    for r, row in enumerate(rows):
-        cells = []
-        for c, cell in enumerate(row):
-            names = ["number"] if numeric[c] else []
-            if classes is not None and classes[r][c]:
-                names.append(str(classes[r][c]))
-            cls = f' class="{escape(" ".join(names))}"' if names else ""
-            cells.append(f"<td{cls}>{escape(fit(str(cell), CELL_WIDTH))}</td>")
-        lines.append("<tr>" + "".join(cells) + "</tr>")
-    body = "\n".join(lines)
-    return (
-        f'<div class="scroll"><table>\n<thead><tr>{head}</tr></thead>\n'
-        f"<tbody>\n{body}\n</tbody>\n</table></div>"
-    )
-
-
 def image(figure: Figure, alt: str, caption: str | None = None, dpi: int = 150) -> str:
     """``figure`` as an inline PNG at its natural size (scrolling sideways when wider than the
     page, so text is never shrunk), with an optional caption."""
@@ -166,3 +121,17 @@ def image(figure: Figure, alt: str, caption: str | None = None, dpi: int = 150) 
         f'<figure><div class="scroll"><img src="data:image/png;base64,{data}" '
         f'alt="{escape(alt)}" width="{width}"></div>{text}</figure>'
     )
+
+
+# escape and table live in kpitree.present.html (shared with the renderer); named here too.
+__all__ = [
+    "CELL_WIDTH",
+    "badge",
+    "contents",
+    "escape",
+    "image",
+    "page",
+    "paragraph",
+    "section",
+    "table",
+]
