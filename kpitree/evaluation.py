@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kpitree.results import Shown
 from kpitree.rollup import Rollup, roll_up
 
 if TYPE_CHECKING:
     from kpitree.tree import Overrides, Tree
 
 
-@dataclass(frozen=True)
-class Evaluation:
+@dataclass(frozen=True, repr=False)
+class Evaluation(Shown):
     """Every node's value, from one evaluation of a tree.
 
     Attributes
@@ -89,21 +90,7 @@ class Evaluation:
             },
         }
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "scenario")
+    _repr_fields = ("scenario",)
 
 
 def evaluate(

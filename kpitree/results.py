@@ -3,14 +3,14 @@
 A result is a frozen object that an analysis returns and presentation reads: it never prints.
 Every result offers the same five ways to be read (``to_frame``, ``to_dict``, ``summary``,
 ``_repr_html_`` and a short ``repr``), and :mod:`kpitree.render` turns any of them into a
-table, JSON, CSV, xlsx or HTML. The display methods of the result classes delegate to the
-helpers below, so each class adds three one-line methods and no layout of its own.
+table, JSON, CSV, xlsx or HTML. The result classes inherit their display methods from
+:class:`Shown`, so each names only the fields its ``repr`` shows and has no layout of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,3 +78,23 @@ def repr_of(result: Any, *fields: str) -> str:
         if isinstance(value, str | int | float | bool | dt.date):
             parts.append(f"{name}={value!r}")
     return f"{type(result).__name__}({', '.join(parts)})"
+
+
+class Shown:
+    """``summary()``, ``_repr_html_()`` and a one-line ``repr`` for a result class (a
+    dataclass using it is declared with ``repr=False`` so this ``repr`` is kept).
+
+    ``_repr_fields`` names what the ``repr`` shows beside ``tree``, ``kgi`` and ``node``.
+    """
+
+    _repr_fields: ClassVar[tuple[str, ...]] = ()
+
+    def summary(self) -> str:
+        """The text table the command line prints."""
+        return summary_of(self)
+
+    def _repr_html_(self) -> str:
+        return html_of(self)
+
+    def __repr__(self) -> str:
+        return repr_of(self, *self._repr_fields)

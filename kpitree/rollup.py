@@ -18,6 +18,7 @@ import sympy
 from kpitree.errors import DataError, Location, SpecError
 from kpitree.formula import Lag, node_symbol
 from kpitree.node import PERCENT_UNITS
+from kpitree.results import Shown
 from kpitree.timeaxis import Bucket, TimeAxisError
 
 if TYPE_CHECKING:
@@ -45,8 +46,8 @@ class Rule:
         return f"ratio {_terms_text(self.numerator)} / {_terms_text(self.denominator)}"
 
 
-@dataclass(frozen=True)
-class Rollup:
+@dataclass(frozen=True, repr=False)
+class Rollup(Shown):
     """Every node's value per quarter or (fiscal) year.
 
     Attributes
@@ -96,21 +97,7 @@ class Rollup:
             "values": {name: [float(v) for v in self.values[name]] for name in self.tree.nodes},
         }
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "by")
+    _repr_fields = ("by",)
 
 
 def roll_up(tree: Tree, values: Mapping[str, np.ndarray], by: str) -> Rollup:

@@ -66,8 +66,32 @@ def _measurement() -> Any:
     return measure(kpitree.load(TREES / "saas_arr_measured.yaml"), as_of="2027-06-20")
 
 
-# One line per result type: results written later (landing forecast, learn, backtest, sweep)
-# add theirs here and must then pass every test below.
+def _learning() -> Any:
+    from kpitree.analysis.learn import learn
+
+    return learn(_tree(), _actuals())
+
+
+def _backtest() -> Any:
+    from kpitree.analysis.backtest import backtest
+
+    return backtest(_tree(), _actuals(), 1, samples=200, seed=1)
+
+
+def _sweep() -> Any:
+    from kpitree.analysis.sweep import sweep
+
+    return sweep(_tree(), {"win_rate": [0.2, 0.3]}, samples=64, seed=1)
+
+
+def _probability() -> Any:
+    from kpitree.analysis.probability import solve_probability
+
+    return solve_probability(_tree(), ["win_rate"], 0.5, samples=256, seed=1)
+
+
+# One line per result type: a result written later adds its line here and must then pass
+# every test below.
 RESULTS: dict[str, Callable[[], Any]] = {
     "evaluation": lambda: _tree().evaluate(),
     "rollup": lambda: _tree().evaluate().rollup("quarter"),
@@ -84,6 +108,10 @@ RESULTS: dict[str, Callable[[], Any]] = {
     "attribution": _attribution,
     "alerts": _alerts,
     "measurement": _measurement,
+    "learning": _learning,
+    "backtest": _backtest,
+    "sweep": _sweep,
+    "probability": _probability,
 }
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kpitree.analysis.alerts import AlertHit
+from kpitree.results import Shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -13,8 +14,8 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 
-@dataclass(frozen=True)
-class Alerts:
+@dataclass(frozen=True, repr=False)
+class Alerts(Shown):
     """Every threshold crossed, in node order then period order.
 
     Attributes
@@ -58,18 +59,4 @@ class Alerts:
             "alerts": [{**hit.to_dict(), "message": hit.message()} for hit in self.hits],
         }
 
-    def summary(self) -> str:
-        """The text kpitree check prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "fired")
+    _repr_fields = ("fired",)

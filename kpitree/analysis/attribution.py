@@ -47,6 +47,7 @@ import pandas as pd
 
 from kpitree.analysis.batch import evaluate_rows, resolve_period
 from kpitree.errors import DataError
+from kpitree.results import Shown
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -88,8 +89,8 @@ class Driver:
         return f"{self.kind}: {self.name}"
 
 
-@dataclass(frozen=True)
-class Attribution:
+@dataclass(frozen=True, repr=False)
+class Attribution(Shown):
     """The change of a node (the KGI by default) between two states, split per input.
 
     Attributes
@@ -199,21 +200,7 @@ class Attribution:
 
         return plot_waterfall(self, ax=ax, **options)
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "period")
+    _repr_fields = ("period",)
 
 
 def attribute(

@@ -28,6 +28,7 @@ from kpitree.analysis.forecast import simulate
 from kpitree.analysis.landing import landing
 from kpitree.analysis.learn import actual_run
 from kpitree.errors import DataError
+from kpitree.results import Shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,8 +66,8 @@ def crps(paths: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(x - observed), axis=0) - spread
 
 
-@dataclass(frozen=True)
-class Backtest:
+@dataclass(frozen=True, repr=False)
+class Backtest(Shown):
     """Coverage and CRPS of landing forecasts made at past cut-offs.
 
     Attributes
@@ -105,6 +106,8 @@ class Backtest:
     def calibrated(self) -> bool:
         """Whether both bands cover about their nominal share (no verdict note)."""
         return not self.notes
+
+    _repr_fields = ("samples", "seed")
 
     def to_frame(self) -> pd.DataFrame:
         """The rows (see ``rows``)."""

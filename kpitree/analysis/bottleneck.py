@@ -44,6 +44,7 @@ from kpitree.analysis.batch import evaluate_rows, resolve_period
 from kpitree.analysis.sensitivity import Sensitivity, sensitivity
 from kpitree.errors import DataError
 from kpitree.node import Node
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 
@@ -130,8 +131,8 @@ class Stage:
         }
 
 
-@dataclass(frozen=True)
-class Bottleneck:
+@dataclass(frozen=True, repr=False)
+class Bottleneck(Shown):
     """Levers ranked by KGI gain, the stalled stage, and the alerts firing at base values."""
 
     tree: str
@@ -192,21 +193,7 @@ class Bottleneck:
             "flat": list(self.flat),
         }
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "period", "scenario")
+    _repr_fields = ("period", "scenario")
 
 
 TO_CHOICES = ("near", "far")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kpitree.results import Shown
 from kpitree.rollup import aggregate, rules
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ class CascadeRow:
         return self.target / self.plan - 1
 
 
-@dataclass(frozen=True)
-class Cascade:
+@dataclass(frozen=True, repr=False)
+class Cascade(Shown):
     """Every node's target after a solve; ``departments()`` groups them by owner."""
 
     node: str
@@ -104,22 +105,6 @@ class Cascade:
             "owners": self.owners(),
             "rows": frame.to_dict(orient="records"),
         }
-
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self)
 
 
 def build_cascade(baseline: Evaluation, solved: Evaluation, node: str, levers: set[str]) -> Cascade:

@@ -41,6 +41,7 @@ from kpitree.analysis.alerts import AlertHit, check_alerts
 from kpitree.analysis.batch import evaluate_rows, resolve_period
 from kpitree.analysis.stocks import changes, level_before, stocks
 from kpitree.errors import DataError
+from kpitree.results import Shown
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
@@ -51,8 +52,8 @@ STATUS_ORDER = (UNKNOWN, OFF_TRACK, ON_TRACK, AHEAD)
 """The order of the frame's ordered categorical status: no verdict, then worst to best."""
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(Shown):
     """Plan and actual of every node, per reported period.
 
     Attributes
@@ -159,21 +160,7 @@ class Comparison:
             "rows": rows,
         }
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "plan")
+    _repr_fields = ("plan",)
 
 
 def actual_inputs(tree: Tree, actuals: Actuals, plan: str | None = None) -> dict[str, Any]:

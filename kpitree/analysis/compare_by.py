@@ -15,6 +15,7 @@ import numpy as np
 from kpitree.analysis.compare import Comparison, _status, actual_inputs, compare
 from kpitree.analysis.stocks import level_before, stocks
 from kpitree.errors import DataError, Location
+from kpitree.results import Shown
 from kpitree.rollup import aggregate, rules
 from kpitree.timeaxis import TimeAxisError
 
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 
-@dataclass(frozen=True)
-class BucketComparison:
+@dataclass(frozen=True, repr=False)
+class BucketComparison(Shown):
     """A :class:`Comparison` whose periods are buckets; ``partial`` maps the label of each
     bucket compared on only some of its periods to the labels of those periods."""
 
@@ -42,21 +43,7 @@ class BucketComparison:
         """The comparison's frame, one row per bucket and node."""
         return self.comparison.to_frame()
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "by")
+    _repr_fields = ("by",)
 
 
 def compare_by(

@@ -53,6 +53,7 @@ from kpitree.engine import Engine
 from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.parallel import Executor, LocalExecutor, portable
+from kpitree.results import Shown
 from kpitree.rollup import buckets_of, partial_note, paths_needed
 from kpitree.tree import Overrides, Tree
 
@@ -67,8 +68,8 @@ COUNTS = ("binomial",)
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class Forecast:
+@dataclass(frozen=True, repr=False)
+class Forecast(Shown):
     """The distribution of one node per period over the simulated paths.
 
     Attributes
@@ -194,21 +195,7 @@ class Forecast:
 
         return plot_histogram(self, ax=ax)
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "samples", "seed", "scenario")
+    _repr_fields = ("samples", "seed", "scenario")
 
 
 def _check_options(samples: int, counts: str | None, chunk: int) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from kpitree.analysis.counts import binomial_flows
 from kpitree.errors import DataError
+from kpitree.results import Shown
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
@@ -82,8 +83,8 @@ class LearnedRate:
         }
 
 
-@dataclass(frozen=True)
-class Learning:
+@dataclass(frozen=True, repr=False)
+class Learning(Shown):
     """The rates of a tree learned from actuals.
 
     Attributes

@@ -31,6 +31,7 @@ from kpitree.analysis.paths import ForecastPaths, PathSource
 from kpitree.analysis.solution import Solution
 from kpitree.errors import EvaluationError, SolveError
 from kpitree.node import Value
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 MODES = ("uniform", "weighted")
@@ -40,8 +41,8 @@ OPEN_LIMIT = 2.0**30
 """An open bound is searched up to this common change (``u``)."""
 
 
-@dataclass(frozen=True)
-class ProbabilitySolution:
+@dataclass(frozen=True, repr=False)
+class ProbabilitySolution(Shown):
     """Lever values at which the goal reaches its target with probability ``probability``.
 
     Attributes
@@ -78,6 +79,8 @@ class ProbabilitySolution:
     def feasible(self) -> bool:
         """True when ``probability`` is reached within the levers' bounds."""
         return self.solution.feasible
+
+    _repr_fields = ("seed",)
 
     def to_frame(self) -> Any:
         """The solution's lever table, with the interval's ends as two more columns."""

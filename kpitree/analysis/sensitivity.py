@@ -22,6 +22,7 @@ import pandas as pd
 from kpitree.analysis.batch import resolve_period
 from kpitree.analysis.derivatives import kgi_gradient
 from kpitree.node import Value
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 
@@ -60,8 +61,8 @@ class InputSensitivity:
         }
 
 
-@dataclass(frozen=True)
-class Sensitivity:
+@dataclass(frozen=True, repr=False)
+class Sensitivity(Shown):
     """Derivatives and elasticities of the KGI, sorted by |elasticity| (not-upstream last)."""
 
     tree: str
@@ -108,21 +109,7 @@ class Sensitivity:
             "inputs": [entry.to_dict() for entry in self.inputs],
         }
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "period", "scenario")
+    _repr_fields = ("period", "scenario")
 
 
 def sensitivity(

@@ -45,6 +45,7 @@ from kpitree.analysis.sampling import (
 )
 from kpitree.errors import DataError
 from kpitree.node import Value
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 INNER = 3
@@ -63,8 +64,8 @@ MEMORY_SHARE = 0.5
 """The largest share of the available memory a run may plan to use."""
 
 
-@dataclass(frozen=True)
-class Shapley:
+@dataclass(frozen=True, repr=False)
+class Shapley(Shown):
     """Shapley effects of the KGI (at the last period) for every uncertain input.
 
     Attributes
@@ -144,21 +145,7 @@ class Shapley:
 
         return plot_shapley(self, ax=ax, **style)
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "seed", "scenario")
+    _repr_fields = ("seed", "scenario")
 
 
 def normal_covariance(sampler: InputSampler, widths: list[int]) -> np.ndarray:

@@ -52,6 +52,7 @@ from kpitree.analysis.sobol_chunks import DesignPlan, design_outputs, design_str
 from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.parallel import Executor, LocalExecutor, portable
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 REPLICATES = 8
@@ -70,8 +71,8 @@ MEMORY_SHARE = 0.5
 """The largest share of the available memory a run may plan to use."""
 
 
-@dataclass(frozen=True)
-class Sobol:
+@dataclass(frozen=True, repr=False)
+class Sobol(Shown):
     """Sobol indices of the KGI (at the last period) for every uncertain input.
 
     Attributes
@@ -143,21 +144,7 @@ class Sobol:
 
         return plot_sobol(self, ax=ax, **style)
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "samples", "seed", "scenario")
+    _repr_fields = ("samples", "seed", "scenario")
 
 
 def sobol_indices(

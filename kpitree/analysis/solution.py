@@ -12,14 +12,15 @@ from kpitree.analysis.cascade import Cascade, build_cascade
 from kpitree.analysis.guardrails import LeverWarning
 from kpitree.analysis.levers import Lever, LeverPlan
 from kpitree.node import Value
+from kpitree.results import Shown
 
 if TYPE_CHECKING:
     from kpitree.evaluation import Evaluation
     from kpitree.tree import Tree
 
 
-@dataclass(frozen=True)
-class Solution:
+@dataclass(frozen=True, repr=False)
+class Solution(Shown):
     """Lever values that bring ``node`` to ``target``, or as close as their bounds allow.
 
     Attributes
@@ -135,21 +136,7 @@ class Solution:
             "within": self.within,
         }
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "target", "feasible")
+    _repr_fields = ("target", "feasible")
 
 
 def _plain(value: Value) -> float | list[float]:

@@ -26,6 +26,7 @@ from kpitree.analysis.sampling import seed_entropy
 from kpitree.errors import DataError, SolveError
 from kpitree.node import Value
 from kpitree.parallel import Executor, LocalExecutor, portable, rebuilt
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 COLUMNS = ("p_target", "mean", "p5", "p50", "p95")
@@ -36,8 +37,8 @@ BATCHES_PER_WORKER = 4
 worker rebuilds the tree rarely."""
 
 
-@dataclass(frozen=True)
-class Sweep:
+@dataclass(frozen=True, repr=False)
+class Sweep(Shown):
     """The KGI's forecast at every point of a grid.
 
     Attributes
@@ -63,6 +64,8 @@ class Sweep:
     rows: tuple[dict[str, float | None], ...]
     scenario: str | None = None
     fixed: dict[str, Value] = field(default_factory=dict)
+
+    _repr_fields = ("samples", "seed")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per grid point: the swept inputs, p_target, mean, p5, p50, p95."""

@@ -27,6 +27,7 @@ import pandas as pd
 from kpitree.analysis.batch import evaluate_rows, resolve_period
 from kpitree.errors import DataError
 from kpitree.node import Node
+from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
 if TYPE_CHECKING:
@@ -80,8 +81,8 @@ class TornadoBar:
         }
 
 
-@dataclass(frozen=True)
-class Tornado:
+@dataclass(frozen=True, repr=False)
+class Tornado(Shown):
     """Tornado bars sorted by spread, largest first."""
 
     tree: str
@@ -146,21 +147,7 @@ class Tornado:
 
         return plot_tornado(self, ax=ax, **style)
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "period", "scenario")
+    _repr_fields = ("period", "scenario")
 
 
 def _ends(node: Node, base: np.ndarray, range_: str, swing: float) -> tuple[np.ndarray, ...] | None:

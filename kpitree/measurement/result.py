@@ -9,14 +9,16 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kpitree.results import Shown
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from kpitree.actuals import Actuals
 
 
-@dataclass(frozen=True)
-class Measurement:
+@dataclass(frozen=True, repr=False)
+class Measurement(Shown):
     """Measured values per node and period, as of a date.
 
     Attributes
@@ -89,21 +91,7 @@ class Measurement:
             writer.writerow([label, *("" if v is None else _number(v) for v in cells)])
         return stream.getvalue()
 
-    def summary(self) -> str:
-        """The text table the command line prints."""
-        from kpitree.results import summary_of
-
-        return summary_of(self)
-
-    def _repr_html_(self) -> str:
-        from kpitree.results import html_of
-
-        return html_of(self)
-
-    def __repr__(self) -> str:
-        from kpitree.results import repr_of
-
-        return repr_of(self, "as_of")
+    _repr_fields = ("as_of",)
 
 
 def _number(value: float) -> str:
