@@ -28,7 +28,7 @@ from kpitree.errors import (
     did_you_mean,
 )
 from kpitree.excerpt import excerpt
-from kpitree.formula import Formula, node_symbol, parse_formula
+from kpitree.formula import Formula, month_of_period, node_symbol, parse_formula
 from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
 
@@ -377,7 +377,7 @@ class Tree:
     # -- checks ----------------------------------------------------------------------------
     def _parse(self, node: Node) -> Formula:
         try:
-            formula = parse_formula(node.formula or "")
+            formula = parse_formula(node.formula or "", month_of_period(self.time))
         except FormulaError as error:
             shown = excerpt(node.formula or "")
             raise FormulaError(

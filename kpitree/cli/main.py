@@ -26,6 +26,7 @@ from kpitree.cli import (
     evaluate,
     export,
     forecast,
+    functions,
     plot,
     report,
     sensitivity,
@@ -75,6 +76,7 @@ COMMANDS = (
     plot,
     report,
     export,
+    functions,
 )
 
 

@@ -18,7 +18,7 @@ from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import Location, SpecError, did_you_mean
 from kpitree.excerpt import excerpt
 from kpitree.files import read_regular_file
-from kpitree.formula import FUNCTIONS
+from kpitree.functions import RESERVED
 from kpitree.node import INDICATORS, Alert, Node
 from kpitree.spec.yamlfile import Document, read_yaml
 from kpitree.timeaxis import TimeAxis, TimeAxisError
@@ -193,7 +193,7 @@ class _TreeReader:
             raise SpecError(
                 f"node name '{excerpt(name)}' is longer than {MAX_NAME} characters", where
             )
-        if not _NAME.fullmatch(name) or name == "t" or name in FUNCTIONS:
+        if not _NAME.fullmatch(name) or name in RESERVED:
             reason = (
                 "is reserved"
                 if _NAME.fullmatch(name)
