@@ -23,9 +23,11 @@ objects are built by :mod:`kpitree.formula_build`; sums and products are built o
 their operands, so parsing takes time linear in the formula's length (``MAX_LENGTH`` and
 ``MAX_OPERANDS`` bound it).
 
-``prev(x)`` and ``delay(x, k[, default])`` read node ``x`` in an earlier period. Each such read
-becomes a :class:`Lag` symbol, so a formula stays a plain expression of the current period and
-the engine decides how to feed it.
+``prev(x)``, ``delay(x, k[, default])`` and ``lagged(x, [w0, w1, ...])`` read node ``x`` in
+earlier periods. Each read of a whole number of periods back becomes a :class:`Lag` symbol, so
+a formula stays a plain expression of the current period and the engine decides how to feed
+it; a fractional or variable delay is a weighted sum of such reads (see
+:mod:`kpitree.functions`).
 """
 
 from __future__ import annotations
@@ -49,10 +51,12 @@ from kpitree.functions import (
     FUNCTION_TABLE,
     FUNCTIONS_BY_NAME,
     RESERVED,
+    Bounds,
     Function,
+    PastReads,
     lookup_expression,
 )
-from kpitree.timeaxis import MAX_PERIODS, TimeAxis
+from kpitree.timeaxis import TimeAxis
 
 TIME = sympy.Symbol("t", integer=True, positive=True)
 """The period number 1..periods in a timed tree."""
@@ -161,11 +165,15 @@ class Formula:
     uses_time: bool
 
 
-def parse_formula(text: str, month: sympy.Expr | None = None) -> Formula:
+def parse_formula(
+    text: str, month: sympy.Expr | None = None, bounds: Bounds | None = None
+) -> Formula:
     """Parse ``text`` into a :class:`Formula`.
 
     ``month`` is the month of year (1-12) as an expression of the period number ``t`` (see
     :func:`month_of_period`); without it a formula that reads ``month`` is refused.
+    ``bounds`` gives a node's ``(low, high)`` bounds (or ``None``): ``delay(x, k)`` with a node
+    ``k`` reads as far back as k's upper bound allows, and is refused without bounds.
 
     Constant parts are computed here (see :mod:`kpitree.constants`), so sympy never folds
     a constant exactly; sums, products and min/max are built once from all their operands, so
@@ -178,7 +186,7 @@ def parse_formula(text: str, month: sympy.Expr | None = None) -> Formula:
         characters or has more than ``MAX_OPERANDS`` numbers and names, or a constant part
         has no finite real value; the message gives the column where it can.
     """
-    parser = _Parser(text, month)
+    parser = _Parser(text, month, bounds)
     try:
         expr = to_sympy(as_number(parser.parse()))
         check_atoms(expr)
@@ -263,8 +271,11 @@ def _shown(value: Fraction) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, month: sympy.Expr | None = None) -> None:
+    def __init__(
+        self, text: str, month: sympy.Expr | None = None, bounds: Bounds | None = None
+    ) -> None:
         self.month = month
+        self.bounds = bounds or (lambda name: None)
         if not text.strip():
             raise FormulaError("the formula is empty")
         self.text = text
@@ -467,7 +478,7 @@ class _Parser:
         row = FUNCTIONS_BY_NAME[name]
         self.expect("(")
         if row.reads_past:
-            return self.time_call(function)
+            return self.time_call(row, function)
         args = [self.comparison()]
         while self.at(","):
             self.take()
@@ -520,7 +531,8 @@ class _Parser:
         self.expect("]")
         return pair[0], pair[1]
 
-    def time_call(self, function: _Token) -> sympy.Expr:
+    def time_call(self, row: Function, function: _Token) -> Value:
+        """A call that reads node ``target`` in earlier periods: the row builds it from reads."""
         target = self.current
         if target.kind != "name" or target.text in RESERVED:
             raise self.error(f"{function.text}() takes a node name as its first argument")
@@ -530,32 +542,37 @@ class _Parser:
                 f"{function.text}() reads one node, not an expression (give the expression a node"
                 " of its own)"
             )
-        if function.text == "prev":
-            self.expect(")")
-            return self.lag(Lag(target.text, 1, None))
-        self.expect(",")
-        periods_token = self.current
-        if periods_token.kind != "number" or not re.fullmatch(r"[0-9_]+", periods_token.text):
-            raise self.error("delay() takes a whole number of periods as its second argument")
-        digits = periods_token.text.replace("_", "").lstrip("0")
-        if len(digits) > len(str(MAX_PERIODS)) or int(digits or "0") > MAX_PERIODS:
-            raise self.error(f"delay() reads at most {MAX_PERIODS:,} periods back")
-        self.take()
-        periods = int(digits or "0")
-        default = 0.0
-        if self.at(","):
+        args: list[Value | tuple[Value, ...]] = []
+        while self.at(","):
             self.take()
-            value = as_number(self.sum())
-            if not isinstance(value, Fraction):
-                raise FormulaError(
-                    f"delay() default must be a constant number, found '{excerpt(str(value), 40)}'"
-                )
-            default = float(value)
+            args.append(self.list_items(row) if self.at("[") else as_number(self.comparison()))
         self.expect(")")
+        row.check_arity(len(args) + 1)
+        if row.read_past is None:  # a bug in the table, not bad input
+            raise ValueError(f"row '{row.name}' reads earlier periods but has no read_past")
+        reads = PastReads(
+            lambda node, periods, default: self.read(node, periods, default), self.bounds
+        )
+        return row.read_past(target.text, args, reads, self.since(function.start))
+
+    def list_items(self, row: Function) -> tuple[Value, ...]:
+        """A list ``[a, b, ...]`` of numbers or expressions."""
+        self.take()
+        items = [as_number(self.comparison())]
+        while self.at(","):
+            self.take()
+            items.append(as_number(self.comparison()))
+            if len(items) > MAX_TABLE_POINTS:
+                raise self.error(f"a {row.name}() list has at most {MAX_TABLE_POINTS:,} items")
+        self.expect("]")
+        return tuple(items)
+
+    def read(self, node: str, periods: int, default: float | None) -> sympy.Expr:
+        """Node ``node`` ``periods`` periods back (this period when 0)."""
         if periods == 0:
-            self.names.add(target.text)
-            return node_symbol(target.text)
-        return self.lag(Lag(target.text, periods, default))
+            self.names.add(node)
+            return node_symbol(node)
+        return self.lag(Lag(node, periods, default))
 
     def lag(self, lag: Lag) -> sympy.Expr:
         self.lags[lag.symbol] = lag

@@ -25,6 +25,7 @@ import sympy
 
 from kpitree import constants
 from kpitree.errors import FormulaError
+from kpitree.excerpt import excerpt
 from kpitree.formula_build import (
     Value,
     as_condition,
@@ -32,6 +33,28 @@ from kpitree.formula_build import (
     extreme,
     to_sympy,
 )
+from kpitree.timeaxis import MAX_PERIODS
+
+Bounds = Callable[[str], "tuple[float | None, float | None] | None"]
+"""A node's ``(low, high)`` bounds by name, ``None`` for no such node."""
+
+MAX_LOOK_BACK = 1_000
+"""Most periods one delay() with a node as its k may read back (terms in its weighted sum)."""
+
+
+@dataclass(frozen=True)
+class PastReads:
+    """What a function that reads earlier periods builds its value from."""
+
+    read: Callable[[str, int, float | None], sympy.Expr]
+    """``read(node, periods, default)``: the node that many periods back (a lag symbol; the
+    node itself for 0); before period 1 ``default``, or the node's ``initial`` for ``None``."""
+    bounds: Bounds
+
+
+PastBuilder = Callable[[str, Sequence["Value | tuple[Value, ...]"], PastReads, str], Value]
+"""Builds a past-reading call from the node read, the other arguments (a list is a tuple),
+the reads, and the call as written."""
 
 Builder = Callable[[Sequence[Value], str], Value]
 """Builds a call's value from its arguments (numbers, never conditions, unless the row says
@@ -53,6 +76,8 @@ class Function:
     """Fewest and most arguments (``None``: any number)."""
     build: Builder | None = None
     """``None`` for a function the parser reads itself (a lag or a table)."""
+    read_past: PastBuilder | None = None
+    """For a function that reads earlier periods: builds it from whole-period reads."""
     reads_past: bool = False
     """True when it reads a node in earlier periods (becomes a lag symbol)."""
     takes_table: bool = False
@@ -145,6 +170,74 @@ def _lookup_constant(value: Fraction, points: Sequence[tuple[Fraction, Fraction]
         if value <= x1:
             return constants.settle(y0 + (y1 - y0) * (value - x0) / (x1 - x0))
     return points[-1][1]
+
+
+def _prev(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
+    return reads.read(node, 1, None)
+
+
+def _delay(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
+    periods, default = args[0], args[1] if len(args) > 1 else Fraction(0)
+    if not isinstance(default, Fraction):
+        raise FormulaError(f"delay() default must be a constant number, found '{default}'")
+    if isinstance(periods, Fraction):
+        if not 0 <= periods <= MAX_PERIODS:
+            raise FormulaError(
+                f"{excerpt(shown, 40)}: delay() reads 0 to {MAX_PERIODS:,} periods back, found "
+                f"{float(periods):g}"
+            )
+        return _interpolated(node, periods, float(default), reads, periods, periods)
+    if isinstance(periods, sympy.Symbol) and periods.name != "t":
+        low, high = reads.bounds(periods.name) or (None, None)
+        if low is None or high is None or low < 0:
+            raise FormulaError(
+                f"{excerpt(shown, 40)}: a delay of '{periods.name}' periods needs bounds on node "
+                f"'{periods.name}' from 0 or more to a finite high end (bounds: [1, 6]): the "
+                "high end caps how far back it reads"
+            )
+        if math.ceil(high) - math.floor(low) + 1 > MAX_LOOK_BACK:
+            raise FormulaError(
+                f"{excerpt(shown, 40)}: the bounds of '{periods.name}' span more than "
+                f"{MAX_LOOK_BACK:,} periods: narrow them"
+            )
+        return _interpolated(node, periods, float(default), reads, low, high)
+    raise FormulaError(
+        f"{excerpt(shown, 40)}: delay() takes a number of periods or a node as its second "
+        "argument (give the expression a node of its own)"
+    )
+
+
+def _interpolated(
+    node: str, periods: Value, default: float, reads: PastReads, low: float, high: float
+) -> Value:
+    """Node read ``periods`` back, linear between whole periods: sum over j of
+    max(0, 1 - |k - j|) x(t - j), with k held within [low, high]."""
+    if isinstance(periods, Fraction):
+        whole = math.floor(periods)
+        part = periods - whole
+        value = reads.read(node, whole, default)
+        if part == 0:
+            return value
+        later = reads.read(node, whole + 1, default)
+        return constants.to_sympy(1 - part) * value + constants.to_sympy(part) * later
+    held = extreme(sympy.Min, [extreme(sympy.Max, [periods, Fraction(low)]), Fraction(high)])
+    terms = [
+        sympy.Max(0, 1 - sympy.Abs(held - j)) * reads.read(node, j, default)
+        for j in range(math.floor(low), math.ceil(high) + 1)
+    ]
+    return sympy.Add(*terms)
+
+
+def _lagged(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
+    (weights,) = args
+    if not isinstance(weights, tuple):
+        raise FormulaError(f"{excerpt(shown, 40)}: lagged() takes a list of weights [w0, w1, ...]")
+    terms = [
+        to_sympy(weight) * reads.read(node, j, 0.0)
+        for j, weight in enumerate(weights)
+        if weight != 0
+    ]
+    return sympy.Add(*terms)
 
 
 FUNCTION_TABLE: tuple[Function, ...] = (
@@ -250,14 +343,27 @@ FUNCTION_TABLE: tuple[Function, ...] = (
         "prev(mrr) + new_mrr - churned_mrr",
         (1, 1),
         reads_past=True,
+        read_past=_prev,
     ),
     Function(
         "delay",
         "delay(node, k[, default])",
-        "the node k whole periods earlier, default (0) before period 1 (timed trees)",
-        "delay(sql, 2) * win_rate",
+        "the node k periods earlier, default (0) before period 1; a fractional k or a node "
+        "with bounds (a sales cycle lever) interpolates between whole periods (timed trees)",
+        "delay(sql, sales_cycle) * win_rate",
         (2, 3),
         reads_past=True,
+        read_past=_delay,
+    ),
+    Function(
+        "lagged",
+        "lagged(node, [w0, w1, ...])",
+        "w0 times the node this period plus w1 times it a period earlier and so on: a "
+        "distributed lag, 0 before period 1 (timed trees)",
+        "lagged(sql, [0.2, 0.5, 0.3]) * win_rate",
+        (2, 2),
+        reads_past=True,
+        read_past=_lagged,
     ),
 )
 """Every formula function, in the order ``kpitree functions`` lists them."""

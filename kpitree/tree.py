@@ -375,9 +375,12 @@ class Tree:
         return Engine(self)
 
     # -- checks ----------------------------------------------------------------------------
+    def _bounds_of(self, name: str) -> tuple[float | None, float | None] | None:
+        return self.nodes[name].bounds if name in self.nodes else None
+
     def _parse(self, node: Node) -> Formula:
         try:
-            formula = parse_formula(node.formula or "", month_of_period(self.time))
+            formula = parse_formula(node.formula or "", month_of_period(self.time), self._bounds_of)
         except FormulaError as error:
             shown = excerpt(node.formula or "")
             raise FormulaError(
