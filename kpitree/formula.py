@@ -44,7 +44,8 @@ from fractions import Fraction
 import sympy
 
 from kpitree import constants
-from kpitree.errors import FormulaError, KpiTreeError
+from kpitree.cohort import Curve
+from kpitree.errors import FormulaError, KpiTreeError, did_you_mean
 from kpitree.excerpt import excerpt
 from kpitree.formula_build import Value, as_number, check_atoms, to_sympy
 from kpitree.functions import (
@@ -166,7 +167,10 @@ class Formula:
 
 
 def parse_formula(
-    text: str, month: sympy.Expr | None = None, bounds: Bounds | None = None
+    text: str,
+    month: sympy.Expr | None = None,
+    bounds: Bounds | None = None,
+    periods: int | None = None,
 ) -> Formula:
     """Parse ``text`` into a :class:`Formula`.
 
@@ -174,6 +178,7 @@ def parse_formula(
     :func:`month_of_period`); without it a formula that reads ``month`` is refused.
     ``bounds`` gives a node's ``(low, high)`` bounds (or ``None``): ``delay(x, k)`` with a node
     ``k`` reads as far back as k's upper bound allows, and is refused without bounds.
+    ``periods`` is the number of periods on the time axis: a cohort sums over that many ages.
 
     Constant parts are computed here (see :mod:`kpitree.constants`), so sympy never folds
     a constant exactly; sums, products and min/max are built once from all their operands, so
@@ -186,7 +191,7 @@ def parse_formula(
         characters or has more than ``MAX_OPERANDS`` numbers and names, or a constant part
         has no finite real value; the message gives the column where it can.
     """
-    parser = _Parser(text, month, bounds)
+    parser = _Parser(text, month, bounds, periods)
     try:
         expr = to_sympy(as_number(parser.parse()))
         check_atoms(expr)
@@ -272,9 +277,14 @@ def _shown(value: Fraction) -> str:
 
 class _Parser:
     def __init__(
-        self, text: str, month: sympy.Expr | None = None, bounds: Bounds | None = None
+        self,
+        text: str,
+        month: sympy.Expr | None = None,
+        bounds: Bounds | None = None,
+        periods: int | None = None,
     ) -> None:
         self.month = month
+        self.periods = periods
         self.bounds = bounds or (lambda name: None)
         if not text.strip():
             raise FormulaError("the formula is empty")
@@ -470,12 +480,18 @@ class _Parser:
     def call(self, function: _Token) -> Value:
         name = function.text
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
+            # A 5,000-character name is not worth comparing with the table.
+            hint = did_you_mean(name, FUNCTIONS) if len(name) <= 40 else ""
             raise FormulaError(
-                f"unknown function '{excerpt(name, 20)}' at column {function.column} "
-                f"(known: {known})"
+                f"unknown function '{excerpt(name, 20)}' at column {function.column}{hint} "
+                "('kpitree functions' lists them)"
             )
         row = FUNCTIONS_BY_NAME[name]
+        if row.curve:
+            raise FormulaError(
+                f"{name}() at column {function.column} is a retention curve: use it as "
+                f"cohort(flow, {row.usage})"
+            )
         self.expect("(")
         if row.reads_past:
             return self.time_call(row, function)
@@ -545,15 +561,32 @@ class _Parser:
         args: list[Value | tuple[Value, ...]] = []
         while self.at(","):
             self.take()
-            args.append(self.list_items(row) if self.at("[") else as_number(self.comparison()))
+            args.append(self.past_argument(row))
         self.expect(")")
         row.check_arity(len(args) + 1)
         if row.read_past is None:  # a bug in the table, not bad input
             raise ValueError(f"row '{row.name}' reads earlier periods but has no read_past")
-        reads = PastReads(
-            lambda node, periods, default: self.read(node, periods, default), self.bounds
-        )
+        reads = PastReads(self.read, self.bounds, self.periods)
         return row.read_past(target.text, args, reads, self.since(function.start))
+
+    def past_argument(self, row: Function) -> Value | tuple[Value, ...] | Curve:
+        """An argument of a function that reads earlier periods: a list, a curve or a number."""
+        if self.at("["):
+            return self.list_items(row)
+        token = self.current
+        following = self.tokens[self.index + 1]
+        curve = FUNCTIONS_BY_NAME.get(token.text) if token.kind == "name" else None
+        if curve is None or not curve.curve or following.text != "(":
+            return as_number(self.comparison())
+        self.take()
+        self.take()
+        args = [as_number(self.comparison())]
+        while self.at(","):
+            self.take()
+            args.append(as_number(self.comparison()))
+        self.expect(")")
+        curve.check_arity(len(args))
+        return Curve(curve.name, tuple(args))
 
     def list_items(self, row: Function) -> tuple[Value, ...]:
         """A list ``[a, b, ...]`` of numbers or expressions."""

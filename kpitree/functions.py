@@ -24,6 +24,7 @@ from fractions import Fraction
 import sympy
 
 from kpitree import constants
+from kpitree.cohort import CURVES, Curve, cohort_expression
 from kpitree.errors import FormulaError
 from kpitree.excerpt import excerpt
 from kpitree.formula_build import (
@@ -50,6 +51,8 @@ class PastReads:
     """``read(node, periods, default)``: the node that many periods back (a lag symbol; the
     node itself for 0); before period 1 ``default``, or the node's ``initial`` for ``None``."""
     bounds: Bounds
+    periods: int | None = None
+    """The number of periods on the axis (how many ages a cohort has); ``None`` if unknown."""
 
 
 PastBuilder = Callable[[str, Sequence["Value | tuple[Value, ...]"], PastReads, str], Value]
@@ -82,6 +85,8 @@ class Function:
     """True when it reads a node in earlier periods (becomes a lag symbol)."""
     takes_table: bool = False
     """True when its last argument is a table of constant ``[x, y]`` pairs."""
+    curve: bool = False
+    """True for a retention curve, read only as cohort()'s curve (see :mod:`kpitree.cohort`)."""
     conditions: bool = False
     """True when its arguments may be conditions (``if``); otherwise each is a number."""
 
@@ -228,6 +233,22 @@ def _interpolated(
     return sympy.Add(*terms)
 
 
+def _cohort(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
+    (curve,) = args
+    if reads.periods is None:
+        raise FormulaError(f"{excerpt(shown, 40)}: cohort() needs a timed tree")
+    if isinstance(curve, tuple):
+        weights: Sequence[Value] = curve[: reads.periods]
+    elif isinstance(curve, Curve):
+        weights = CURVES[curve.name](curve.args, reads.periods)
+    else:
+        raise FormulaError(
+            f"{excerpt(shown, 40)}: cohort() takes a curve: a list of retention by age "
+            "[1, 0.8, ...] or a curve function such as sbg_survival(alpha, beta)"
+        )
+    return cohort_expression(node, weights, reads.read)
+
+
 def _lagged(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
     (weights,) = args
     if not isinstance(weights, tuple):
@@ -354,6 +375,34 @@ FUNCTION_TABLE: tuple[Function, ...] = (
         (2, 3),
         reads_past=True,
         read_past=_delay,
+    ),
+    Function(
+        "cohort",
+        "cohort(flow, curve)",
+        "the sum over ages a >= 0 of flow a periods earlier times curve(a): what is still "
+        "there of every period's intake; curve is a list of retention by age (ages past its "
+        "end retain 0) or a curve function (timed trees)",
+        "cohort(new_customers, sbg_survival(alpha, beta))",
+        (2, 2),
+        reads_past=True,
+        read_past=_cohort,
+    ),
+    Function(
+        "sbg_survival",
+        "sbg_survival(alpha, beta)",
+        "the shifted-beta-geometric retention curve B(alpha, beta + a) / B(alpha, beta): "
+        "churn that falls with age (inside cohort())",
+        "cohort(new_mrr, sbg_survival(0.7, 3.5))",
+        (2, 2),
+        curve=True,
+    ),
+    Function(
+        "geometric_survival",
+        "geometric_survival(churn)",
+        "the retention curve (1 - churn)^a of a constant churn per period (inside cohort())",
+        "cohort(new_customers, geometric_survival(churn))",
+        (1, 1),
+        curve=True,
     ),
     Function(
         "lagged",

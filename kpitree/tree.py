@@ -380,7 +380,12 @@ class Tree:
 
     def _parse(self, node: Node) -> Formula:
         try:
-            formula = parse_formula(node.formula or "", month_of_period(self.time), self._bounds_of)
+            formula = parse_formula(
+                node.formula or "",
+                month_of_period(self.time),
+                self._bounds_of,
+                self.time.periods if self.time is not None else None,
+            )
         except FormulaError as error:
             shown = excerpt(node.formula or "")
             raise FormulaError(

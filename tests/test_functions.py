@@ -36,7 +36,7 @@ def test_every_function_has_one_row_with_help_and_an_example_that_parses() -> No
     for row in FUNCTION_TABLE:
         assert row.help
         assert row.usage.startswith(f"{row.name}(")
-        formula = parse_formula(row.example, month, lambda name: (0.0, 6.0))
+        formula = parse_formula(row.example, month, lambda name: (0.0, 6.0), 12)
         assert formula.expr.free_symbols or formula.lags
 
 
