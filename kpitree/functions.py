@@ -24,7 +24,7 @@ from fractions import Fraction
 import sympy
 
 from kpitree import constants
-from kpitree.cohort import CURVES, Curve, cohort_expression
+from kpitree.cohort import CURVES, Curve, cohort_of_ratios, cohort_of_weights
 from kpitree.errors import FormulaError
 from kpitree.excerpt import excerpt
 from kpitree.formula_build import (
@@ -238,15 +238,13 @@ def _cohort(node: str, args: Sequence[object], reads: PastReads, shown: str) -> 
     if reads.periods is None:
         raise FormulaError(f"{excerpt(shown, 40)}: cohort() needs a timed tree")
     if isinstance(curve, tuple):
-        weights: Sequence[Value] = curve[: reads.periods]
-    elif isinstance(curve, Curve):
-        weights = CURVES[curve.name](curve.args, reads.periods)
-    else:
-        raise FormulaError(
-            f"{excerpt(shown, 40)}: cohort() takes a curve: a list of retention by age "
-            "[1, 0.8, ...] or a curve function such as sbg_survival(alpha, beta)"
-        )
-    return cohort_expression(node, weights, reads.read)
+        return cohort_of_weights(node, curve[: reads.periods], reads.read)
+    if isinstance(curve, Curve):
+        return cohort_of_ratios(node, CURVES[curve.name](curve.args, reads.periods), reads.read)
+    raise FormulaError(
+        f"{excerpt(shown, 40)}: cohort() takes a curve: a list of retention by age "
+        "[1, 0.8, ...] or a curve function such as sbg_survival(alpha, beta)"
+    )
 
 
 def _lagged(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
