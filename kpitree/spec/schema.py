@@ -19,6 +19,7 @@ from kpitree.errors import Location, SpecError, did_you_mean
 from kpitree.excerpt import excerpt
 from kpitree.files import read_regular_file
 from kpitree.functions import RESERVED
+from kpitree.growth import expand_growth
 from kpitree.node import INDICATORS, Alert, Node
 from kpitree.spec.yamlfile import Document, read_yaml
 from kpitree.timeaxis import TimeAxis, TimeAxisError
@@ -28,7 +29,7 @@ TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenario
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
     "benchmark", "alert", "indicator", "effort", "distribution", "direction",
-    "aggregate",
+    "aggregate", "seasonality",
 )  # fmt: skip
 TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -99,6 +100,8 @@ class _TreeReader:
                 self.doc.where("nodes"),
             )
         time = self.time(data["time"]) if data.get("time") is not None else None
+        # {start, growth} values and seasonality are written out as plain inputs and formulas.
+        nodes_data = expand_growth(nodes_data, time, self.doc)
         nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
         locations = {"kgi": self.doc.where("kgi")}
         scenarios = self.scenarios(data.get("scenarios"), locations)
