@@ -65,11 +65,11 @@ def expand_growth(nodes: dict[str, Any], time: TimeAxis | None, doc: Document) -
                     f"'{name}_growth' as nodes of their own)",
                     where,
                 )
-            extra[f"{name}_start"] = {"value": start}
-            extra[f"{name}_growth"] = {"value": growth}
+            extra[f"{name}_start"] = {"value": start, **_kept(raw, "unit")}
+            extra[f"{name}_growth"] = {"value": growth, "unit": "ratio/period", **_kept(raw)}
             formula = f"{name}_start * (1 + {name}_growth) ** (t - 1)"
         else:
-            extra[f"{name}_base"] = {"value": raw["value"], **moved}
+            extra[f"{name}_base"] = {"value": raw["value"], **moved, **_kept(raw, "unit")}
             formula = f"{name}_base"
         if seasonal:
             formula = f"{formula} * {_season(name, raw['seasonality'], time, where)}"
@@ -84,6 +84,11 @@ def expand_growth(nodes: dict[str, Any], time: TimeAxis | None, doc: Document) -
             doc.lines[("nodes", generated)] = where.line
         result[name] = {**rest, "formula": formula}
     return result
+
+
+def _kept(raw: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The grown input's owner (and ``keys``) for the levers written out from it."""
+    return {key: raw[key] for key in ("owner", *keys) if raw.get(key) is not None}
 
 
 def _growth(name: str, value: dict[str, Any], where: Any) -> tuple[float, float]:

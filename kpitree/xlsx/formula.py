@@ -48,7 +48,14 @@ _COMPARISONS = {
     sympy.Unequality: "<>",
 }
 
-_FUNCTIONS = {sympy.Abs: "ABS", sympy.exp: "EXP", sympy.floor: "INT"}
+_FUNCTIONS = {
+    sympy.Abs: "ABS",
+    sympy.exp: "EXP",
+    sympy.floor: "INT",
+    sympy.Mod: "MOD",
+    sympy.sin: "SIN",
+    sympy.cos: "COS",
+}
 
 
 def excel_formula(expr: sympy.Basic, reference: Reference, node: str) -> str:
