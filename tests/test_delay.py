@@ -157,3 +157,10 @@ def test_bad_delays_name_the_node_and_the_fix(formula: str, bounds: str, message
     """A delay or lagged call that cannot be read is a FormulaError naming node 'won'."""
     with pytest.raises(FormulaError, match=f"node 'won'.*{message}"):
         _tree(formula, bounds=bounds)
+
+
+def test_derivative_at_a_whole_cycle_is_the_mean_of_the_two_sides() -> None:
+    """At cycle = 2 exactly (a kink), d won / d cycle is the mean of the one-sided slopes
+    win_rate (sql[t-3] - sql[t-2]) and win_rate (sql[t-2] - sql[t-1])."""
+    result = _tree("delay(sql, cycle) * win_rate", cycle=2.0).sensitivity(period="8")
+    assert result["cycle"].derivative == pytest.approx(0.25 * (SQL[4] - SQL[6]) / 2, rel=1e-12)
