@@ -11,7 +11,8 @@ retain 0) or a curve function: ``geometric_survival(churn)``, S(a) = (1 - churn)
 ``sbg_survival(alpha, beta)``, the shifted-beta-geometric retention of Fader and Hardie,
 S(a) = B(alpha, beta + a) / B(alpha, beta), the product over i = 1..a of
 (beta + i - 1) / (alpha + beta + i - 1). A curve function gives those one-period ratios, and
-the cohort nests them (Horner's rule) so its cost grows linearly with the ages.
+the cohort nests them (Horner's rule, :class:`NestedCohort`) so its size grows linearly with
+the ages; it is compiled to one matrix product of the per-path curves and the intake.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import sympy
 
 from kpitree.formula_build import Value, to_sympy
@@ -74,10 +77,85 @@ def cohort_of_ratios(
     read: Callable[[str, int, float | None], sympy.Expr],
 ) -> sympy.Expr:
     """Sum over ages of S(a) times ``node`` a periods back, S(a) the running product of
-    ``ratios``, nested as x(t) + r1 (x(t-1) + r2 (x(t-2) + ...)): a multiply and an add per
-    age on the full arrays, where the sum of products would take one multiply per factor of
-    every S(a), quadratic in the number of ages."""
-    value = read(node, len(ratios), 0.0)
+    ``ratios``: x(t) + r1 (x(t-1) + r2 (x(t-2) + ...)), as one :class:`NestedCohort`."""
+    reads = [read(node, age, 0.0) for age in range(len(ratios) + 1)]
+    return nested_cohort(reads, list(ratios))
+
+
+def nested_cohort(reads: Sequence[sympy.Expr], ratios: Sequence[sympy.Expr]) -> sympy.Expr:
+    """x0 + r1 (x1 + r2 (x2 + ...)) of ``reads`` x and ``ratios`` r (one fewer)."""
+    if not ratios:
+        return reads[0]
+    return NestedCohort(*reads, *ratios)
+
+
+class NestedCohort(sympy.Function):
+    """x0 + r1 (x1 + r2 (x2 + ... + r_n x_n)): arguments the n + 1 reads, then the n ratios.
+
+    Mathematically the nested sum, and differentiated as such (:meth:`fdiff`); compiled to
+    one call of :func:`nested_sum`, which takes the running products of the ratios (cheap
+    when they are one value per path) and, when the reads are one row for every path, a
+    single matrix product: the nested sum written out would make two passes over the
+    (paths x periods) array per age.
+    """
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, *args: sympy.Expr) -> None:
+        return None  # stays as written: its value is the nested sum
+
+    def parts(self) -> tuple[tuple[sympy.Expr, ...], tuple[sympy.Expr, ...]]:
+        """The reads and the ratios."""
+        count = (len(self.args) + 1) // 2
+        return self.args[:count], self.args[count:]
+
+    def written_out(self) -> sympy.Expr:
+        """The nested sum as a plain expression."""
+        reads, ratios = self.parts()
+        value = reads[-1]
+        for age in range(len(ratios), 0, -1):
+            value = reads[age - 1] + ratios[age - 1] * value
+        return value
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        reads, ratios = self.parts()
+        index = argindex - 1
+        if index < len(reads):  # d / d x_a = S(a)
+            return sympy.Mul(*ratios[:index])
+        # d / d r_j = r_1 ... r_{j-1} (x_j + r_{j+1} (x_{j+1} + ...))
+        j = index - len(reads)
+        return sympy.Mul(*ratios[:j]) * nested_cohort(reads[j + 1 :], ratios[j + 1 :])
+
+    def _eval_evalf(self, prec: int) -> sympy.Expr:
+        return self.written_out().evalf(prec)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.written_out().is_real
+
+    def _numpycode(self, printer: Any) -> str:
+        reads, ratios = self.parts()
+        name = printer._module_format("kpitree.cohort.nested_sum")
+        shown_reads = ", ".join(printer._print(read) for read in reads)
+        shown_ratios = ", ".join(printer._print(ratio) for ratio in ratios)
+        return f"{name}(({shown_reads},), ({shown_ratios},))"
+
+
+def nested_sum(reads: Sequence[Any], ratios: Sequence[Any]) -> np.ndarray:
+    """The value of :class:`NestedCohort` on numbers or numpy arrays that broadcast."""
+    reads = [np.asarray(read, dtype=float) for read in reads]
+    ratios = [np.asarray(ratio, dtype=float) for ratio in ratios]
+    rows = all(read.ndim == 2 and read.shape[0] == 1 for read in reads)
+    columns = all(ratio.ndim == 2 and ratio.shape[1] == 1 for ratio in ratios)
+    if rows and columns and len({read.shape for read in reads}) == 1:
+        # Curves per path (a column each), intake the same on every path (a row each):
+        # S (paths x ages) @ X (ages x periods), one pass.
+        paths = max(ratio.shape[0] for ratio in ratios)
+        survival = np.ones((paths, len(reads)))
+        survival[:, 1:] = np.hstack([np.broadcast_to(r, (paths, 1)) for r in ratios])
+        np.cumprod(survival, axis=1, out=survival)
+        return survival @ np.vstack(reads)
+    value = reads[-1]
     for age in range(len(ratios), 0, -1):
-        value = read(node, age - 1, 0.0) + ratios[age - 1] * value
+        value = reads[age - 1] + ratios[age - 1] * value
     return value

@@ -150,3 +150,43 @@ def test_cohort_needs_a_timed_tree() -> None:
               c: {formula: "cohort(new, [1, 0.5])"}
             """
         )
+
+
+def test_nested_sum_by_matrix_product_equals_the_nested_form() -> None:
+    """Per-path ratios with intake rows take the matrix-product path; it equals the nested
+    sum x0 + r1 (x1 + r2 (...)) computed directly, as does the general path."""
+    from kpitree.cohort import nested_sum
+
+    rng = np.random.default_rng(4)
+    reads = [rng.uniform(0, 10, (1, 6)) for _ in range(5)]
+    ratios = [rng.uniform(0.5, 1, (30, 1)) for _ in range(4)]
+    expected = reads[4]
+    for age in range(4, 0, -1):
+        expected = reads[age - 1] + ratios[age - 1] * expected
+    np.testing.assert_allclose(nested_sum(reads, ratios), expected, rtol=1e-13)
+    per_path = [np.broadcast_to(read, (30, 6)) for read in reads]
+    np.testing.assert_allclose(nested_sum(per_path, ratios), expected, rtol=1e-13)
+
+
+def test_geometric_cohort_derivative_equals_the_prev_models() -> None:
+    """d customers / d churn of the geometric cohort (one ratio repeated at every age) equals
+    that of the prev() recurrence, differentiated through its own backward pass."""
+    cohort = _tree("cohort(new, geometric_survival(churn))").sensitivity()
+    stock = _tree("prev(customers) * (1 - churn) + new", ", initial: 0").sensitivity()
+    assert cohort["churn"].derivative == pytest.approx(stock["churn"].derivative, rel=1e-12)
+    assert cohort["new"].derivative == pytest.approx(stock["new"].derivative, rel=1e-12)
+
+
+def test_workbook_writes_a_cohort_as_its_nested_sum() -> None:
+    """The spreadsheet formula of a cohort in period 4 reads its flow in periods 1 to 4 (the
+    nested sum written out), with no function a spreadsheet lacks."""
+    from kpitree.xlsx.layout import MAIN_SHEET, Layout
+    from kpitree.xlsx.workbook import build_workbook
+
+    tree = _tree("cohort(new, sbg_survival(alpha, beta))")
+    layout = Layout(tree)
+    sheet = build_workbook(tree)[MAIN_SHEET]
+    text = sheet[layout.cell("customers", 4)].value
+    assert "Nested" not in text
+    for period in range(1, 5):
+        assert layout.cell("new", period) in text.replace("$", "")
