@@ -147,6 +147,8 @@ def function(name: str, value: Fraction, shown: str) -> Fraction:
         if top * top == value.numerator and bottom * bottom == value.denominator:
             return Fraction(top, bottom)
         return settle(Fraction(math.sqrt(value)))
+    if name in ("sin", "cos"):
+        return settle(Fraction((math.sin if name == "sin" else math.cos)(float(value))))
     raise ValueError(f"not a function of one constant: {name}")  # a bug here, not bad input
 
 

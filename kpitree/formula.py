@@ -1,8 +1,9 @@
 """The formula language: a whitelist parser from text to sympy expressions.
 
 A formula in a tree file is data. It is tokenised and parsed here by a small recursive-descent
-parser that knows only numbers, node names, arithmetic, comparisons and the functions listed in
-``FUNCTIONS``; nothing from the file reaches ``eval``, ``exec``, ``sympify`` or attribute access.
+parser that knows only numbers, node names, arithmetic, comparisons, the words ``t``, ``month``
+and ``pi``, and the functions of the table in :mod:`kpitree.functions`; nothing from the file
+reaches ``eval``, ``exec``, ``sympify`` or attribute access.
 
 Grammar (lowest precedence first)::
 
@@ -12,20 +13,27 @@ Grammar (lowest precedence first)::
     product    := unary (("*" | "/") unary)*
     unary      := ("+" | "-") unary | power
     power      := atom (("**" | "^") unary)?        # right-associative, -x**2 == -(x**2)
-    atom       := NUMBER | NAME | NAME "(" formula ("," formula)* ")" | "(" formula ")"
+    atom       := NUMBER | NAME | NAME "(" formula ("," formula)* ("," table)? ")"
+                | "(" formula ")"
+    table      := "[" point ("," point)* "]"          # lookup(x, [[0, 0], [3, 0.5]])
+    point      := "[" sum "," sum "]"                  # constant numbers
 
 Constant parts are computed by :mod:`kpitree.constants` before sympy sees them, and sympy
 objects are built by :mod:`kpitree.formula_build`; sums and products are built once from all
 their operands, so parsing takes time linear in the formula's length (``MAX_LENGTH`` and
 ``MAX_OPERANDS`` bound it).
 
-``prev(x)`` and ``delay(x, k[, default])`` read node ``x`` in an earlier period. Each such read
-becomes a :class:`Lag` symbol, so a formula stays a plain expression of the current period and
-the engine decides how to feed it.
+``prev(x)``, ``delay(x, k[, default])`` and ``lagged(x, [w0, w1, ...])`` read node ``x`` in
+earlier periods. Each read of a whole number of periods back becomes a :class:`Lag` symbol, so
+a formula stays a plain expression of the current period and the engine decides how to feed
+it; a fractional or variable delay is a weighted sum of such reads (see
+:mod:`kpitree.functions`).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import operator
 import re
 import unicodedata
@@ -36,10 +44,20 @@ from fractions import Fraction
 import sympy
 
 from kpitree import constants
-from kpitree.errors import FormulaError, KpiTreeError
+from kpitree.cohort import Curve
+from kpitree.errors import FormulaError, KpiTreeError, did_you_mean
 from kpitree.excerpt import excerpt
-from kpitree.formula_build import Value, apply, as_number, check_atoms, to_sympy
-from kpitree.timeaxis import MAX_PERIODS
+from kpitree.formula_build import Value, as_number, check_atoms, to_sympy
+from kpitree.functions import (
+    FUNCTION_TABLE,
+    FUNCTIONS_BY_NAME,
+    RESERVED,
+    Bounds,
+    Function,
+    PastReads,
+    lookup_expression,
+)
+from kpitree.timeaxis import TimeAxis
 
 TIME = sympy.Symbol("t", integer=True, positive=True)
 """The period number 1..periods in a timed tree."""
@@ -66,7 +84,7 @@ _TOKEN = re.compile(
     (?P<space>\s+)
   | (?P<number>(?:[0-9]|\.[0-9])[0-9_.]*(?:[eE][+-]?[0-9_]*)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),<>])
+  | (?P<op>\*\*|<=|>=|==|!=|[-+*/^(),<>\[\]])
     """,
     re.VERBOSE,
 )
@@ -91,20 +109,23 @@ _CONSTANT_COMPARISONS: dict[str, Callable[[Fraction, Fraction], bool]] = {
     "!=": operator.ne,
 }
 
-FUNCTIONS: dict[str, str] = {
-    "min": "min(a, b, ...): the smallest argument",
-    "max": "max(a, b, ...): the largest argument",
-    "abs": "abs(x)",
-    "exp": "exp(x)",
-    "log": "log(x): natural logarithm",
-    "sqrt": "sqrt(x)",
-    "floor": "floor(x)",
-    "ceil": "ceil(x)",
-    "clip": "clip(x, low, high)",
-    "if": "if(condition, then, else)",
-    "prev": "prev(node): the node in the previous period (timed trees)",
-    "delay": "delay(node, k[, default]): the node k periods earlier (timed trees)",
-}
+FUNCTIONS: dict[str, str] = {function.name: function.usage for function in FUNCTION_TABLE}
+"""Function name -> how to call it (the rows themselves are in :mod:`kpitree.functions`)."""
+
+MAX_TABLE_POINTS = 1_000
+"""Most points in a lookup() table."""
+
+
+def month_of_period(time: TimeAxis | None) -> sympy.Expr | None:
+    """The month of year (1-12) of period ``t`` on ``time``: the period's own month on a
+    monthly axis, its first month on a quarterly one; ``None`` on any other axis or one with
+    no start (``month`` in a formula is then refused)."""
+    if time is None or time.start is None or time.unit not in ("month", "quarter"):
+        return None
+    first = int(time.labels[0][5:7]) if time.unit == "month" else 3 * int(time.labels[0][-1]) - 2
+    if time.unit == "month":
+        return sympy.Mod(TIME + (first - 2), 12) + 1
+    return 3 * sympy.Mod(TIME + (first - 1) // 3 - 1, 4) + 1
 
 
 def node_symbol(name: str) -> sympy.Symbol:
@@ -145,8 +166,19 @@ class Formula:
     uses_time: bool
 
 
-def parse_formula(text: str) -> Formula:
+def parse_formula(
+    text: str,
+    month: sympy.Expr | None = None,
+    bounds: Bounds | None = None,
+    periods: int | None = None,
+) -> Formula:
     """Parse ``text`` into a :class:`Formula`.
+
+    ``month`` is the month of year (1-12) as an expression of the period number ``t`` (see
+    :func:`month_of_period`); without it a formula that reads ``month`` is refused.
+    ``bounds`` gives a node's ``(low, high)`` bounds (or ``None``): ``delay(x, k)`` with a node
+    ``k`` reads as far back as k's upper bound allows, and is refused without bounds.
+    ``periods`` is the number of periods on the time axis: a cohort sums over that many ages.
 
     Constant parts are computed here (see :mod:`kpitree.constants`), so sympy never folds
     a constant exactly; sums, products and min/max are built once from all their operands, so
@@ -159,7 +191,7 @@ def parse_formula(text: str) -> Formula:
         characters or has more than ``MAX_OPERANDS`` numbers and names, or a constant part
         has no finite real value; the message gives the column where it can.
     """
-    parser = _Parser(text)
+    parser = _Parser(text, month, bounds, periods)
     try:
         expr = to_sympy(as_number(parser.parse()))
         check_atoms(expr)
@@ -244,7 +276,16 @@ def _shown(value: Fraction) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(
+        self,
+        text: str,
+        month: sympy.Expr | None = None,
+        bounds: Bounds | None = None,
+        periods: int | None = None,
+    ) -> None:
+        self.month = month
+        self.periods = periods
+        self.bounds = bounds or (lambda name: None)
         if not text.strip():
             raise FormulaError("the formula is empty")
         self.text = text
@@ -421,6 +462,16 @@ class _Parser:
         if name == "t":
             self.uses_time = True
             return TIME
+        if name == "pi":
+            return constants.settle(Fraction(math.pi))
+        if name == "month":
+            if self.month is None:
+                raise FormulaError(
+                    "month needs a monthly or quarterly time axis with a start (time: "
+                    "{periods: 12, unit: month, start: 2027-01})"
+                )
+            self.uses_time = True
+            return self.month
         if name in FUNCTIONS:
             raise FormulaError(f"'{name}' is a function: write {FUNCTIONS[name]}")
         self.names.add(name)
@@ -429,24 +480,77 @@ class _Parser:
     def call(self, function: _Token) -> Value:
         name = function.text
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
+            # A 5,000-character name is not worth comparing with the table.
+            hint = did_you_mean(name, FUNCTIONS) if len(name) <= 40 else ""
             raise FormulaError(
-                f"unknown function '{excerpt(name, 20)}' at column {function.column} "
-                f"(known: {known})"
+                f"unknown function '{excerpt(name, 20)}' at column {function.column}{hint} "
+                "('kpitree functions' lists them)"
+            )
+        row = FUNCTIONS_BY_NAME[name]
+        if row.curve:
+            raise FormulaError(
+                f"{name}() at column {function.column} is a retention curve: use it as "
+                f"cohort(flow, {row.usage})"
             )
         self.expect("(")
-        if name in ("prev", "delay"):
-            return self.time_call(function)
+        if row.reads_past:
+            return self.time_call(row, function)
         args = [self.comparison()]
         while self.at(","):
             self.take()
+            if row.takes_table and len(args) == row.arity[0] - 1:
+                return self.table_call(row, function, args)
             args.append(self.comparison())
         self.expect(")")
-        return apply(name, args, self.since(function.start), FUNCTIONS[name])
+        row.check_arity(len(args))
+        if row.build is None:  # a table function whose table is missing
+            raise FormulaError(f"{name}() takes a table: write {row.usage}")
+        if not row.conditions:
+            args = [as_number(arg) for arg in args]
+        return row.build(args, self.since(function.start))
 
-    def time_call(self, function: _Token) -> sympy.Expr:
+    def table_call(self, row: Function, function: _Token, args: list[Value]) -> Value:
+        """The rest of a call whose last argument is a table ``[[x0, y0], [x1, y1], ...]``."""
+        if not self.at("["):
+            raise self.error(f"{row.name}() takes a table [[x0, y0], [x1, y1], ...] here")
+        self.take()
+        points: list[tuple[Fraction, Fraction]] = []
+        while True:
+            points.append(self.table_point(row))
+            if len(points) > MAX_TABLE_POINTS:
+                raise self.error(f"a {row.name}() table has at most {MAX_TABLE_POINTS:,} points")
+            if not self.at(","):
+                break
+            self.take()
+        self.expect("]")
+        self.expect(")")
+        for (x0, _), (x1, _) in itertools.pairwise(points):
+            if x1 <= x0:
+                raise FormulaError(
+                    f"{row.name}() table at column {function.column}: the x values must "
+                    f"increase, found {float(x0):g} then {float(x1):g}"
+                )
+        return lookup_expression(as_number(args[0]), points)
+
+    def table_point(self, row: Function) -> tuple[Fraction, Fraction]:
+        if not self.at("["):
+            raise self.error(f"{row.name}() table: expected a point [x, y]")
+        self.take()
+        pair = []
+        for index in range(2):
+            value = as_number(self.sum())
+            if not isinstance(value, Fraction):
+                raise self.error(f"{row.name}() table: a point holds two constant numbers")
+            pair.append(value)
+            if index == 0:
+                self.expect(",")
+        self.expect("]")
+        return pair[0], pair[1]
+
+    def time_call(self, row: Function, function: _Token) -> Value:
+        """A call that reads node ``target`` in earlier periods: the row builds it from reads."""
         target = self.current
-        if target.kind != "name" or target.text == "t" or target.text in FUNCTIONS:
+        if target.kind != "name" or target.text in RESERVED:
             raise self.error(f"{function.text}() takes a node name as its first argument")
         self.take()
         if not self.at(")", ","):
@@ -454,32 +558,54 @@ class _Parser:
                 f"{function.text}() reads one node, not an expression (give the expression a node"
                 " of its own)"
             )
-        if function.text == "prev":
-            self.expect(")")
-            return self.lag(Lag(target.text, 1, None))
-        self.expect(",")
-        periods_token = self.current
-        if periods_token.kind != "number" or not re.fullmatch(r"[0-9_]+", periods_token.text):
-            raise self.error("delay() takes a whole number of periods as its second argument")
-        digits = periods_token.text.replace("_", "").lstrip("0")
-        if len(digits) > len(str(MAX_PERIODS)) or int(digits or "0") > MAX_PERIODS:
-            raise self.error(f"delay() reads at most {MAX_PERIODS:,} periods back")
-        self.take()
-        periods = int(digits or "0")
-        default = 0.0
-        if self.at(","):
+        args: list[Value | tuple[Value, ...]] = []
+        while self.at(","):
             self.take()
-            value = as_number(self.sum())
-            if not isinstance(value, Fraction):
-                raise FormulaError(
-                    f"delay() default must be a constant number, found '{excerpt(str(value), 40)}'"
-                )
-            default = float(value)
+            args.append(self.past_argument(row))
         self.expect(")")
+        row.check_arity(len(args) + 1)
+        if row.read_past is None:  # a bug in the table, not bad input
+            raise ValueError(f"row '{row.name}' reads earlier periods but has no read_past")
+        reads = PastReads(self.read, self.bounds, self.periods)
+        return row.read_past(target.text, args, reads, self.since(function.start))
+
+    def past_argument(self, row: Function) -> Value | tuple[Value, ...] | Curve:
+        """An argument of a function that reads earlier periods: a list, a curve or a number."""
+        if self.at("["):
+            return self.list_items(row)
+        token = self.current
+        following = self.tokens[self.index + 1]
+        curve = FUNCTIONS_BY_NAME.get(token.text) if token.kind == "name" else None
+        if curve is None or not curve.curve or following.text != "(":
+            return as_number(self.comparison())
+        self.take()
+        self.take()
+        args = [as_number(self.comparison())]
+        while self.at(","):
+            self.take()
+            args.append(as_number(self.comparison()))
+        self.expect(")")
+        curve.check_arity(len(args))
+        return Curve(curve.name, tuple(args))
+
+    def list_items(self, row: Function) -> tuple[Value, ...]:
+        """A list ``[a, b, ...]`` of numbers or expressions."""
+        self.take()
+        items = [as_number(self.comparison())]
+        while self.at(","):
+            self.take()
+            items.append(as_number(self.comparison()))
+            if len(items) > MAX_TABLE_POINTS:
+                raise self.error(f"a {row.name}() list has at most {MAX_TABLE_POINTS:,} items")
+        self.expect("]")
+        return tuple(items)
+
+    def read(self, node: str, periods: int, default: float | None) -> sympy.Expr:
+        """Node ``node`` ``periods`` periods back (this period when 0)."""
         if periods == 0:
-            self.names.add(target.text)
-            return node_symbol(target.text)
-        return self.lag(Lag(target.text, periods, default))
+            self.names.add(node)
+            return node_symbol(node)
+        return self.lag(Lag(node, periods, default))
 
     def lag(self, lag: Lag) -> sympy.Expr:
         self.lags[lag.symbol] = lag

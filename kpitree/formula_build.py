@@ -1,5 +1,5 @@
-"""From parsed parts to sympy: conditions as numbers, constants that sympy makes, the formula
-functions, and min/max built without sympy's pairwise search.
+"""From parsed parts to sympy: conditions as numbers, constants that sympy makes, and min/max
+built without sympy's pairwise search (the functions themselves are in :mod:`kpitree.functions`).
 
 The parser in :mod:`kpitree.formula` hands over a :data:`Value`: a constant it computed itself
 (a :class:`fractions.Fraction`, see :mod:`kpitree.constants`) or a sympy expression.
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from fractions import Fraction
 
 import sympy
 
 from kpitree import constants
-from kpitree.errors import FormulaError
 
 Value = Fraction | sympy.Basic
 """What the parser passes around: a constant, computed exactly or as the nearest float, or a
@@ -85,49 +83,10 @@ def check_atoms(expr: Value) -> None:
             raise constants.constant_error(constants.scientific(value), constants.OUT_OF_RANGE)
 
 
-_ARITY = {"abs": 1, "exp": 1, "log": 1, "sqrt": 1, "floor": 1, "ceil": 1, "clip": 3, "if": 3}
-_SINGLE: dict[str, Callable[[sympy.Basic], sympy.Basic]] = {
-    "abs": sympy.Abs,
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "sqrt": sympy.sqrt,
-    "floor": sympy.floor,
-    "ceil": sympy.ceiling,
-}
-
-
-def apply(name: str, args: list[Value], shown: str, usage: str) -> Value:
-    """Function ``name`` (``usage`` says how to call it) applied to ``args``; ``shown`` is the
-    call as written, for messages."""
-    if name in _ARITY and len(args) != _ARITY[name]:
-        raise FormulaError(
-            f"{name}() takes {_ARITY[name]} argument{'s' * (_ARITY[name] > 1)}, "
-            f"found {len(args)} (write {usage})"
-        )
-    if name == "if":
-        condition, then, otherwise = args
-        if isinstance(condition, Fraction):
-            return as_number(then if condition != 0 else otherwise)
-        return sympy.Piecewise(
-            (to_sympy(as_number(then)), as_condition(condition)),
-            (to_sympy(as_number(otherwise)), True),
-        )
-    numbers = [as_number(arg) for arg in args]
-    if name in ("min", "max"):
-        return _extreme(sympy.Min if name == "min" else sympy.Max, numbers)
-    if name == "clip":
-        value, low, high = numbers
-        return _extreme(sympy.Min, [_extreme(sympy.Max, [value, low]), high])
-    (value,) = numbers
-    if isinstance(value, Fraction):
-        return constants.function(name, value, shown)
-    return _SINGLE[name](value)
-
-
 _CANONICAL = functools.cmp_to_key(sympy.Basic.compare)
 
 
-def _extreme(kind: type[sympy.Min] | type[sympy.Max], args: list[Value]) -> Value:
+def extreme(kind: type[sympy.Min] | type[sympy.Max], args: list[Value]) -> Value:
     """``Min`` or ``Max`` of ``args`` without sympy's search for redundant arguments.
 
     That search compares every pair of arguments symbolically (the bulk of reading a large

@@ -28,7 +28,7 @@ from kpitree.errors import (
     did_you_mean,
 )
 from kpitree.excerpt import excerpt
-from kpitree.formula import Formula, node_symbol, parse_formula
+from kpitree.formula import Formula, month_of_period, node_symbol, parse_formula
 from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
 
@@ -378,9 +378,17 @@ class Tree:
         return Engine(self)
 
     # -- checks ----------------------------------------------------------------------------
+    def _bounds_of(self, name: str) -> tuple[float | None, float | None] | None:
+        return self.nodes[name].bounds if name in self.nodes else None
+
     def _parse(self, node: Node) -> Formula:
         try:
-            formula = parse_formula(node.formula or "")
+            formula = parse_formula(
+                node.formula or "",
+                month_of_period(self.time),
+                self._bounds_of,
+                self.time.periods if self.time is not None else None,
+            )
         except FormulaError as error:
             shown = excerpt(node.formula or "")
             raise FormulaError(

@@ -68,7 +68,7 @@ def test_records_names_lags_and_time() -> None:
         ("abs(a, b)", "abs() takes 1 argument, found 2"),
         ("clip(a, 1)", "clip() takes 3 arguments, found 2"),
         ("prev(a * b)", "prev() reads one node, not an expression"),
-        ("delay(a, 1.5)", "whole number of periods"),
+        ("delay(a, -1)", "delay() reads 0 to 10,000 periods back, found -1"),
         ("delay(a, 2, b)", "delay() default must be a constant number"),
         ("prev(t)", "prev() takes a node name"),
     ],

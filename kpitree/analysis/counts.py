@@ -9,7 +9,10 @@ read earlier, as in ``delay(sql, 2, 25) * win_rate``), where
   three-letter currency code such as ``JPY`` or a currency sign), not a ratio (``ratio``,
   ``%``, ``percent``) and not a duration (``months``, ``days``...).
 
-Such a node is drawn as ``Binomial(round(X), r)`` per path and period instead of ``X * r``.
+``X`` may also be a sum of reads of one such node, each weighted by a factor that reads no
+count and is not a negative number: a fractional or variable ``delay(sql, cycle)`` or
+``lagged(sql, [0.2, 0.5, 0.3])``. Such a node is drawn as ``Binomial(round(X), r)`` per path and
+period instead of ``X * r``.
 Limits: a product of more than two factors (``leads * mql_rate * sql_rate``) or a rate that is
 itself derived is not recognised (write each stage as its own node); ``X`` is rounded to a
 whole number; a node without a unit is never treated as a count.
@@ -25,7 +28,7 @@ import numpy as np
 import sympy
 
 from kpitree.errors import EvaluationError
-from kpitree.formula import node_symbol
+from kpitree.formula import TIME, node_symbol
 from kpitree.tree import Tree
 
 _MONEY = re.compile(r"^\s*([A-Z]{3}\b|[$€£¥₩₹])")
@@ -52,8 +55,13 @@ class FlowRule:
 
     node: str
     count: str
-    count_read: str
+    count_read: str | None
     rate: str
+    count_expr: sympy.Expr | None = None
+    """When the count is a weighted sum of reads of ``count`` (``delay(sql, cycle)``,
+    ``lagged(sql, [0.2, 0.8])``): that sum, of ``symbols``."""
+    symbols: tuple[sympy.Symbol, ...] = ()
+    """The formula's arguments in the engine's order (with ``count_expr``)."""
 
 
 def binomial_flows(tree: Tree) -> list[FlowRule]:
@@ -64,10 +72,13 @@ def binomial_flows(tree: Tree) -> list[FlowRule]:
         expr = formula.expr
         if not isinstance(expr, sympy.Mul) or len(expr.args) != 2:
             continue
-        if not all(isinstance(arg, sympy.Symbol) for arg in expr.args):
-            continue
         reads = {node_symbol(n).name: n for n in formula.names}
         reads |= {lag.symbol.name: lag.node for lag in formula.lags}
+        if not all(isinstance(arg, sympy.Symbol) for arg in expr.args):
+            rule = _weighted_flow(tree, name, expr, reads)
+            if rule is not None:
+                rules.append(rule)
+            continue
         first, second = (reads.get(arg.name) for arg in expr.args)  # type: ignore[attr-defined]
         if first is None or second is None:
             continue
@@ -83,6 +94,41 @@ def binomial_flows(tree: Tree) -> list[FlowRule]:
                 rules.append(FlowRule(name, count, symbol.name, rate))  # type: ignore[attr-defined]
                 break
     return rules
+
+
+def _weighted_flow(
+    tree: Tree, name: str, expr: sympy.Mul, reads: dict[str, str]
+) -> FlowRule | None:
+    """``X * r`` with ``X`` a sum of reads of one count node, each weighted by a factor that
+    reads no count (a fractional or variable delay, a distributed lag): a binomial flow of
+    ``round(X)``."""
+    for rate_part, sum_part in (expr.args, expr.args[::-1]):
+        rate = reads.get(rate_part.name) if isinstance(rate_part, sympy.Symbol) else None
+        if rate is None or not _is_rate(tree, rate) or not isinstance(sum_part, sympy.Add):
+            continue
+        counted: set[str] = set()
+        for term in sum_part.args:
+            symbols = [s for s in term.free_symbols if s.name in reads]
+            count_reads = [
+                s
+                for s in symbols
+                if not _is_rate(tree, reads[s.name])
+                and _counts_things(tree.nodes[reads[s.name]].unit)
+            ]
+            if len(count_reads) != 1:
+                return None
+            weight = sympy.cancel(term / count_reads[0])
+            if count_reads[0] in weight.free_symbols or (weight.is_number and weight < 0):
+                return None
+            counted.add(reads[count_reads[0].name])
+        if len(counted) != 1:
+            return None
+        formula = tree.formulas[name]
+        symbols = [node_symbol(n) for n in sorted(formula.names)]
+        symbols += [lag.symbol for lag in formula.lags]
+        symbols += [TIME] if formula.uses_time else []
+        return FlowRule(name, counted.pop(), None, rate, sum_part, tuple(symbols))
+    return None
 
 
 @dataclass
@@ -102,7 +148,14 @@ class BinomialFlow:
     ) -> None:
         self.rule = rule
         self.periods = periods
-        self.count_index = list(arguments).index(rule.count_read)
+        self.count_index = -1
+        self.count_function = None
+        if rule.count_expr is not None:
+            from kpitree.engine import compile_expression
+
+            self.count_function = compile_expression(rule.count_expr, rule.symbols)
+        else:
+            self.count_index = list(arguments).index(rule.count_read)
         self.rate_index = list(arguments).index(rule.rate)
         self.blocks = blocks
 
@@ -110,7 +163,12 @@ class BinomialFlow:
         """The node's values for the engine: Binomial(round(count), rate) per path and period,
         drawn from the current blocks' generators (arguments as the node's formula reads)."""
         rows = sum(self.blocks.sizes)
-        count = np.rint(np.asarray(arguments[self.count_index], dtype=float))
+        read = (
+            self.count_function(*arguments)
+            if self.count_function is not None
+            else arguments[self.count_index]
+        )
+        count = np.rint(np.asarray(read, dtype=float))
         rate = np.asarray(arguments[self.rate_index], dtype=float)
         shape = np.broadcast_shapes(count.shape, rate.shape)
         # A column of a recurrent step is 1-D; a vectorised step is (rows, periods), with a

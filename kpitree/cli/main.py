@@ -27,6 +27,7 @@ from kpitree.cli import (
     evaluate,
     export,
     forecast,
+    functions,
     learn,
     measure,
     plot,
@@ -83,6 +84,7 @@ COMMANDS = (
     report,
     export,
     measure,
+    functions,
 )
 
 

@@ -19,7 +19,8 @@ from kpitree.encoding import EncodingError, decode_text
 from kpitree.errors import Location, SpecError, did_you_mean
 from kpitree.excerpt import excerpt
 from kpitree.files import read_regular_file
-from kpitree.formula import FUNCTIONS
+from kpitree.functions import RESERVED
+from kpitree.growth import expand_growth
 from kpitree.measurement.spec import parse_measure, parse_sources
 from kpitree.node import INDICATORS, Alert, Node
 from kpitree.numbers import CharacterError
@@ -33,7 +34,7 @@ TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenario
 NODE_KEYS = (
     "formula", "value", "initial", "label", "description", "unit", "owner", "target", "bounds",
     "benchmark", "alert", "indicator", "effort", "distribution", "direction", "aggregate",
-    "measure", "calibrates",
+    "measure", "calibrates", "seasonality",
 )  # fmt: skip
 TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start", "timezone")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -111,6 +112,8 @@ class _TreeReader:
             if data.get("sources") is not None
             else {}
         )
+        # {start, growth} values and seasonality are written out as plain inputs and formulas.
+        nodes_data = expand_growth(nodes_data, time, self.doc)
         nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
         locations = {"kgi": self.doc.where("kgi")}
         scenarios = self.scenarios(data.get("scenarios"), locations)
@@ -208,7 +211,7 @@ class _TreeReader:
             raise SpecError(
                 f"node name '{excerpt(name)}' is longer than {MAX_NAME} characters", where
             )
-        if not _NAME.fullmatch(name) or name == "t" or name in FUNCTIONS:
+        if not _NAME.fullmatch(name) or name in RESERVED:
             reason = (
                 "is reserved"
                 if _NAME.fullmatch(name)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import sympy
 
+from kpitree.cohort import NestedCohort
 from kpitree.errors import FormulaError
 
 Reference = Callable[[sympy.Symbol], str]
@@ -48,7 +49,14 @@ _COMPARISONS = {
     sympy.Unequality: "<>",
 }
 
-_FUNCTIONS = {sympy.Abs: "ABS", sympy.exp: "EXP", sympy.floor: "INT"}
+_FUNCTIONS = {
+    sympy.Abs: "ABS",
+    sympy.exp: "EXP",
+    sympy.floor: "INT",
+    sympy.Mod: "MOD",
+    sympy.sin: "SIN",
+    sympy.cos: "COS",
+}
 
 
 def excel_formula(expr: sympy.Basic, reference: Reference, node: str) -> str:
@@ -198,6 +206,8 @@ class _Translator:
         return text if precedence >= at_least else f"({text})"
 
     def piece(self, expr: sympy.Basic) -> tuple[str, int]:
+        if isinstance(expr, NestedCohort):  # a cohort: its nested sum, written out
+            return self.piece(expr.written_out())
         if isinstance(expr, sympy.Symbol):
             return self.reference(expr), _ATOM
         if isinstance(expr, sympy.Number):
