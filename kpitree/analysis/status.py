@@ -158,6 +158,10 @@ def judged_value(
         if milestone.since > 0
         else level_before(tree, name, values, stock_names)
     )
+    if not np.isfinite(before):
+        # A stock whose level before the span is unknown (computed through lags, no initial):
+        # judged on its level, as a non-stock is, rather than against an unknown change.
+        return value, None
     return value, milestone.value - before
 
 

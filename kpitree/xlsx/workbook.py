@@ -9,8 +9,8 @@ nodes as references to the main sheet.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule
@@ -84,8 +84,17 @@ def build_workbook(
     sheet.title = MAIN_SHEET
     _write_summary(sheet, layout, _describe_values(scenario, overrides))
     _write_headers(sheet, layout)
+    # A stock's status is judged on its change since the level before period 1, which may be
+    # computed from period-1 values of derived nodes: the evaluation supplies them.
+    evaluated: dict[str, Any] = {}
+
+    def levels() -> dict[str, Any]:
+        if not evaluated:
+            evaluated.update(tree.evaluate(overrides=overrides, scenario=scenario).values)
+        return evaluated
+
     for name in tree.nodes:
-        _write_node(sheet, layout, name, values.get(name))
+        _write_node(sheet, layout, name, values.get(name), levels)
     last_row = FIRST_NODE_ROW + len(tree.nodes) - 1
     _colour_statuses(sheet, f"{layout.address(KGI_ROW, STATUS)}")
     _colour_statuses(
@@ -183,7 +192,11 @@ def _write_headers(sheet: Worksheet, layout: Layout) -> None:
 
 
 def _write_node(
-    sheet: Worksheet, layout: Layout, name: str, value: float | Sequence[float] | None
+    sheet: Worksheet,
+    layout: Layout,
+    name: str,
+    value: float | Sequence[float] | None,
+    levels: Callable[[], dict[str, Any]],
 ) -> None:
     tree = layout.tree
     node = tree.nodes[name]
@@ -196,9 +209,7 @@ def _write_node(
     if node.target is not None:
         sheet.cell(row, TARGET, node.target).fill = _INPUT_FILL
     stock_names = stocks(tree) if node.target is not None else set()
-    start = (
-        level_before(tree, name, tree.input_values(), stock_names) if name in stock_names else None
-    )
+    start = level_before(tree, name, levels(), stock_names) if name in stock_names else None
     status = status_formula(
         node, layout.cell(name, layout.periods), layout.address(row, TARGET), start
     )
