@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-
-from kpitree.rollup import Rollup, roll_up
 
 if TYPE_CHECKING:
-    from kpitree.tree import Overrides, Tree
+    import pandas as pd
+
+    from kpitree.rollup import Rollup
+    from kpitree.tree import Overrides, TreeModel
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Evaluation:
         The scenario evaluated, if any.
     """
 
-    tree: Tree
+    tree: TreeModel
     values: dict[str, np.ndarray]
     inputs: dict[str, Any]
     scenario: str | None = None
@@ -63,6 +63,10 @@ class Evaluation:
 
     def rollup(self, by: str) -> Rollup:
         """Every node per quarter, year or fiscal year (see :func:`kpitree.rollup.roll_up`)."""
+        # pandas and the roll-up rules on first use: reading a tree (which imports this
+        # module) should not wait for them.
+        from kpitree.rollup import roll_up
+
         return roll_up(self.tree, self.values, by)
 
     def to_frame(self, by: str | None = None) -> pd.DataFrame:
@@ -70,6 +74,8 @@ class Evaluation:
         tree. ``by`` (``quarter``, ``year``, ``fiscal-year``) gives one row per bucket."""
         if by is not None:
             return self.rollup(by).to_frame()
+        import pandas as pd
+
         index = pd.Index(self.periods if self.periods is not None else ["value"], name="period")
         columns = {name: np.atleast_1d(self.values[name]) for name in self.tree.nodes}
         return pd.DataFrame(columns, index=index)
@@ -88,13 +94,13 @@ class Evaluation:
 
 
 def evaluate(
-    tree: Tree, overrides: Overrides | None = None, scenario: str | None = None
+    tree: TreeModel, overrides: Overrides | None = None, scenario: str | None = None
 ) -> Evaluation:
     """Evaluate every node of ``tree`` once.
 
     Parameters
     ----------
-    tree : Tree
+    tree : TreeModel
     overrides : mapping, optional
         Input values replacing the tree's (after the scenario's).
     scenario : str, optional

@@ -11,12 +11,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import sympy
 
+from kpitree.actuals import parse_cell
+from kpitree.engine import Engine
 from kpitree.errors import (
     CycleError,
     DataError,
@@ -27,24 +29,11 @@ from kpitree.errors import (
     UnknownNodeError,
     did_you_mean,
 )
+from kpitree.evaluation import Evaluation, evaluate
 from kpitree.excerpt import excerpt
 from kpitree.formula import Formula, node_symbol, parse_formula
 from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
-
-if TYPE_CHECKING:
-    from kpitree.actuals import Actuals
-    from kpitree.analysis.attribution import Attribution
-    from kpitree.analysis.bottleneck import Bottleneck
-    from kpitree.analysis.compare import Comparison
-    from kpitree.analysis.forecast import Forecast
-    from kpitree.analysis.sensitivity import Sensitivity
-    from kpitree.analysis.shapley import Shapley
-    from kpitree.analysis.sobol import Sobol
-    from kpitree.analysis.solution import Solution
-    from kpitree.analysis.tornado import Tornado
-    from kpitree.engine import Engine
-    from kpitree.evaluation import Evaluation
 
 Overrides = Mapping[str, Value | Sequence[float]]
 
@@ -59,8 +48,12 @@ class Correlation:
     location: Location | None = None
 
 
-class Tree:
-    """A checked KPI tree.
+class TreeModel:
+    """A checked KPI tree: the model, without analyses.
+
+    The analyses in :mod:`kpitree.analysis` take a model; :class:`kpitree.Tree` (the facade,
+    :mod:`kpitree.facade`) is a model with each analysis as a method, and what
+    :func:`kpitree.load` returns. This module never imports an analysis.
 
     Parameters
     ----------
@@ -283,98 +276,11 @@ class Tree:
         Evaluation
             Per-node values; ``.to_frame()`` gives a table.
         """
-        from kpitree.evaluation import evaluate
-
         return evaluate(self, overrides=overrides, scenario=scenario)
-
-    def compare(
-        self,
-        actuals: Actuals,
-        plan: str | None = None,
-        period: str | int | None = None,
-        tolerance: float = 0.05,
-    ) -> Comparison:
-        """Actuals against plan for every node (see :func:`kpitree.analysis.compare.compare`)."""
-        from kpitree.analysis.compare import compare
-
-        return compare(self, actuals, plan=plan, period=period, tolerance=tolerance)
-
-    def attribute(
-        self,
-        actuals: Actuals | None = None,
-        *,
-        plan: str | None = None,
-        to: str | None = None,
-        period: str | int | None = None,
-        node: str | None = None,
-        method: str = "auto",
-        previous: bool = False,
-    ) -> Attribution:
-        """Split the KGI's change into one contribution per input: plan (the tree's values or
-        scenario ``plan``) to ``actuals``, or to scenario ``to`` when no actuals are given
-        (see :mod:`kpitree.analysis.attribution`). With ``previous``: its change from the
-        period before ``period`` to ``period`` on plan (or ``actuals``), split per input and
-        per driver carried over (see :mod:`kpitree.analysis.period_change`)."""
-        from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
-
-        if previous:
-            from kpitree.analysis.period_change import (
-                attribute_previous,
-                attribute_previous_actuals,
-            )
-
-            if to is not None:
-                raise DataError(
-                    "previous=True explains the change of one state from the previous period: "
-                    "give plan (a scenario) or actuals, not a scenario 'to' compare with"
-                )
-            if actuals is not None:
-                return attribute_previous_actuals(
-                    self, actuals, plan=plan, period=period, node=node, method=method
-                )
-            return attribute_previous(self, scenario=plan, period=period, node=node, method=method)
-
-        if actuals is not None:
-            if to is not None:
-                raise DataError("give actuals or a scenario to compare with, not both")
-            return attribute_actuals(
-                self, actuals, plan=plan, period=period, node=node, method=method
-            )
-        return attribute_scenarios(self, plan, to, period=period, node=node, method=method)
-
-    def solve(self, levers: Sequence[str], **options: Any) -> Solution:
-        """The lever values at which the KGI (or ``node``) reaches its target; see
-        :func:`kpitree.analysis.solve.solve` for the options (target, mode, weights, node)."""
-        from kpitree.analysis.solve import solve
-
-        return solve(self, levers, **options)
-
-    def sensitivity(self, **options: Any) -> Sensitivity:
-        """Exact derivative and elasticity of the KGI to every input; see
-        :func:`kpitree.analysis.sensitivity.sensitivity` for the options."""
-        from kpitree.analysis.sensitivity import sensitivity
-
-        return sensitivity(self, **options)
-
-    def tornado(self, **options: Any) -> Tornado:
-        """Each input swung low and high, one at a time; see
-        :func:`kpitree.analysis.tornado.tornado` for the options."""
-        from kpitree.analysis.tornado import tornado
-
-        return tornado(self, **options)
-
-    def bottlenecks(self, **options: Any) -> Bottleneck:
-        """Levers ranked by the KGI gain of a realistic move; see
-        :func:`kpitree.analysis.bottleneck.bottlenecks` for the options."""
-        from kpitree.analysis.bottleneck import bottlenecks
-
-        return bottlenecks(self, **options)
 
     @cached_property
     def engine(self) -> Engine:
         """The compiled, vectorised evaluator of this tree (built on first use)."""
-        from kpitree.engine import Engine
-
         return Engine(self)
 
     # -- checks ----------------------------------------------------------------------------
@@ -532,28 +438,6 @@ class Tree:
             matrix[i, j] = matrix[j, i] = correlation.rho
         return names, matrix
 
-    def forecast(self, **options: Any) -> Forecast:
-        """Monte Carlo forecast of the KGI (or ``node=``) per period; options as
-        :func:`kpitree.analysis.forecast.forecast` (samples, seed, counts, node, target,
-        overrides, scenario: the inputs these set are fixed, not drawn)."""
-        from kpitree.analysis.forecast import forecast
-
-        return forecast(self, **options)
-
-    def sobol(self, **options: Any) -> Sobol:
-        """Sobol S1/ST indices of the KGI; options as :func:`kpitree.analysis.sobol.sobol`
-        (samples, seed, overrides, scenario: the inputs these set are fixed, no index)."""
-        from kpitree.analysis.sobol import sobol
-
-        return sobol(self, **options)
-
-    def shapley(self, **options: Any) -> Shapley:
-        """Shapley effects of the KGI, with the tree's correlations; options as
-        :func:`kpitree.analysis.shapley.shapley` (samples, seed, overrides, scenario)."""
-        from kpitree.analysis.shapley import shapley
-
-        return shapley(self, **options)
-
     def __repr__(self) -> str:
         timed = f", {self.time.periods} {self.time.unit}s" if self.time else ""
         return f"Tree({self.name!r}, kgi={self.kgi!r}, {len(self.nodes)} nodes{timed})"
@@ -561,8 +445,6 @@ class Tree:
 
 def _number(name: str, value: Any, where: Location | None) -> float:
     if isinstance(value, str):  # "12%", "1,200": read as in a CSV of actuals
-        from kpitree.actuals import parse_cell
-
         try:
             value = parse_cell(value)
         except ValueError:
@@ -583,4 +465,8 @@ def _number(name: str, value: Any, where: Location | None) -> float:
     return number
 
 
-__all__ = ["Correlation", "KpiTreeError", "Tree"]
+Tree = TreeModel
+"""The model under its former name, which the analyses' annotations use; ``kpitree.Tree`` is
+the facade (:class:`kpitree.facade.Tree`), which adds the analyses as methods."""
+
+__all__ = ["Correlation", "KpiTreeError", "Tree", "TreeModel"]

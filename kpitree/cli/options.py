@@ -18,7 +18,7 @@ from kpitree.excerpt import excerpt
 from kpitree.numbers import CharacterError, plain_text
 
 if TYPE_CHECKING:
-    from kpitree.tree import Tree
+    from kpitree.facade import Tree
 
 FORMATS = ("table", "json", "csv")
 PATH_LIMIT = 200
@@ -153,7 +153,7 @@ def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120)
 
 def load_tree(args: argparse.Namespace) -> Tree:
     """The tree named on the command line."""
-    from kpitree.spec import load  # sympy and friends only once a command reads a tree
+    from kpitree.facade import load  # sympy and friends only once a command reads a tree
 
     return load(args.tree)
 

@@ -21,7 +21,7 @@ from kpitree.cli.options import (
 from kpitree.cli.progress import ProgressBar
 
 if TYPE_CHECKING:
-    from kpitree.tree import Tree
+    from kpitree.facade import Tree
 
 
 def register(commands: argparse._SubParsersAction) -> None:
