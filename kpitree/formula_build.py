@@ -11,13 +11,14 @@ import functools
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from typing import TypeAlias
 
 import sympy
 
 from kpitree import constants
 from kpitree.errors import FormulaError
 
-Value = Fraction | sympy.Basic
+Value: TypeAlias = Fraction | sympy.Basic
 """What the parser passes around: a constant, computed exactly or as the nearest float, or a
 sympy expression (a number, or a condition from a comparison)."""
 

@@ -208,7 +208,8 @@ class TreeModel:
         """Every node that ``name`` depends on, in any period (not including itself unless it
         reads its own past)."""
         self.node(name)
-        return nx.ancestors(self.graph, name)
+        ancestors: set[str] = nx.ancestors(self.graph, name)
+        return ancestors
 
     def inputs_of(self, name: str) -> list[str]:
         """The inputs that node ``name`` depends on, in file order."""
@@ -243,9 +244,12 @@ class TreeModel:
             For an unknown scenario, a name that is not an input, a value of the wrong shape
             or outside the input's bounds.
         """
+        # Every input has a value: Node refuses neither, _check_value refuses None.
         values: dict[str, Value] = {
-            name: node.value for name, node in self.nodes.items() if node.is_input
-        }  # type: ignore[misc]
+            name: node.value
+            for name, node in self.nodes.items()
+            if node.is_input and node.value is not None
+        }
         if scenario is not None:
             if scenario not in self.scenarios:
                 known = ", ".join(self.scenarios) or "none"

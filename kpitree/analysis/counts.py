@@ -68,7 +68,7 @@ def binomial_flows(tree: Tree) -> list[FlowRule]:
             continue
         reads = {node_symbol(n).name: n for n in formula.names}
         reads |= {lag.symbol.name: lag.node for lag in formula.lags}
-        first, second = (reads.get(arg.name) for arg in expr.args)  # type: ignore[attr-defined]
+        first, second = (reads.get(arg.name) for arg in expr.args)
         if first is None or second is None:
             continue
         pairs = [(expr.args[0], first, second), (expr.args[1], second, first)]
@@ -80,7 +80,7 @@ def binomial_flows(tree: Tree) -> list[FlowRule]:
                 and not _is_rate(tree, count)
                 and _counts_things(tree.nodes[count].unit)
             ):
-                rules.append(FlowRule(name, count, symbol.name, rate))  # type: ignore[attr-defined]
+                rules.append(FlowRule(name, count, symbol.name, rate))
                 break
     return rules
 

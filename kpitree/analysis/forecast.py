@@ -275,7 +275,7 @@ def forecast(
             ]
             inputs = dict(plan.values)
             for input_name in sampler.names:
-                inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
+                inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])  # type: ignore[assignment]
             flagged: dict[str, np.ndarray] = {}
             run = engine.run(
                 inputs, samples=stop - start, nodes=needed, free=True, nonfinite=flagged

@@ -326,7 +326,7 @@ def sobol(
         inputs = dict(plan.values)
         for i, name in enumerate(names):
             # Blocks A, B, AB_1 .. AB_k: input i takes B's values in block B and in AB_i.
-            inputs[name] = np.concatenate(
+            inputs[name] = np.concatenate(  # type: ignore[assignment]
                 [x_b[i] if block in (1, i + 2) else x_a[i] for block in range(k + 2)]
             )
         run = tree.engine.run(inputs, samples=rows * (k + 2), nodes=(tree.kgi,))
@@ -352,9 +352,9 @@ def sobol(
             "computed with the correlations ignored (Shapley effects, sobol --shapley, take them "
             "into account)",
         )
-    return Sobol(
+    return Sobol(  # type: ignore[misc]
         tree, n, entropy, tuple(names),
-        *(_frozen(x) for x in (first, first_conf, total_order, total_conf)),
+        *(_frozen(x) for x in (first, first_conf, total_order, total_conf)),  # type: ignore[arg-type]
         notes=notes, scenario=plan.scenario, fixed=plan.fixed,
     )  # fmt: skip
 

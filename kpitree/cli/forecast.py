@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     tree = load_tree(args)
     with ProgressBar("forecast") as bar:
         result = tree.forecast(
-            samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
+            samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,  # type: ignore[arg-type]
             overrides=overrides, scenario=args.scenario, progress=bar, by=args.by,
         )  # fmt: skip
     if args.plot:

@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
     with ProgressBar("sobol") as bar:
         result = tree.sobol(
-            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
-        )
+            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar  # type: ignore[arg-type]
+        )  # fmt: skip
     if args.plot:
         from kpitree.plots.sobol import plot_sobol
 
@@ -86,8 +86,8 @@ def _run_shapley(
 
     with ProgressBar("shapley") as bar:
         result = tree.shapley(
-            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
-        )
+            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar  # type: ignore[arg-type]
+        )  # fmt: skip
     if args.plot:
         from kpitree.plots.sobol import plot_shapley
 

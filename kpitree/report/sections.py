@@ -138,7 +138,7 @@ def diagram_section(report: Report) -> str:
         "(prev, delay)."
     )
     alt = f"Tree diagram of {report.tree.name}"
-    return section("The tree", image(figure, alt, caption), anchor="tree")
+    return section("The tree", image(figure, alt, caption), anchor="tree")  # type: ignore[arg-type]
 
 
 def alerts_section(report: Report) -> str:

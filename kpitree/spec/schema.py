@@ -130,8 +130,8 @@ class _TreeReader:
             if data[key] is None or str(data[key]).strip() == "":
                 raise SpecError(f"'{key}' is empty", self.doc.where(key))
         return tree_class(
-            self.text(data["name"], ("name",)),
-            self.text(data["kgi"], ("kgi",)),
+            str(self.text(data["name"], ("name",))),  # not None: checked just above
+            str(self.text(data["kgi"], ("kgi",))),
             nodes,
             time=time,
             scenarios=scenarios,

@@ -197,7 +197,7 @@ def _write_node(
         sheet.cell(row, TARGET, node.target).fill = _INPUT_FILL
     stock_names = stocks(tree) if node.target is not None else set()
     start = (
-        level_before(tree, name, tree.input_values(), stock_names) if name in stock_names else None
+        level_before(tree, name, tree.input_values(), stock_names) if name in stock_names else None  # type: ignore[arg-type]
     )
     status = status_formula(
         node, layout.cell(name, layout.periods), layout.address(row, TARGET), start
