@@ -94,6 +94,10 @@ class SolveError(KpiTreeError, ValueError):
     """A target that cannot be solved for as asked."""
 
 
+class UsageError(DataError):
+    """A command-line argument that cannot be used as given."""
+
+
 class TimeAxisError(KpiTreeError, ValueError):
     """A ``time:`` block that does not describe a time axis; the caller adds the location."""
 

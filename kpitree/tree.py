@@ -106,7 +106,9 @@ class TreeModel:
         folded: dict[str, str] = {}
         for node in nodes:
             if node.name in self.nodes:
-                raise SpecError(f"node '{node.name}' is defined twice", node.location)
+                raise SpecError(
+                    f"node '{node.name}' is defined twice", node.location, node=node.name
+                )
             # ARR and arr would be two nodes that people (and spreadsheet headers) confuse.
             other = folded.setdefault(node.name.casefold(), node.name)
             if other != node.name:
@@ -114,6 +116,7 @@ class TreeModel:
                     f"node '{node.name}' differs from node '{other}' only in case: give them "
                     "names that differ in letters",
                     node.location,
+                    node=node.name,
                 )
             if not node.is_input and (node.distribution is not None or node.effort is not None):
                 key = "distribution" if node.distribution is not None else "effort"
@@ -121,6 +124,8 @@ class TreeModel:
                     f"node '{node.name}' has a formula, so its {key} would never be used: a "
                     f"{key} belongs on an input (a node with a value)",
                     node.location,
+                    node=node.name,
+                    key=key,
                 )
             self.nodes[node.name] = node
         if kgi not in self.nodes:
@@ -294,7 +299,10 @@ class TreeModel:
         except FormulaError as error:
             shown = excerpt(node.formula or "")
             raise FormulaError(
-                f"node '{node.name}': formula '{shown}': {error.message}", node.location
+                f"node '{node.name}': formula '{shown}': {error.message}",
+                node.location,
+                node=node.name,
+                key="formula",
             ) from None
         for dependency in sorted(formula.names | {lag.node for lag in formula.lags}):
             if dependency not in self.nodes:
@@ -302,12 +310,16 @@ class TreeModel:
                     f"node '{node.name}': formula reads '{dependency}', which is not a node"
                     f"{did_you_mean(dependency, self.nodes)}",
                     node.location,
+                    node=node.name,
+                    key="formula",
                 )
         if not self.is_timed and (formula.lags or formula.uses_time):
             what = "t" if formula.uses_time and not formula.lags else "prev()/delay()"
             raise FormulaError(
                 f"node '{node.name}': {what} needs a timed tree (add time: {{periods: N}})",
                 node.location,
+                node=node.name,
+                key="formula",
             )
         for lag in formula.lags:
             if lag.default is None and self.nodes[lag.node].initial is None:
@@ -315,6 +327,8 @@ class TreeModel:
                     f"node '{node.name}': prev({lag.node}) needs an 'initial' value on node "
                     f"'{lag.node}' (its value before period 1)",
                     self.nodes[lag.node].location or node.location,
+                    node=lag.node,
+                    key="initial",
                 )
         return formula
 
@@ -356,7 +370,9 @@ class TreeModel:
                 )
             if not self.nodes[name].is_input:
                 raise DataError(
-                    f"node '{name}' is derived (has a formula); only inputs take values", location
+                    f"node '{name}' is derived (has a formula); only inputs take values",
+                    location,
+                    node=name,
                 )
             checked[name] = self._check_value(name, value, location, in_file)
         return checked
@@ -374,12 +390,16 @@ class TreeModel:
                     f"node '{name}': a list of values needs a timed tree, "
                     f"found {len(value)} values",
                     where,
+                    node=name,
+                    key="value",
                 )
             if len(value) != periods:
                 raise DataError(
                     f"node '{name}': expected {periods} values (one per period), "
                     f"found {len(value)}",
                     where,
+                    node=name,
+                    key="value",
                 )
             checked = tuple(_number(name, item, where) for item in value)
             numbers = checked
@@ -391,6 +411,8 @@ class TreeModel:
                 raise DataError(
                     f"node '{name}': value {number:g} is outside bounds {node.describe_bounds()}",
                     where,
+                    node=name,
+                    key="value",
                 )
         return checked
 
@@ -453,10 +475,15 @@ def _number(name: str, value: Any, where: Location | None) -> float:
             value = parse_cell(value)
         except ValueError:
             raise DataError(
-                f"node '{name}': value must be a number, found {value!r}", where
+                f"node '{name}': value must be a number, found {value!r}",
+                where,
+                node=name,
+                key="value",
             ) from None
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise DataError(f"node '{name}': value must be a number, found {value!r}", where)
+        raise DataError(
+            f"node '{name}': value must be a number, found {value!r}", where, node=name, key="value"
+        )
     try:
         number = float(value)
     except OverflowError:  # an int beyond a float's range
@@ -464,7 +491,10 @@ def _number(name: str, value: Any, where: Location | None) -> float:
     if not math.isfinite(number):
         found = number if isinstance(value, float | np.floating) else "a number too large"
         raise DataError(
-            f"node '{name}': value must be finite (at most about 1.8e308), found {found}", where
+            f"node '{name}': value must be finite (at most about 1.8e308), found {found}",
+            where,
+            node=name,
+            key="value",
         )
     return number
 

@@ -13,7 +13,7 @@ from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpitree.errors import DataError
+from kpitree.errors import UsageError  # UsageError re-exported from here
 from kpitree.excerpt import excerpt
 from kpitree.numbers import CharacterError, plain_text
 
@@ -25,10 +25,6 @@ PATH_LIMIT = 200
 """Characters of a path quoted in a message: whole as people write them, cut when absurd."""
 _FLOAT_MAX = Decimal(sys.float_info.max)
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-
-
-class UsageError(DataError):
-    """A command-line argument that cannot be used as given."""
 
 
 def add_tree(parser: argparse.ArgumentParser) -> None:

@@ -279,8 +279,9 @@ class _TreeReader:
         try:
             return Node(name, formula=formula, value=value, location=where, **fields)
         except KpiTreeError as error:
-            # The node checks itself; the reader points at the line of the key it names.
-            if error.key is not None and error.key in raw:
+            # The node checks itself; for a rule on one key the reader points at that key's
+            # line (rules on several keys, as a distribution within bounds, at the node's).
+            if error.key in _KEY_LINE and error.key in raw:
                 raise error.at(self.doc.where(*path, error.key)) from None
             raise
 
@@ -391,13 +392,17 @@ class _TreeReader:
                 f"node '{node}': {key} must be a number, found {_shown(raw)} (a number does not "
                 "start with 0: write it without the leading zero)",
                 self.doc.where(*path),
+                node=node,
+                key=key,
             )
         if isinstance(raw, str):
             # 12%, 1,200 and ▲5 read as in a CSV of actuals and in --set.
             try:
                 parsed = parse_cell(raw)
             except CharacterError as error:
-                raise SpecError(f"node '{node}': {key}: {error}", self.doc.where(*path)) from None
+                raise SpecError(
+                    f"node '{node}': {key}: {error}", self.doc.where(*path), node=node, key=key
+                ) from None
             except ValueError:
                 parsed = None
             if parsed is None:
@@ -406,12 +411,16 @@ class _TreeReader:
                 raise SpecError(
                     f"node '{node}': {key} must be a number, found {_shown(raw)}{hint}",
                     self.doc.where(*path),
+                    node=node,
+                    key=key,
                 )
             return parsed
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise SpecError(
                 f"node '{node}': {key} must be a number, found {_shown(raw)}",
                 self.doc.where(*path),
+                node=node,
+                key=key,
             )
         try:
             number = float(raw)
@@ -422,6 +431,8 @@ class _TreeReader:
             raise SpecError(
                 f"node '{node}': {key} must be finite (at most about 1.8e308), found {found}",
                 self.doc.where(*path),
+                node=node,
+                key=key,
             )
         return number
 
@@ -472,6 +483,10 @@ class _TreeReader:
             return Distribution.from_mapping(raw)
         except DistributionError as error:
             raise SpecError(f"node '{node}': {error}", self.doc.where(*path)) from None
+
+
+_KEY_LINE = ("effort", "indicator", "bounds", "benchmark")
+"""Keys whose node check is reported at the key's own line."""
 
 
 def _shown(raw: Any) -> str:
