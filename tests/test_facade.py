@@ -162,3 +162,16 @@ def test_import_kpitree_exposes_report_and_plots() -> None:
 def test_py_typed_ships() -> None:
     """The package carries py.typed, so type checkers read its annotations."""
     assert (ROOT / "kpitree" / "py.typed").is_file()
+
+
+def test_ci_runs_mypy_strict_on_the_public_api() -> None:
+    """.ci/run runs mypy, and pyproject checks the public modules with --strict's flags."""
+    import tomllib
+
+    assert ".venv/bin/python -m mypy" in (ROOT / ".ci" / "run").read_text()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert config["packages"] == ["kpitree"]
+    strict = next(o for o in config["overrides"] if "kpitree.facade" in o["module"])
+    assert {"kpitree", "kpitree.tree", "kpitree.errors", "kpitree.node"} <= set(strict["module"])
+    assert strict["disallow_untyped_defs"]
+    assert strict["no_implicit_reexport"]
