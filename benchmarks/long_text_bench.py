@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kpitree.facade import Tree  # noqa: E402
 from kpitree.node import Node  # noqa: E402
 from kpitree.present.evaluation import evaluation_table  # noqa: E402
 from kpitree.report import build_report  # noqa: E402
-from kpitree.tree import Tree  # noqa: E402
 
 RUNS = 5
 

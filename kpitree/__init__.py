@@ -11,17 +11,22 @@ evaluate it, find the bottleneck, set targets backward and forecast under uncert
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kpitree import analysis as analysis
+    from kpitree import plots as plots
+    from kpitree import report as report
     from kpitree.actuals import Actuals, read_actuals
     from kpitree.errors import KpiTreeError
     from kpitree.evaluation import Evaluation
+    from kpitree.facade import Tree, load, loads
     from kpitree.measurement import Measurement, measure
     from kpitree.node import Alert, Node
-    from kpitree.spec import load, loads
     from kpitree.timeaxis import TimeAxis
-    from kpitree.tree import Correlation, Tree
+    from kpitree.tree import Correlation, TreeModel
 
 # The public names and the module each lives in. They are imported on first use: sympy,
 # scipy.stats, networkx and pandas take over a second to import, and `kpitree --help` or
@@ -34,13 +39,17 @@ _EXPORTS = {
     "KpiTreeError": "kpitree.errors",
     "Node": "kpitree.node",
     "TimeAxis": "kpitree.timeaxis",
-    "Tree": "kpitree.tree",
+    "Tree": "kpitree.facade",
+    "TreeModel": "kpitree.tree",
     "Measurement": "kpitree.measurement",
-    "load": "kpitree.spec",
+    "load": "kpitree.facade",
     "measure": "kpitree.measurement",
-    "loads": "kpitree.spec",
+    "loads": "kpitree.facade",
     "read_actuals": "kpitree.actuals",
 }
+# Subpackages reached as attributes (`kpitree.report.build_report`,
+# `kpitree.plots.tree_diagram.plot_tree`), imported on first use like the names above.
+_SUBPACKAGES = ("analysis", "plots", "report")
 
 __all__ = [
     "Actuals",
@@ -52,6 +61,7 @@ __all__ = [
     "Node",
     "TimeAxis",
     "Tree",
+    "TreeModel",
     "load",
     "loads",
     "measure",
@@ -61,6 +71,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        package = _import_package(f"kpitree.{name}")
+        globals()[name] = package
+        return package
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'kpitree' has no attribute {name!r}")
@@ -70,4 +84,13 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBPACKAGES))
+
+
+def _import_package(name: str) -> ModuleType:
+    """Package ``name`` with each of its modules imported, so ``package.module.function``
+    works after ``import kpitree`` alone."""
+    package = importlib.import_module(name)
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{name}.{module.name}")
+    return package

@@ -235,7 +235,7 @@ def _read_rows(reader: Any, source: str, tree: Tree) -> Actuals:
                 f"expected {len(header)} cells (as in the header), found {len(row)}", where
             )
         row = row + [""] * (len(header) - len(row))
-        period = 0 if tree.time is None else _period(row[period_column], tree, where)  # type: ignore[index]
+        period = 0 if tree.time is None else _period(row[period_column], tree, where)
         if period in seen:
             what = "the static tree takes one row" if tree.time is None else "period given twice"
             raise DataError(f"{what} (first at line {seen[period]})", where)

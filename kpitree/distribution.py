@@ -28,7 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from kpitree.errors import did_you_mean
+from kpitree.errors import (
+    DistributionError,  # re-exported: every error class lives in errors.py
+    did_you_mean,
+)
 
 KINDS: dict[str, tuple[frozenset[str], ...]] = {
     "normal": (frozenset({"mean", "sd"}),),
@@ -47,10 +50,6 @@ MAX_CUT = 0.999
 """The largest share of a law's probability that truncation to the bounds may cut."""
 POSITIONAL = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high")}
 POSITIONAL["pert"] = POSITIONAL["triangular"]
-
-
-class DistributionError(ValueError):
-    """A distribution whose parameters do not define a law; the caller adds the location."""
 
 
 @dataclass(frozen=True)

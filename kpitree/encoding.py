@@ -7,13 +7,11 @@ from __future__ import annotations
 import codecs
 import re
 
+from kpitree.errors import EncodingError  # re-exported: every error class lives in errors.py
+
 # cp932 maps the bytes it does not define (0x80, 0xA0, 0xFD-0xFF) to private-use characters:
 # seeing one means the file was not Shift-JIS after all (Latin-1, for instance).
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
-
-
-class EncodingError(ValueError):
-    """Bytes that are none of the encodings read; the caller names the file."""
 
 
 def decode_text(data: bytes) -> str:

@@ -532,7 +532,7 @@ class Engine:
 
     def _column(
         self, argument: _Argument | np.ndarray, period: int, values: dict[str, np.ndarray]
-    ) -> np.ndarray:
+    ) -> np.ndarray | np.float64:
         if isinstance(argument, np.ndarray):
             return argument[:, period if argument.shape[1] > 1 else 0]
         if argument.node is not None:

@@ -24,12 +24,38 @@ class Location:
 
 
 class KpiTreeError(Exception):
-    """Base class: a message, and optionally where in which file the problem is."""
+    """Base class: a message, and optionally where in which file the problem is.
 
-    def __init__(self, message: str, location: Location | None = None) -> None:
+    Parameters
+    ----------
+    message : str
+        What is wrong, without the location.
+    location : Location, optional
+        The file and line, when the problem was read from a file.
+    node : str, optional
+        The node the problem is about, when there is one.
+    key : str, optional
+        The node's key (``effort``, ``alert``, ``indicator``...) the problem is in, so a
+        reader can point at that key's own line.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        *,
+        node: str | None = None,
+        key: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
+        self.node = node
+        self.key = key
+
+    def at(self, location: Location | None) -> KpiTreeError:
+        """The same error (class, message, node and key) placed at ``location``."""
+        return type(self)(self.message, location, node=self.node, key=self.key)
 
     def __str__(self) -> str:
         if self.location is None:
@@ -66,6 +92,32 @@ class EvaluationError(KpiTreeError, ArithmeticError):
 
 class SolveError(KpiTreeError, ValueError):
     """A target that cannot be solved for as asked."""
+
+
+class UsageError(DataError):
+    """A command-line argument that cannot be used as given."""
+
+
+class TimeAxisError(KpiTreeError, ValueError):
+    """A ``time:`` block that does not describe a time axis; the caller adds the location."""
+
+
+class TargetError(KpiTreeError, ValueError):
+    """A target label that is no period (or span of periods) of the tree; the caller adds
+    where."""
+
+
+class DistributionError(KpiTreeError, ValueError):
+    """A distribution whose parameters do not define a law; the caller adds the location."""
+
+
+class CharacterError(KpiTreeError, ValueError):
+    """A typed number holds a character that looks like a digit but is not one (``⁵``, ``①``);
+    the caller adds where it was found."""
+
+
+class EncodingError(KpiTreeError, ValueError):
+    """Bytes that are none of the encodings read; the caller names the file."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from kpitree.results import Shown
-from kpitree.rollup import Rollup, roll_up
 
 if TYPE_CHECKING:
-    from kpitree.tree import Overrides, Tree
+    import pandas as pd
+
+    from kpitree.rollup import Rollup
+    from kpitree.tree import Overrides, TreeModel
 
 
 @dataclass(frozen=True, repr=False)
@@ -31,7 +32,7 @@ class Evaluation(Shown):
         The scenario evaluated, if any.
     """
 
-    tree: Tree
+    tree: TreeModel
     values: dict[str, np.ndarray]
     inputs: dict[str, Any]
     scenario: str | None = None
@@ -64,6 +65,10 @@ class Evaluation(Shown):
 
     def rollup(self, by: str) -> Rollup:
         """Every node per quarter, year or fiscal year (see :func:`kpitree.rollup.roll_up`)."""
+        # pandas and the roll-up rules on first use: reading a tree (which imports this
+        # module) should not wait for them.
+        from kpitree.rollup import roll_up
+
         return roll_up(self.tree, self.values, by)
 
     def to_frame(self, by: str | None = None) -> pd.DataFrame:
@@ -74,6 +79,8 @@ class Evaluation(Shown):
 
         if by is not None:
             return self.rollup(by).to_frame()
+        import pandas as pd
+
         index = period_index(self.tree.time)
         columns = {name: np.atleast_1d(self.values[name]) for name in self.tree.nodes}
         return pd.DataFrame(columns, index=index)
@@ -94,13 +101,13 @@ class Evaluation(Shown):
 
 
 def evaluate(
-    tree: Tree, overrides: Overrides | None = None, scenario: str | None = None
+    tree: TreeModel, overrides: Overrides | None = None, scenario: str | None = None
 ) -> Evaluation:
     """Evaluate every node of ``tree`` once.
 
     Parameters
     ----------
-    tree : Tree
+    tree : TreeModel
     overrides : mapping, optional
         Input values replacing the tree's (after the scenario's).
     scenario : str, optional

@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
+from typing import TypeAlias
 
 import sympy
 
 from kpitree import constants
 
-Value = Fraction | sympy.Basic
+Value: TypeAlias = Fraction | sympy.Basic
 """What the parser passes around: a constant, computed exactly or as the nearest float, or a
 sympy expression (a number, or a condition from a comparison)."""
 

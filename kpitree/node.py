@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpitree.distribution import Distribution, DistributionError
-from kpitree.errors import Location, SpecError
+from kpitree.distribution import Distribution
+from kpitree.errors import DistributionError, Location, SpecError
+from kpitree.excerpt import excerpt
+from kpitree.functions import RESERVED
 
 Value = float | tuple[float, ...]
 """An input's value: one number, or one number per period in a timed tree."""
@@ -19,6 +22,44 @@ AGGREGATES = ("sum", "last", "mean", "ratio")
 """How a node rolls up over a quarter or a year (``aggregate:``); inferred when not given."""
 PERCENT_UNITS = ("%", "percent")
 """Units that mark a fraction (0.15) to be shown as a percentage (15 %)."""
+MAX_NAME = 100
+"""Characters in a node's name: names are read in formulas and shown in every table."""
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_name(name: str, location: Location | None = None) -> None:
+    """Raise unless ``name`` can name a node: letters, digits and ``_``, not starting with a
+    digit, at most :data:`MAX_NAME` characters, not a reserved word (``t``, ``month``, ``pi``)
+    nor a formula function.
+
+    Raises
+    ------
+    SpecError
+        Naming what is wrong with the name.
+    """
+    if not isinstance(name, str):
+        raise SpecError(f"a node name must be text, found {_shown(name)}", location)
+    if len(name) > MAX_NAME:
+        raise SpecError(
+            f"node name '{excerpt(name)}' is longer than {MAX_NAME} characters",
+            location,
+            node=name,
+        )
+    if not _NAME.fullmatch(name) or name in RESERVED:
+        reason = (
+            "is reserved" if _NAME.fullmatch(name) else "is not a valid name (letters, digits, _)"
+        )
+        raise SpecError(f"node name '{excerpt(name)}' {reason}", location, node=name)
+
+
+def _shown(raw: Any) -> str:
+    """A found value for a message: its repr, cut short."""
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -28,6 +69,24 @@ class Alert:
 
     below: float | None = None
     above: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.below is None and self.above is None:
+            raise SpecError(
+                "alert must be {below: x} and/or {above: x}, found neither", key="alert"
+            )
+        for side in ("below", "above"):
+            threshold = getattr(self, side)
+            if threshold is not None and not _finite(threshold):
+                raise SpecError(
+                    f"alert {side} must be a finite number, found {_shown(threshold)}", key="alert"
+                )
+        if self.below is not None and self.above is not None and self.below > self.above:
+            raise SpecError(
+                f"alert below {self.below:g} and above {self.above:g} would fire on every value "
+                "(below must not exceed above)",
+                key="alert",
+            )
 
     def fires(self, value: float) -> bool:
         """True when ``value`` crosses the threshold."""
@@ -82,17 +141,68 @@ class Node:
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        check_name(self.name, self.location)
+        # (low, high) given as a list, or a benchmark as one number, in Python as in YAML.
+        if isinstance(self.bounds, list):
+            object.__setattr__(self, "bounds", tuple(self.bounds))
+        if isinstance(self.benchmark, list):
+            object.__setattr__(self, "benchmark", tuple(self.benchmark))
+        elif _finite(self.benchmark):
+            object.__setattr__(self, "benchmark", (self.benchmark, self.benchmark))
+        if self.formula is not None and self.value is not None:
+            raise self._error(
+                f"node '{self.name}' needs exactly one of 'value' or 'formula', found both"
+            )
+        for key in ("initial", "effort", "target"):
+            number = getattr(self, key)
+            if number is not None and not _finite(number):
+                raise self._error(
+                    f"node '{self.name}': {key} must be a finite number, found {_shown(number)}",
+                    key,
+                )
+        if self.effort is not None and self.effort <= 0:
+            raise self._error(
+                f"node '{self.name}': effort must be positive, found {self.effort:g}", "effort"
+            )
+        for key in ("bounds", "benchmark"):
+            pair = getattr(self, key)
+            if pair is None:
+                continue
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise self._error(
+                    f"node '{self.name}': {key} must be (low, high), found {_shown(pair)}", key
+                )
+            low, high = pair
+            for end in pair:
+                if end is not None and not _finite(end):
+                    raise self._error(
+                        f"node '{self.name}': {key} must be numbers, found {_shown(end)}", key
+                    )
+            if low is not None and high is not None and low > high:
+                raise self._error(
+                    f"node '{self.name}': {key} [{low:g}, {high:g}] has low above high", key
+                )
+        if self.alert is not None and not isinstance(self.alert, Alert):
+            raise self._error(
+                f"node '{self.name}': alert must be an Alert, found {_shown(self.alert)}", "alert"
+            )
+        if self.indicator is not None and self.indicator not in INDICATORS:
+            raise self._error(
+                f"node '{self.name}': indicator must be one of {', '.join(INDICATORS)}, "
+                f"found {_shown(self.indicator)}",
+                "indicator",
+            )
         if self.aggregate is not None and self.aggregate not in AGGREGATES:
-            raise SpecError(
+            raise self._error(
                 f"node '{self.name}': aggregate must be one of {', '.join(AGGREGATES)}, "
                 f"found {self.aggregate!r}",
-                self.location,
+                "aggregate",
             )
         if self.direction is not None and self.direction not in DIRECTIONS:
-            raise SpecError(
+            raise self._error(
                 f"node '{self.name}': direction must be one of {', '.join(DIRECTIONS)}, "
                 f"found {self.direction!r}",
-                self.location,
+                "direction",
             )
         for label, value in self.targets:
             if (
@@ -100,9 +210,9 @@ class Node:
                 or not isinstance(value, int | float)
                 or not math.isfinite(value)
             ):
-                raise SpecError(
+                raise self._error(
                     f"node '{self.name}': target {label} must be a finite number, found {value!r}",
-                    self.location,
+                    "target",
                 )
         # The distribution is drawn inside the bounds everywhere (forecast, Sobol, tornado):
         # truncated here, once, so no analysis can draw from the law as given.
@@ -110,8 +220,12 @@ class Node:
             try:
                 truncated = self.distribution.within(*self.bounds)
             except DistributionError as error:
-                raise SpecError(f"node '{self.name}': {error}", self.location) from None
+                raise self._error(f"node '{self.name}': {error}", "distribution") from None
             object.__setattr__(self, "distribution", truncated)
+
+    def _error(self, message: str, key: str | None = None) -> SpecError:
+        """A SpecError about this node (and ``key``), at the node's location."""
+        return SpecError(message, self.location, node=self.name, key=key)
 
     @property
     def is_input(self) -> bool:

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-
-class CharacterError(ValueError):
-    """A typed number holds a character that looks like a digit but is not one (``⁵``, ``①``);
-    the caller adds where it was found."""
-
+from kpitree.errors import CharacterError  # re-exported: every error class lives in errors.py
 
 # Full-width ASCII forms (！ .. ～) and the full-width cent, pound, not, macron, bar, yen and
 # won signs: NFKC maps each to the ASCII (or Latin-1) character it is a wide copy of.

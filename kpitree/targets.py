@@ -13,13 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kpitree.errors import TargetError  # re-exported: every error class lives in errors.py
 from kpitree.node import Node
 from kpitree.timeaxis import TimeAxis
-
-
-class TargetError(ValueError):
-    """A target label that is no period (or span of periods) of the tree; the caller adds
-    where."""
 
 
 @dataclass(frozen=True)

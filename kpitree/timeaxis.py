@@ -7,15 +7,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from kpitree.errors import TimeAxisError  # re-exported: every error class lives in errors.py
+
 UNITS = ("day", "week", "month", "quarter", "year")
 BUCKETS = ("quarter", "year", "fiscal-year")
 """What periods can be rolled up into (``--by``)."""
 MAX_PERIODS = 10_000
 """More periods than any plan has; every analysis holds arrays of (samples, periods)."""
-
-
-class TimeAxisError(ValueError):
-    """A ``time:`` block that does not describe a time axis; the caller adds the location."""
 
 
 @dataclass(frozen=True)

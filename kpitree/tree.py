@@ -11,12 +11,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import sympy
 
+from kpitree.actuals import parse_cell
+from kpitree.engine import Engine
 from kpitree.errors import (
     CycleError,
     DataError,
@@ -27,24 +29,11 @@ from kpitree.errors import (
     UnknownNodeError,
     did_you_mean,
 )
+from kpitree.evaluation import Evaluation, evaluate
 from kpitree.excerpt import excerpt
 from kpitree.formula import Formula, month_of_period, node_symbol, parse_formula
 from kpitree.node import Node, Value
 from kpitree.timeaxis import TimeAxis
-
-if TYPE_CHECKING:
-    from kpitree.actuals import Actuals
-    from kpitree.analysis.attribution import Attribution
-    from kpitree.analysis.bottleneck import Bottleneck
-    from kpitree.analysis.compare import Comparison
-    from kpitree.analysis.forecast import Forecast
-    from kpitree.analysis.sensitivity import Sensitivity
-    from kpitree.analysis.shapley import Shapley
-    from kpitree.analysis.sobol import Sobol
-    from kpitree.analysis.solution import Solution
-    from kpitree.analysis.tornado import Tornado
-    from kpitree.engine import Engine
-    from kpitree.evaluation import Evaluation
 
 Overrides = Mapping[str, Value | Sequence[float]]
 
@@ -59,8 +48,12 @@ class Correlation:
     location: Location | None = None
 
 
-class Tree:
-    """A checked KPI tree.
+class TreeModel:
+    """A checked KPI tree: the model, without analyses.
+
+    The analyses in :mod:`kpitree.analysis` take a model; :class:`kpitree.Tree` (the facade,
+    :mod:`kpitree.facade`) is a model with each analysis as a method, and what
+    :func:`kpitree.load` returns. This module never imports an analysis.
 
     Parameters
     ----------
@@ -113,7 +106,9 @@ class Tree:
         folded: dict[str, str] = {}
         for node in nodes:
             if node.name in self.nodes:
-                raise SpecError(f"node '{node.name}' is defined twice", node.location)
+                raise SpecError(
+                    f"node '{node.name}' is defined twice", node.location, node=node.name
+                )
             # ARR and arr would be two nodes that people (and spreadsheet headers) confuse.
             other = folded.setdefault(node.name.casefold(), node.name)
             if other != node.name:
@@ -121,6 +116,7 @@ class Tree:
                     f"node '{node.name}' differs from node '{other}' only in case: give them "
                     "names that differ in letters",
                     node.location,
+                    node=node.name,
                 )
             if not node.is_input and (node.distribution is not None or node.effort is not None):
                 key = "distribution" if node.distribution is not None else "effort"
@@ -128,6 +124,8 @@ class Tree:
                     f"node '{node.name}' has a formula, so its {key} would never be used: a "
                     f"{key} belongs on an input (a node with a value)",
                     node.location,
+                    node=node.name,
+                    key=key,
                 )
             self.nodes[node.name] = node
         if kgi not in self.nodes:
@@ -215,7 +213,8 @@ class Tree:
         """Every node that ``name`` depends on, in any period (not including itself unless it
         reads its own past)."""
         self.node(name)
-        return nx.ancestors(self.graph, name)
+        ancestors: set[str] = nx.ancestors(self.graph, name)
+        return ancestors
 
     def inputs_of(self, name: str) -> list[str]:
         """The inputs that node ``name`` depends on, in file order."""
@@ -250,9 +249,12 @@ class Tree:
             For an unknown scenario, a name that is not an input, a value of the wrong shape
             or outside the input's bounds.
         """
+        # Every input has a value: Node refuses neither, _check_value refuses None.
         values: dict[str, Value] = {
-            name: node.value for name, node in self.nodes.items() if node.is_input
-        }  # type: ignore[misc]
+            name: node.value
+            for name, node in self.nodes.items()
+            if node.is_input and node.value is not None
+        }
         if scenario is not None:
             if scenario not in self.scenarios:
                 known = ", ".join(self.scenarios) or "none"
@@ -283,98 +285,11 @@ class Tree:
         Evaluation
             Per-node values; ``.to_frame()`` gives a table.
         """
-        from kpitree.evaluation import evaluate
-
         return evaluate(self, overrides=overrides, scenario=scenario)
-
-    def compare(
-        self,
-        actuals: Actuals,
-        plan: str | None = None,
-        period: str | int | None = None,
-        tolerance: float = 0.05,
-    ) -> Comparison:
-        """Actuals against plan for every node (see :func:`kpitree.analysis.compare.compare`)."""
-        from kpitree.analysis.compare import compare
-
-        return compare(self, actuals, plan=plan, period=period, tolerance=tolerance)
-
-    def attribute(
-        self,
-        actuals: Actuals | None = None,
-        *,
-        plan: str | None = None,
-        to: str | None = None,
-        period: str | int | None = None,
-        node: str | None = None,
-        method: str = "auto",
-        previous: bool = False,
-    ) -> Attribution:
-        """Split the KGI's change into one contribution per input: plan (the tree's values or
-        scenario ``plan``) to ``actuals``, or to scenario ``to`` when no actuals are given
-        (see :mod:`kpitree.analysis.attribution`). With ``previous``: its change from the
-        period before ``period`` to ``period`` on plan (or ``actuals``), split per input and
-        per driver carried over (see :mod:`kpitree.analysis.period_change`)."""
-        from kpitree.analysis.attribution import attribute_actuals, attribute_scenarios
-
-        if previous:
-            from kpitree.analysis.period_change import (
-                attribute_previous,
-                attribute_previous_actuals,
-            )
-
-            if to is not None:
-                raise DataError(
-                    "previous=True explains the change of one state from the previous period: "
-                    "give plan (a scenario) or actuals, not a scenario 'to' compare with"
-                )
-            if actuals is not None:
-                return attribute_previous_actuals(
-                    self, actuals, plan=plan, period=period, node=node, method=method
-                )
-            return attribute_previous(self, scenario=plan, period=period, node=node, method=method)
-
-        if actuals is not None:
-            if to is not None:
-                raise DataError("give actuals or a scenario to compare with, not both")
-            return attribute_actuals(
-                self, actuals, plan=plan, period=period, node=node, method=method
-            )
-        return attribute_scenarios(self, plan, to, period=period, node=node, method=method)
-
-    def solve(self, levers: Sequence[str], **options: Any) -> Solution:
-        """The lever values at which the KGI (or ``node``) reaches its target; see
-        :func:`kpitree.analysis.solve.solve` for the options (target, mode, weights, node)."""
-        from kpitree.analysis.solve import solve
-
-        return solve(self, levers, **options)
-
-    def sensitivity(self, **options: Any) -> Sensitivity:
-        """Exact derivative and elasticity of the KGI to every input; see
-        :func:`kpitree.analysis.sensitivity.sensitivity` for the options."""
-        from kpitree.analysis.sensitivity import sensitivity
-
-        return sensitivity(self, **options)
-
-    def tornado(self, **options: Any) -> Tornado:
-        """Each input swung low and high, one at a time; see
-        :func:`kpitree.analysis.tornado.tornado` for the options."""
-        from kpitree.analysis.tornado import tornado
-
-        return tornado(self, **options)
-
-    def bottlenecks(self, **options: Any) -> Bottleneck:
-        """Levers ranked by the KGI gain of a realistic move; see
-        :func:`kpitree.analysis.bottleneck.bottlenecks` for the options."""
-        from kpitree.analysis.bottleneck import bottlenecks
-
-        return bottlenecks(self, **options)
 
     @cached_property
     def engine(self) -> Engine:
         """The compiled, vectorised evaluator of this tree (built on first use)."""
-        from kpitree.engine import Engine
-
         return Engine(self)
 
     # -- checks ----------------------------------------------------------------------------
@@ -392,7 +307,10 @@ class Tree:
         except FormulaError as error:
             shown = excerpt(node.formula or "")
             raise FormulaError(
-                f"node '{node.name}': formula '{shown}': {error.message}", node.location
+                f"node '{node.name}': formula '{shown}': {error.message}",
+                node.location,
+                node=node.name,
+                key="formula",
             ) from None
         for dependency in sorted(formula.names | {lag.node for lag in formula.lags}):
             if dependency not in self.nodes:
@@ -400,12 +318,16 @@ class Tree:
                     f"node '{node.name}': formula reads '{dependency}', which is not a node"
                     f"{did_you_mean(dependency, self.nodes)}",
                     node.location,
+                    node=node.name,
+                    key="formula",
                 )
         if not self.is_timed and (formula.lags or formula.uses_time):
             what = "t" if formula.uses_time and not formula.lags else "prev()/delay()"
             raise FormulaError(
                 f"node '{node.name}': {what} needs a timed tree (add time: {{periods: N}})",
                 node.location,
+                node=node.name,
+                key="formula",
             )
         for lag in formula.lags:
             if lag.default is None and self.nodes[lag.node].initial is None:
@@ -413,6 +335,8 @@ class Tree:
                     f"node '{node.name}': prev({lag.node}) needs an 'initial' value on node "
                     f"'{lag.node}' (its value before period 1)",
                     self.nodes[lag.node].location or node.location,
+                    node=lag.node,
+                    key="initial",
                 )
         return formula
 
@@ -454,7 +378,9 @@ class Tree:
                 )
             if not self.nodes[name].is_input:
                 raise DataError(
-                    f"node '{name}' is derived (has a formula); only inputs take values", location
+                    f"node '{name}' is derived (has a formula); only inputs take values",
+                    location,
+                    node=name,
                 )
             checked[name] = self._check_value(name, value, location, in_file)
         return checked
@@ -472,12 +398,16 @@ class Tree:
                     f"node '{name}': a list of values needs a timed tree, "
                     f"found {len(value)} values",
                     where,
+                    node=name,
+                    key="value",
                 )
             if len(value) != periods:
                 raise DataError(
                     f"node '{name}': expected {periods} values (one per period), "
                     f"found {len(value)}",
                     where,
+                    node=name,
+                    key="value",
                 )
             checked = tuple(_number(name, item, where) for item in value)
             numbers = checked
@@ -489,6 +419,8 @@ class Tree:
                 raise DataError(
                     f"node '{name}': value {number:g} is outside bounds {node.describe_bounds()}",
                     where,
+                    node=name,
+                    key="value",
                 )
         return checked
 
@@ -540,28 +472,6 @@ class Tree:
             matrix[i, j] = matrix[j, i] = correlation.rho
         return names, matrix
 
-    def forecast(self, **options: Any) -> Forecast:
-        """Monte Carlo forecast of the KGI (or ``node=``) per period; options as
-        :func:`kpitree.analysis.forecast.forecast` (samples, seed, counts, node, target,
-        overrides, scenario: the inputs these set are fixed, not drawn)."""
-        from kpitree.analysis.forecast import forecast
-
-        return forecast(self, **options)
-
-    def sobol(self, **options: Any) -> Sobol:
-        """Sobol S1/ST indices of the KGI; options as :func:`kpitree.analysis.sobol.sobol`
-        (samples, seed, overrides, scenario: the inputs these set are fixed, no index)."""
-        from kpitree.analysis.sobol import sobol
-
-        return sobol(self, **options)
-
-    def shapley(self, **options: Any) -> Shapley:
-        """Shapley effects of the KGI, with the tree's correlations; options as
-        :func:`kpitree.analysis.shapley.shapley` (samples, seed, overrides, scenario)."""
-        from kpitree.analysis.shapley import shapley
-
-        return shapley(self, **options)
-
     def __repr__(self) -> str:
         timed = f", {self.time.periods} {self.time.unit}s" if self.time else ""
         return f"Tree({self.name!r}, kgi={self.kgi!r}, {len(self.nodes)} nodes{timed})"
@@ -569,16 +479,19 @@ class Tree:
 
 def _number(name: str, value: Any, where: Location | None) -> float:
     if isinstance(value, str):  # "12%", "1,200": read as in a CSV of actuals
-        from kpitree.actuals import parse_cell
-
         try:
             value = parse_cell(value)
         except ValueError:
             raise DataError(
-                f"node '{name}': value must be a number, found {value!r}", where
+                f"node '{name}': value must be a number, found {value!r}",
+                where,
+                node=name,
+                key="value",
             ) from None
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise DataError(f"node '{name}': value must be a number, found {value!r}", where)
+        raise DataError(
+            f"node '{name}': value must be a number, found {value!r}", where, node=name, key="value"
+        )
     try:
         number = float(value)
     except OverflowError:  # an int beyond a float's range
@@ -586,9 +499,16 @@ def _number(name: str, value: Any, where: Location | None) -> float:
     if not math.isfinite(number):
         found = number if isinstance(value, float | np.floating) else "a number too large"
         raise DataError(
-            f"node '{name}': value must be finite (at most about 1.8e308), found {found}", where
+            f"node '{name}': value must be finite (at most about 1.8e308), found {found}",
+            where,
+            node=name,
+            key="value",
         )
     return number
 
 
-__all__ = ["Correlation", "KpiTreeError", "Tree"]
+Tree = TreeModel
+"""The model under its former name, which the analyses' annotations use; ``kpitree.Tree`` is
+the facade (:class:`kpitree.facade.Tree`), which adds the analyses as methods."""
+
+__all__ = ["Correlation", "KpiTreeError", "Tree", "TreeModel"]

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 
 import pytest
 
+from kpitree import Tree
 from kpitree.node import Node
 from kpitree.present.evaluation import evaluation_table
 from kpitree.present.table import CELL_WIDTH, display_width, fit, render_table
-from kpitree.tree import Tree
 
 HUGE = "d" * 1_000_000
 

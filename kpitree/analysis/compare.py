@@ -212,7 +212,7 @@ def compare(
     actual_values = {name: values[1, reported] for name, values in rows.items()}
     direction = good_directions(tree, plan_inputs)
     stock_names = stocks(tree)
-    change_plan, change_actual = {}, {}
+    change_plan, change_actual = {}, {}  # type: ignore[var-annotated]
     for name in stock_names:
         for row, found in ((0, change_plan), (1, change_actual)):
             series = {key: values[row] for key, values in rows.items()}
@@ -242,7 +242,7 @@ def check_actuals(tree: Tree, actuals: Actuals, plan: str | None = None) -> list
     Periods after the last row of actuals hold plan values, not actuals: they are not checked.
     """
     evaluation = tree.evaluate(overrides=actual_inputs(tree, actuals, plan))
-    reported = set(actuals.period_labels or [None])
+    reported = set(actuals.period_labels or [None])  # type: ignore[list-item]
     return [hit for hit in check_alerts(evaluation) if hit.period in reported]
 
 

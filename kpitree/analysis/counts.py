@@ -91,7 +91,7 @@ def binomial_flows(tree: Tree) -> list[FlowRule]:
                 and not _is_rate(tree, count)
                 and _counts_things(tree.nodes[count].unit)
             ):
-                rules.append(FlowRule(name, count, symbol.name, rate))  # type: ignore[attr-defined]
+                rules.append(FlowRule(name, count, symbol.name, rate))
                 break
     return rules
 

@@ -66,7 +66,7 @@ class Lever:
     def rows(self, factors: np.ndarray) -> np.ndarray:
         """Values for a batch, one factor per row: ``(S, 1)`` or ``(S, periods)``."""
         factors = np.asarray(factors, dtype=float).reshape(-1, 1)
-        return factors * self.array[None, :] if self.per_period else factors * float(self.base)
+        return factors * self.array[None, :] if self.per_period else factors * float(self.base)  # type: ignore[arg-type]
 
     def factor_range(self) -> tuple[float, float]:
         """The factors that keep every period's value within bounds."""

@@ -347,7 +347,7 @@ def _evaluate(
         inputs = dict(values)
         for i, name in enumerate(names):
             part = normals[start:stop, starts[i] : starts[i + 1]]
-            inputs[name] = _marginal(sampler.laws[name], part)
+            inputs[name] = _marginal(sampler.laws[name], part)  # type: ignore[assignment]
         run = tree.engine.run(inputs, samples=stop - start, nodes=(tree.kgi,))
         outputs[start:stop] = run[tree.kgi][:, -1]
         if progress is not None:

@@ -339,9 +339,9 @@ def sobol(
             "computed with the correlations ignored (Shapley effects, sobol --shapley, take them "
             "into account)",
         )
-    return Sobol(
+    return Sobol(  # type: ignore[misc]
         tree, n, entropy, tuple(names),
-        *(_frozen(x) for x in (first, first_conf, total_order, total_conf)),
+        *(_frozen(x) for x in (first, first_conf, total_order, total_conf)),  # type: ignore[arg-type]
         notes=notes, scenario=plan.scenario, fixed=plan.fixed,
     )  # fmt: skip
 

@@ -134,7 +134,7 @@ def solve(
     signs = plan.signs or _moved_signs(chosen, plan, today)
     if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
         signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
-    better = [goal * sign for sign in signs] or [goal] * len(chosen)
+    better = [goal * sign for sign in signs] or [goal] * len(chosen)  # type: ignore[assignment]
     return Solution(
         tree=tree,
         node=name,
@@ -144,7 +144,7 @@ def solve(
         levers=tuple(chosen),
         baseline=baseline,
         evaluation=solved,
-        warnings=lever_warnings(tree, chosen, plan.values, better),
+        warnings=lever_warnings(tree, chosen, plan.values, better),  # type: ignore[arg-type]
         within=within,
     )
 

@@ -22,4 +22,4 @@ def cached(tree: Tree, key: Hashable, build: Callable[[], Built]) -> Built:
     store = _STORE.setdefault(tree, {})
     if key not in store:
         store[key] = build()
-    return store[key]  # type: ignore[no-any-return]
+    return store[key]

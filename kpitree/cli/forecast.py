@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         start = landing(tree, actuals, as_of=as_of, learned=args.learn, window=window)
     with open_executor(args) as executor, ProgressBar("forecast") as bar:
         result = tree.forecast(
-            samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,
+            samples=samples, seed=seed, counts=args.counts, node=args.node, target=target,  # type: ignore[arg-type]
             overrides=overrides, scenario=args.scenario, progress=bar, by=args.by,
             landing=start, executor=executor,
         )  # fmt: skip

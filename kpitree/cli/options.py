@@ -13,12 +13,12 @@ from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpitree.errors import DataError
+from kpitree.errors import UsageError  # UsageError re-exported from here
 from kpitree.excerpt import excerpt
 from kpitree.numbers import CharacterError, plain_text
 
 if TYPE_CHECKING:
-    from kpitree.tree import Tree
+    from kpitree.facade import Tree
 
 FORMATS = ("table", "json", "csv", "xlsx", "html")
 """What ``--format`` offers; repeated from :data:`kpitree.render.FORMATS` so that ``--help``
@@ -36,10 +36,6 @@ PATH_LIMIT = 200
 """Characters of a path quoted in a message: whole as people write them, cut when absurd."""
 _FLOAT_MAX = Decimal(sys.float_info.max)
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-
-
-class UsageError(DataError):
-    """A command-line argument that cannot be used as given."""
 
 
 def add_tree(parser: argparse.ArgumentParser) -> None:
@@ -236,7 +232,7 @@ def write_figure(figure: Any, path: str, option: str = "--plot", dpi: int = 120)
 
 def load_tree(args: argparse.Namespace) -> Tree:
     """The tree named on the command line."""
-    from kpitree.spec import load  # sympy and friends only once a command reads a tree
+    from kpitree.facade import load  # sympy and friends only once a command reads a tree
 
     return load(args.tree)
 

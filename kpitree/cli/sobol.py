@@ -26,7 +26,7 @@ from kpitree.cli.workers import add_workers, open_executor
 if TYPE_CHECKING:
     from kpitree.analysis.shapley import Shapley
     from kpitree.analysis.sobol import Sobol
-    from kpitree.tree import Tree
+    from kpitree.facade import Tree
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -86,8 +86,8 @@ def _run_shapley(
     """``--shapley``: compute, print, and write the chart if asked."""
     with ProgressBar("shapley") as bar:
         result = tree.shapley(
-            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar
-        )
+            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar  # type: ignore[arg-type]
+        )  # fmt: skip
     if args.plot:
         from kpitree.plots.sobol import plot_shapley
 

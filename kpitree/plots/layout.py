@@ -141,7 +141,7 @@ def layered_layout(
     bottom = ys[-1] - band[-1] / 2
     boxes = {
         name: Box(
-            name,
+            name,  # type: ignore[arg-type]
             xs[name] - left,
             ys[index] - bottom,
             widths[name],
@@ -155,13 +155,13 @@ def layered_layout(
     right = max(box.right for box in boxes.values())
     top = max(box.top for box in boxes.values())
     edges = [
-        _layered_edge(u, v, graph.edges[u, v]["lag"], chains, boxes, xs, ys, band, left, bottom)
+        _layered_edge(u, v, graph.edges[u, v]["lag"], chains, boxes, xs, ys, band, left, bottom)  # type: ignore[arg-type]
         for u, v in dag.edges
     ]
-    edges = _spread_ends(edges, boxes)
-    edges += [_back_edge(u, v, graph.edges[u, v]["lag"], boxes) for u, v in back]
+    edges = _spread_ends(edges, boxes)  # type: ignore[arg-type]
+    edges += [_back_edge(u, v, graph.edges[u, v]["lag"], boxes) for u, v in back]  # type: ignore[arg-type]
     real_layers = tuple(tuple(name for name in row if name in graph) for row in order)
-    return Layout(boxes, tuple(edges), real_layers, right, top)
+    return Layout(boxes, tuple(edges), real_layers, right, top)  # type: ignore[arg-type]
 
 
 def _layering_graph(graph: nx.DiGraph, root: str) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
@@ -285,7 +285,7 @@ def _x_positions(
     separation = []
     for row in order:
         needed = [
-            (widths.get(a, 0.0) + widths.get(b, 0.0)) / 2
+            (widths.get(a, 0.0) + widths.get(b, 0.0)) / 2  # type: ignore[call-overload]
             + (gap if a in widths and b in widths else gap / 2)
             + loops.get(a, 0.0)  # type: ignore[call-overload]
             for a, b in itertools.pairwise(row)

@@ -104,7 +104,7 @@ def plot_tree(
         scale = 1.0
     else:
         box = ax.get_position()
-        inches = ax.figure.get_size_inches()
+        inches = ax.figure.get_size_inches()  # type: ignore[union-attr]
         scale = min(box.width * inches[0] * 72 / width, box.height * inches[1] * 72 / height)
     ax.set_xlim(-margin, content + margin)
     ax.set_ylim(-margin - legend_band, layout.height + margin + title_band)
@@ -170,7 +170,7 @@ def _measure(lines: list[_Line], fontsize: float) -> tuple[float, float]:
     """Box size in points: the widest line (measured from the font's glyphs) plus padding."""
     widest = 0.0
     for line in lines:
-        font = FontProperties(size=fontsize, weight=line.weight, style=line.style)
+        font = FontProperties(size=fontsize, weight=line.weight, style=line.style)  # type: ignore[arg-type]
         width, _, _ = _TEXT_PATH.get_text_width_height_descent(line.text, font, ismath=False)
         widest = max(widest, width)
     # 5 % slack: glyph hinting at low resolution can make text a little wider than its outline.
@@ -223,11 +223,11 @@ def _draw_edges(ax: Axes, layout: Layout, fontsize: float) -> None:
             "zorder": 2 if edge.layered else 5,
         }
         if edge.layered:
-            patch = FancyArrowPatch(path=Path(edge.points), **style)
+            patch = FancyArrowPatch(path=Path(edge.points), **style)  # type: ignore[arg-type]
         else:
             start, end = edge.points
             rad = -1.6 if edge.source == edge.target else 0.3
-            patch = FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={rad}", **style)
+            patch = FancyArrowPatch(start, end, connectionstyle=f"arc3,rad={rad}", **style)  # type: ignore[arg-type]
         ax.add_patch(patch)
 
 

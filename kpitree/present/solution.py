@@ -59,7 +59,7 @@ def _levers(solution: Solution) -> str:
                 _value(lever.base, found.unit),
                 _value(after, found.unit),
                 _change(changes[lever.name]),
-                _binding(lever, binding[lever.name]) if binding[lever.name] else "",
+                _binding(lever, binding[lever.name]) if binding[lever.name] else "",  # type: ignore[arg-type]
             ]
         )
     header = ["lever", "owner", "unit", "now", "needed", "change", "bound"]

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kpitree.errors import DataError
+from kpitree.facade import Tree
 from kpitree.report.context import SAMPLES, SEED, Report, Section
 from kpitree.report.html import page
 from kpitree.report.sections import SECTIONS
 from kpitree.rollup import buckets_of
-from kpitree.tree import Tree
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals

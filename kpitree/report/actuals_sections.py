@@ -52,7 +52,7 @@ def actuals_section(report: Report) -> str:
             format_percent(float(comparison.judged_relative(name)[last])), *change, status,
             ", ".join(label or "yes" for label in off[name]) or "-",
         ])  # fmt: skip
-        classes.append([None] * (9 if stocks else 7) + [STATUS_CSS.get(status), None])
+        classes.append([None] * (9 if stocks else 7) + [STATUS_CSS.get(status), None])  # type: ignore[arg-type, list-item]
     when = labels[last]
     header = ["node", "owner", "unit", f"plan {when}" if when else "plan",
               f"actual {when}" if when else "actual", "difference", "%",
@@ -127,7 +127,7 @@ def attribution_section(report: Report) -> str:
     return section(
         title,
         paragraph(summary, "verdict"),
-        image(figure, f"Waterfall of {result.node} from plan to actual", caption),
+        image(figure, f"Waterfall of {result.node} from plan to actual", caption),  # type: ignore[arg-type]
         table(["input", "owner", "contribution", "share"], rows,
               numeric=[False, False, True, True]),
         paragraph("By owner (the contributions of each owner's inputs added up):"),

@@ -70,7 +70,7 @@ def sensitivity_section(report: Report) -> str:
             "run from the base KGI to the KGI at the low (hatched) and high value, green where "
             "the KGI improves and red where it worsens."
         )
-        parts.append(image(plot_tornado(swings).figure, f"Tornado chart of {tree.kgi}", caption))
+        parts.append(image(plot_tornado(swings).figure, f"Tornado chart of {tree.kgi}", caption))  # type: ignore[arg-type]
     return section("Sensitivity and tornado", *parts, anchor="sensitivity")
 
 
@@ -256,11 +256,11 @@ def forecast_section(report: Report) -> str:
     parts = []
     if result.target is not None and result.p_target is not None:
         # Monte Carlo error of a share p over n paths: sqrt(p (1 - p) / n).
-        error = math.sqrt(result.p_target * (1 - result.p_target) / result.samples)
+        error = math.sqrt(result.p_target * (1 - result.p_target) / result.samples)  # type: ignore[misc]
         parts.append(
             paragraph(
                 f"P({tree.kgi} ≥ {format_number(result.target, unit)}{_when(last)}) = "
-                f"{_rate(result.p_target)} (± {_rate(error)} Monte Carlo standard error).",
+                f"{_rate(result.p_target)} (± {_rate(error)} Monte Carlo standard error).",  # type: ignore[misc]
                 "verdict",
             )
         )
@@ -283,7 +283,7 @@ def forecast_section(report: Report) -> str:
         notes = [f"{text[:1].upper()}{text[1:]}." for text in result.notes]
         parts.append(paragraph(" ".join([held, *notes]), "meta"))
     caption = "Median, mean and the 25-75, 10-90 and 5-95 % bands of the paths, per period."
-    parts.append(image(plot_fan(result).figure, f"Fan chart of {tree.kgi}", caption))
+    parts.append(image(plot_fan(result).figure, f"Fan chart of {tree.kgi}", caption))  # type: ignore[arg-type]
     value = format_number(report.evaluation.kgi_value, unit)
     whose = "the value on these inputs" if result.fixed else "the tree's value"
     parts.append(paragraph(f"{tree.kgi}{_when(last)} over the paths ({whose}: {value}):"))

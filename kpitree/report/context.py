@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kpitree.evaluation import Evaluation
-from kpitree.tree import Tree
+from kpitree.facade import Tree
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals

@@ -17,6 +17,7 @@ from kpitree import __version__
 from kpitree.analysis.alerts import AlertHit, check_alerts
 from kpitree.analysis.status import MARGIN, Status, judged_value, node_status, statuses
 from kpitree.analysis.stocks import level_before, stocks
+from kpitree.facade import Tree
 from kpitree.plots.tree_diagram import plot_tree
 from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.report.actuals_sections import actuals_section, attribution_section
@@ -30,7 +31,6 @@ from kpitree.report.context import Report, Section
 from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
 from kpitree.rollup import partial_note
 from kpitree.targets import milestones
-from kpitree.tree import Tree
 
 
 def title_section(report: Report) -> str:
@@ -138,7 +138,7 @@ def diagram_section(report: Report) -> str:
         "(prev, delay)."
     )
     alt = f"Tree diagram of {report.tree.name}"
-    return section("The tree", image(figure, alt, caption), anchor="tree")
+    return section("The tree", image(figure, alt, caption), anchor="tree")  # type: ignore[arg-type]
 
 
 def alerts_section(report: Report) -> str:

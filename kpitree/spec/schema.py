@@ -1,4 +1,4 @@
-"""Turn a tree file's YAML into a checked :class:`~kpitree.tree.Tree`.
+"""Turn a tree file's YAML into a checked :class:`~kpitree.tree.TreeModel`.
 
 This module knows the keys of format version 1 and their types; it reports every problem as
 ``FILE:LINE: message``. Checks that involve several nodes live in :class:`~kpitree.tree.Tree`.
@@ -11,23 +11,24 @@ import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from kpitree.actuals import parse_cell
 from kpitree.distribution import Distribution, DistributionError
 from kpitree.encoding import EncodingError, decode_text
-from kpitree.errors import Location, SpecError, did_you_mean
+from kpitree.errors import KpiTreeError, Location, SpecError, did_you_mean
 from kpitree.excerpt import excerpt
 from kpitree.files import read_regular_file
-from kpitree.functions import RESERVED
 from kpitree.growth import expand_growth
 from kpitree.measurement.spec import parse_measure, parse_sources
-from kpitree.node import INDICATORS, Alert, Node
+from kpitree.node import Alert, Node, check_name
 from kpitree.numbers import CharacterError
 from kpitree.spec.yamlfile import Document, read_yaml
 from kpitree.targets import TargetError, target_at
 from kpitree.timeaxis import TimeAxis, TimeAxisError
-from kpitree.tree import Correlation, Tree
+from kpitree.tree import Correlation, TreeModel
+
+T = TypeVar("T", bound=TreeModel)
 
 TREE_KEYS = ("version", "name", "description", "kgi", "time", "nodes", "scenarios", "correlations",
              "sources")  # fmt: skip
@@ -37,20 +38,24 @@ NODE_KEYS = (
     "measure", "calibrates", "seasonality",
 )  # fmt: skip
 TIME_KEYS = ("periods", "unit", "start", "fiscal_year_start", "timezone")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(?:\.[0-9_]*)?")
 
 MAX_NODES = 10_000
 """Nodes in a tree: far beyond any company's KPI tree, and reading 10,000 takes seconds."""
-MAX_NAME = 100
-"""Characters in a node's name: names are read in formulas and shown in every table."""
 MAX_TREE_BYTES = 16 * 2**20
 """Size of a tree file read (16 MiB): a 10,000-node tree with labels takes about 1 MiB."""
 
 
-def load(path: str | Path) -> Tree:
+@overload
+def load(path: str | Path) -> TreeModel: ...
+@overload
+def load(path: str | Path, *, tree_class: type[T]) -> T: ...
+def load(path: str | Path, *, tree_class: type[TreeModel] = TreeModel) -> TreeModel:
     """Read and check the tree file at ``path``.
+
+    ``tree_class`` is the class built (a :class:`~kpitree.tree.TreeModel` or a subclass:
+    :func:`kpitree.load` builds the facade :class:`kpitree.Tree`).
 
     Raises
     ------
@@ -66,19 +71,26 @@ def load(path: str | Path) -> Tree:
         ) from None
     except EncodingError as error:
         raise SpecError(f"the tree file {error}", Location(str(path))) from None
-    return loads(text, source=str(path))
+    return loads(text, source=str(path), tree_class=tree_class)
 
 
-def loads(text: str, source: str = "<tree>") -> Tree:
+@overload
+def loads(text: str, source: str = ...) -> TreeModel: ...
+@overload
+def loads(text: str, source: str = ..., *, tree_class: type[T]) -> T: ...
+def loads(
+    text: str, source: str = "<tree>", *, tree_class: type[TreeModel] = TreeModel
+) -> TreeModel:
     """Read and check a tree from YAML ``text``; ``source`` names it in messages."""
-    return _TreeReader(read_yaml(text, source, limits={("nodes",): MAX_NODES})).tree()
+    document = read_yaml(text, source, limits={("nodes",): MAX_NODES})
+    return _TreeReader(document).tree(tree_class)
 
 
 class _TreeReader:
     def __init__(self, document: Document) -> None:
         self.doc = document
 
-    def tree(self) -> Tree:
+    def tree(self, tree_class: type[TreeModel]) -> TreeModel:
         data = self.doc.data
         if not isinstance(data, dict):
             raise SpecError("a tree file is a mapping with name, kgi and nodes", self.doc.where())
@@ -120,9 +132,9 @@ class _TreeReader:
         for key in ("name", "kgi"):
             if data[key] is None or str(data[key]).strip() == "":
                 raise SpecError(f"'{key}' is empty", self.doc.where(key))
-        return Tree(
-            self.text(data["name"], ("name",)),
-            self.text(data["kgi"], ("kgi",)),
+        return tree_class(
+            str(self.text(data["name"], ("name",))),  # not None: checked just above
+            str(self.text(data["kgi"], ("kgi",))),
             nodes,
             time=time,
             scenarios=scenarios,
@@ -207,17 +219,8 @@ class _TreeReader:
     def node(self, name: str, raw: Any, time: TimeAxis | None) -> Node:
         path = ("nodes", name)
         where = self.doc.where(*path)
-        if len(name) > MAX_NAME:
-            raise SpecError(
-                f"node name '{excerpt(name)}' is longer than {MAX_NAME} characters", where
-            )
-        if not _NAME.fullmatch(name) or name in RESERVED:
-            reason = (
-                "is reserved"
-                if _NAME.fullmatch(name)
-                else "is not a valid name (letters, digits, _)"
-            )
-            raise SpecError(f"node name '{excerpt(name)}' {reason}", where)
+        # Node checks its name too; checked here first so a bad name is what is reported.
+        check_name(name, where)
         if not isinstance(raw, dict):
             raise SpecError(f"node '{name}' must be a mapping with 'value' or 'formula'", where)
         self.check_keys(raw, NODE_KEYS, path, f"node '{name}'")
@@ -248,11 +251,6 @@ class _TreeReader:
         for key in ("initial", "effort"):
             if raw.get(key) is not None:
                 fields[key] = self.number(raw[key], (*path, key), name, key)
-        if fields.get("effort") is not None and fields["effort"] <= 0:
-            raise SpecError(
-                f"node '{name}': effort must be positive, found {fields['effort']:g}",
-                self.doc.where(*path, "effort"),
-            )
         if raw.get("bounds") is not None:
             fields["bounds"] = self.pair(raw["bounds"], (*path, "bounds"), name, "bounds")
         if raw.get("benchmark") is not None:
@@ -265,12 +263,6 @@ class _TreeReader:
         if raw.get("alert") is not None:
             fields["alert"] = self.alert(raw["alert"], (*path, "alert"), name)
         if raw.get("indicator") is not None:
-            if raw["indicator"] not in INDICATORS:
-                raise SpecError(
-                    f"node '{name}': indicator must be one of {', '.join(INDICATORS)}, "
-                    f"found {_shown(raw['indicator'])}",
-                    self.doc.where(*path, "indicator"),
-                )
             fields["indicator"] = raw["indicator"]
         if raw.get("direction") is not None:
             fields["direction"] = self.text(raw["direction"], (*path, "direction"))
@@ -289,7 +281,14 @@ class _TreeReader:
                 lambda *keys: self.doc.where(*path, "measure", *keys),
                 self.sources,
             )
-        return Node(name, formula=formula, value=value, location=where, **fields)
+        try:
+            return Node(name, formula=formula, value=value, location=where, **fields)
+        except KpiTreeError as error:
+            # The node checks itself; for a rule on one key the reader points at that key's
+            # line (rules on several keys, as a distribution within bounds, at the node's).
+            if error.key in _KEY_LINE and error.key in raw:
+                raise error.at(self.doc.where(*path, error.key)) from None
+            raise
 
     def targets(self, raw: Any, path: tuple, node: str, time: TimeAxis | None) -> dict[str, Any]:
         """``target``: one number (the last period), a list (one per period, ``null`` for
@@ -398,13 +397,17 @@ class _TreeReader:
                 f"node '{node}': {key} must be a number, found {_shown(raw)} (a number does not "
                 "start with 0: write it without the leading zero)",
                 self.doc.where(*path),
+                node=node,
+                key=key,
             )
         if isinstance(raw, str):
             # 12%, 1,200 and ▲5 read as in a CSV of actuals and in --set.
             try:
                 parsed = parse_cell(raw)
             except CharacterError as error:
-                raise SpecError(f"node '{node}': {key}: {error}", self.doc.where(*path)) from None
+                raise SpecError(
+                    f"node '{node}': {key}: {error}", self.doc.where(*path), node=node, key=key
+                ) from None
             except ValueError:
                 parsed = None
             if parsed is None:
@@ -413,12 +416,16 @@ class _TreeReader:
                 raise SpecError(
                     f"node '{node}': {key} must be a number, found {_shown(raw)}{hint}",
                     self.doc.where(*path),
+                    node=node,
+                    key=key,
                 )
             return parsed
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise SpecError(
                 f"node '{node}': {key} must be a number, found {_shown(raw)}",
                 self.doc.where(*path),
+                node=node,
+                key=key,
             )
         try:
             number = float(raw)
@@ -429,6 +436,8 @@ class _TreeReader:
             raise SpecError(
                 f"node '{node}': {key} must be finite (at most about 1.8e308), found {found}",
                 self.doc.where(*path),
+                node=node,
+                key=key,
             )
         return number
 
@@ -441,11 +450,6 @@ class _TreeReader:
         low, high = (
             None if v is None else self.number(v, (*path, i), node, key) for i, v in enumerate(raw)
         )
-        if low is not None and high is not None and low > high:
-            raise SpecError(
-                f"node '{node}': {key} [{low:g}, {high:g}] has low above high",
-                self.doc.where(*path),
-            )
         return low, high
 
     def alert(self, raw: Any, path: tuple, node: str) -> Alert:
@@ -455,21 +459,16 @@ class _TreeReader:
                 f"found {_shown(raw)}",
                 self.doc.where(*path),
             )
-        alert = Alert(
-            below=self.number(raw["below"], (*path, "below"), node, "alert below")
-            if "below" in raw
-            else None,
-            above=self.number(raw["above"], (*path, "above"), node, "alert above")
-            if "above" in raw
-            else None,
+        below, above = (
+            self.number(raw[side], (*path, side), node, f"alert {side}") if side in raw else None
+            for side in ("below", "above")
         )
-        if alert.below is not None and alert.above is not None and alert.below > alert.above:
+        try:
+            return Alert(below=below, above=above)
+        except KpiTreeError as error:  # the alert checks itself; the reader adds node and line
             raise SpecError(
-                f"node '{node}': alert below {alert.below:g} and above {alert.above:g} would "
-                "fire on every value (below must not exceed above)",
-                self.doc.where(*path),
-            )
-        return alert
+                f"node '{node}': {error.message}", self.doc.where(*path), node=node, key="alert"
+            ) from None
 
     def distribution(self, raw: Any, path: tuple, node: str) -> Distribution:
         if not isinstance(raw, dict):
@@ -489,6 +488,10 @@ class _TreeReader:
             return Distribution.from_mapping(raw)
         except DistributionError as error:
             raise SpecError(f"node '{node}': {error}", self.doc.where(*path)) from None
+
+
+_KEY_LINE = ("effort", "indicator", "bounds", "benchmark")
+"""Keys whose node check is reported at the key's own line."""
 
 
 def _shown(raw: Any) -> str:
