@@ -28,12 +28,14 @@ if TYPE_CHECKING:
     from kpitree.analysis.bottleneck import Bottleneck
     from kpitree.analysis.compare import Comparison
     from kpitree.analysis.forecast import Forecast
+    from kpitree.analysis.landing import Landing
     from kpitree.analysis.sensitivity import Sensitivity
     from kpitree.analysis.shapley import Shapley
     from kpitree.analysis.sobol import Sobol
     from kpitree.analysis.solution import Solution
     from kpitree.analysis.tornado import Tornado
     from kpitree.measurement import Measurement
+    from kpitree.parallel import Executor
 
 Progress = Callable[[int, int], None]
 """A callback told (done, total) as a long analysis runs."""
@@ -200,6 +202,8 @@ class Tree(TreeModel):
         chunk: int = _FORECAST_CHUNK,
         progress: Progress | None = None,
         by: str | None = None,
+        landing: Landing | None = None,
+        executor: Executor | None = None,
     ) -> Forecast:
         """Monte Carlo forecast of the KGI (or ``node``) per period (see
         :func:`kpitree.analysis.forecast.forecast`); the inputs ``overrides`` and
@@ -218,6 +222,8 @@ class Tree(TreeModel):
             chunk=chunk,
             progress=progress,
             by=by,
+            landing=landing,
+            executor=executor,
         )
 
     def sobol(
@@ -228,12 +234,21 @@ class Tree(TreeModel):
         overrides: Overrides | None = None,
         scenario: str | None = None,
         progress: Progress | None = None,
+        executor: Executor | None = None,
     ) -> Sobol:
         """Sobol S1/ST indices of the KGI (see :func:`kpitree.analysis.sobol.sobol`); the
         inputs ``overrides`` and ``scenario`` set are fixed and get no index."""
         from kpitree.analysis.sobol import sobol
 
-        return sobol(self, samples, seed, overrides=overrides, scenario=scenario, progress=progress)
+        return sobol(
+            self,
+            samples,
+            seed,
+            overrides=overrides,
+            scenario=scenario,
+            progress=progress,
+            executor=executor,
+        )
 
     def shapley(
         self,
