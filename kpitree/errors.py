@@ -124,3 +124,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class DestinationError(DataError):
+    """A ``--notify`` URL that cannot be used: scheme, host, port, recipients, credentials."""
+
+
+class DeliveryError(Exception):
+    """One attempt to deliver an alert failed; ``permanent`` when trying again cannot help (a
+    404, a rejected recipient, a refused login). Not a user error: the sender retries it and
+    reports the last one."""
+
+    def __init__(self, reason: str, permanent: bool = False, attempts: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.attempts = attempts

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from kpitree.errors import DataError
+from kpitree.errors import DestinationError
 
 USER_VARIABLE = "KPITREE_SMTP_USER"
 PASSWORD_VARIABLE = "KPITREE_SMTP_PASSWORD"
@@ -30,10 +30,6 @@ MAX_URL = 2000
 # One address, no display name: anything with spaces, commas, angle brackets or line breaks
 # could add recipients or headers.
 _ADDRESS = re.compile(r"[^@\s,;<>\"'()]+@[^@\s,;<>\"'()]+")
-
-
-class DestinationError(DataError):
-    """A ``--notify`` URL that cannot be used: scheme, host, port, recipients, credentials."""
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kpitree.errors import DeliveryError
 
-class DeliveryError(Exception):
-    """One attempt failed; ``permanent`` when trying again cannot help (a 404, a rejected
-    recipient, a refused login)."""
-
-    def __init__(self, reason: str, permanent: bool = False, attempts: int = 1) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.attempts = attempts
+__all__ = ["DeliveryError", "RetryPolicy"]
 
 
 @dataclass(frozen=True)
