@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kpitree.analysis.forecast import forecast
 from kpitree.analysis.sampling import seed_entropy
 from kpitree.errors import DataError, SolveError
 from kpitree.node import Value
@@ -175,8 +176,12 @@ def sweep(
     goal_target = tree.nodes[tree.kgi].target if target is None else float(target)
     points = [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
     # A first forecast here checks the options (and the tree) before any work is sent out.
-    first = tree.forecast(
-        samples=2, seed=entropy, overrides={**dict(overrides or {}), **points[0]}, scenario=scenario
+    first = forecast(
+        tree,
+        samples=2,
+        seed=entropy,
+        overrides={**dict(overrides or {}), **points[0]},
+        scenario=scenario,
     )
     fixed = dict(overrides or {})
     if executor is None or isinstance(executor, LocalExecutor):
@@ -228,8 +233,8 @@ def point_row(
     scenario: str | None = None,
 ) -> dict[str, float | None]:
     """One grid point's row: the forecast at ``point`` summarised at the last period."""
-    result = tree.forecast(
-        samples=samples, seed=seed, target=target, overrides={**dict(overrides or {}), **point},
+    result = forecast(
+        tree, samples, seed, target=target, overrides={**dict(overrides or {}), **point},
         scenario=scenario,
     )  # fmt: skip
     p_target = None
