@@ -191,7 +191,7 @@ def _delay(node: str, args: Sequence[object], reads: PastReads, shown: str) -> V
                 f"{excerpt(shown, 40)}: delay() reads 0 to {MAX_PERIODS:,} periods back, found "
                 f"{float(periods):g}"
             )
-        return _interpolated(node, periods, float(default), reads, periods, periods)
+        return _interpolated(node, periods, float(default), reads, float(periods), float(periods))
     if isinstance(periods, sympy.Symbol) and periods.name != "t":
         low, high = reads.bounds(periods.name) or (None, None)
         if low is None or high is None or low < 0:

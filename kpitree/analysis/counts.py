@@ -79,7 +79,7 @@ def binomial_flows(tree: Tree) -> list[FlowRule]:
             if rule is not None:
                 rules.append(rule)
             continue
-        first, second = (reads.get(arg.name) for arg in expr.args)  # type: ignore[attr-defined]
+        first, second = (reads.get(arg.name) for arg in expr.args)
         if first is None or second is None:
             continue
         pairs = [(expr.args[0], first, second), (expr.args[1], second, first)]
@@ -155,7 +155,7 @@ class BinomialFlow:
 
             self.count_function = compile_expression(rule.count_expr, rule.symbols)
         else:
-            self.count_index = list(arguments).index(rule.count_read)
+            self.count_index = list(arguments).index(rule.count_read)  # type: ignore[arg-type]
         self.rate_index = list(arguments).index(rule.rate)
         self.blocks = blocks
 

@@ -234,7 +234,7 @@ def learn(
         prior, note = beta_prior(tree, rule.rate)
         if note:
             notes.append(note)
-        trials_series = _trials(tree, rule.node, rule.count_read, values)
+        trials_series = _trials(tree, rule.node, rule.count_read, values)  # type: ignore[arg-type]
         successes = float(np.sum(values[rule.node][measured]))
         trials = float(np.sum(trials_series[measured]))
         # Fractional counts from a plan may round past the trials by a hair.

@@ -303,9 +303,9 @@ class _Line:
             ends = sorted(
                 (
                     (lever.low - lever.base) / (slope * scale),  # type: ignore[operator]
-                    (lever.high - lever.base) / (slope * scale),
+                    (lever.high - lever.base) / (slope * scale),  # type: ignore[operator]
                 )
-            )  # type: ignore[operator]
+            )
             return ends[0], ends[1]
         factor_low, factor_high = lever.factor_range()
         ends = sorted(((max(factor_low, 0.0) - 1) / slope, (factor_high - 1) / slope))

@@ -47,7 +47,7 @@ def design_outputs(
     rows = len(uniforms)
     k = len(plan.names)
     x_a, x_b = _design(sampler, list(plan.names), list(plan.widths), uniforms)
-    inputs = dict(plan.values)
+    inputs: dict[str, Any] = dict(plan.values)
     for i, name in enumerate(plan.names):
         # Blocks A, B, AB_1 .. AB_k: input i takes B's values in block B and in AB_i.
         inputs[name] = np.concatenate(

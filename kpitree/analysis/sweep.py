@@ -183,7 +183,7 @@ def sweep(
         overrides={**dict(overrides or {}), **points[0]},
         scenario=scenario,
     )
-    fixed = dict(overrides or {})
+    fixed: dict[str, Any] = dict(overrides or {})
     if executor is None or isinstance(executor, LocalExecutor):
         rows = [
             point_row(tree, point, samples, entropy, goal_target, fixed, scenario)

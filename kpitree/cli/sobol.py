@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
     with open_executor(args) as executor, ProgressBar("sobol") as bar:
         result = tree.sobol(
-            samples=samples, seed=seed, overrides=overrides, scenario=args.scenario, progress=bar,
-            executor=executor,
+            samples=4096 if samples is None else samples, seed=seed, overrides=overrides,
+            scenario=args.scenario, progress=bar, executor=executor,
         )  # fmt: skip
     if args.plot:
         from kpitree.plots.sobol import plot_sobol

@@ -127,7 +127,8 @@ def run_probability(args: argparse.Namespace) -> int:
     tree = load_tree(args)
     target = parse_number(args.target, "--target") if args.target is not None else None
     result = solve_probability(
-        tree, args.levers, probability, samples=samples, seed=seed, target=target,
+        tree, args.levers, probability, samples=10_000 if samples is None else samples,
+        seed=seed, target=target,
         mode=args.mode, weights=parse_weights(args.weights),
         overrides=parse_overrides(args.overrides), scenario=args.scenario, within=args.within,
     )  # fmt: skip

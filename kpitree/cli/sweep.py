@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     tree = load_tree(args)
     with open_executor(args) as executor:
         result = sweep(
-            tree, grid, samples=samples, seed=seed, target=target, overrides=overrides,
+            tree, grid, samples=10_000 if samples is None else samples, seed=seed, target=target,
+            overrides=overrides,
             scenario=args.scenario, executor=executor,
         )  # fmt: skip
     if args.plot:

@@ -77,7 +77,7 @@ def read_records(source: Source) -> pd.DataFrame:
         ) from None
     finally:
         engine.dispose()
-    return _frame(columns, rows)
+    return _frame(columns, list(rows))
 
 
 def _driver_url(url: str) -> str:

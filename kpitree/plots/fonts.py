@@ -18,6 +18,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import matplotlib
@@ -139,7 +140,8 @@ def _hint_if_japanese(drawn: Any) -> None:
 
 def _caller_level() -> int:
     """The ``stacklevel`` of the first frame outside kpitree, so the hint names the user's line."""
-    level, frame = 1, sys._getframe(1)
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level

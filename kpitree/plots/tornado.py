@@ -71,11 +71,11 @@ def plot_tornado(result: Tornado, ax: Axes | None = None, **style: Any) -> Axes:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_number(x, result.kgi_unit)))
     ax.tick_params(axis="x", labelrotation=20)
     unit = f" ({result.kgi_unit})" if result.kgi_unit and result.kgi_unit != "%" else ""
-    kgi = fit(result.kgi_label or result.kgi, LABEL_WIDTH)
-    ax.set_xlabel(f"{kgi}{unit}")
+    kgi_name = fit(result.kgi_label or result.kgi, LABEL_WIDTH)
+    ax.set_xlabel(f"{kgi_name}{unit}")
     when = f" at {result.period}" if result.period else ""
     ax.set_title(
-        f"{result.tree}: {kgi}{when}, base {format_number(base, result.kgi_unit)}\n"
+        f"{result.tree}: {kgi_name}{when}, base {format_number(base, result.kgi_unit)}\n"
         f"{swing_text(result)}",
         pad=22,
     )

@@ -123,7 +123,7 @@ def _name(result: Attribution, name: str) -> str:
 def _axes_points(ax: Axes) -> tuple[float, float]:
     """The axes' width and height in points, as placed now."""
     box = ax.get_position()
-    inches = ax.figure.get_size_inches()
+    inches = ax.figure.get_size_inches()  # type: ignore[union-attr]
     # Constrained layout has not run yet: the y-axis labels will take about an inch.
     return max(box.width * inches[0] - 1.0, 1.0) * 72, max(box.height * inches[1], 1.0) * 72
 
