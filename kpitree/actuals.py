@@ -386,14 +386,4 @@ def _period_of_date(text: str, tree: Tree, where: Location) -> int | None:
             f"give the period number instead",
             where,
         )
-    label = {
-        "month": f"{date.year:04d}-{date.month:02d}",
-        "quarter": f"{date.year:04d}-Q{(date.month - 1) // 3 + 1}",
-        "year": f"{date.year:04d}",
-        "day": date.isoformat(),
-    }.get(time.unit)
-    if label is not None:
-        return time.index_of(label)
-    first = dt.date.fromisoformat(time.labels[0])
-    week = (date - first).days // 7
-    return week if 0 <= week < time.periods else None
+    return time.index_of_date(date)

@@ -121,6 +121,22 @@ class TimeAxis:
             return tuple(str(number) for number in range(1, self.periods + 1))
         return tuple(self._label(index) for index in range(self.periods))
 
+    def index_of_date(self, date: dt.date) -> int | None:
+        """The 0-based index of the period holding ``date``, or ``None`` (outside the axis, or
+        an axis without ``start``). A week holds the seven days from its labelled first day."""
+        if self.start is None:
+            return None
+        label = {
+            "month": f"{date.year:04d}-{date.month:02d}",
+            "quarter": f"{date.year:04d}-Q{(date.month - 1) // 3 + 1}",
+            "year": f"{date.year:04d}",
+            "day": date.isoformat(),
+        }.get(self.unit)
+        if label is not None:
+            return self.index_of(label)
+        week = (date - dt.date.fromisoformat(self.labels[0])).days // 7
+        return week if 0 <= week < self.periods else None
+
     def index_of(self, label: str) -> int | None:
         """The 0-based index of a period given by its label or number, or ``None``."""
         labels = self.labels

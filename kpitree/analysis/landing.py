@@ -159,19 +159,7 @@ def _period_of_date(tree: Tree, text: str) -> int | None:
         date = dt.date(*(int(group) for group in match.groups()))
     except ValueError:
         return None
-    label = {
-        "month": f"{date.year:04d}-{date.month:02d}",
-        "quarter": f"{date.year:04d}-Q{(date.month - 1) // 3 + 1}",
-        "year": f"{date.year:04d}",
-        "day": date.isoformat(),
-    }.get(time.unit)
-    if label is not None:
-        return time.index_of(label)
-    # Weeks are labelled by their first day: the last week starting on or before the date.
-    starts = [i for i, first in enumerate(time.labels) if dt.date.fromisoformat(first) <= date]
-    if not starts or (date - dt.date.fromisoformat(time.labels[starts[-1]])).days >= 7:
-        return None
-    return starts[-1]
+    return time.index_of_date(date)
 
 
 def _label(tree: Tree, index: int) -> str:

@@ -45,6 +45,18 @@ OPEN_FACTOR = 1e9
 CORNER_LEVERS = 6
 
 
+def check_weights(levers: Sequence[Lever], weights: Mapping[str, float]) -> None:
+    """Refuse a weight for something that is not a lever, or one that is not positive."""
+    names = [lever.name for lever in levers]
+    for name, weight in weights.items():
+        if name not in names:
+            raise SolveError(
+                f"weight given for '{name}', which is not a lever (levers: {', '.join(names)})"
+            )
+        if not (math.isfinite(weight) and weight > 0):
+            raise SolveError(f"weight of lever '{name}' must be a positive number, found {weight}")
+
+
 def solve_levers(
     tree: Tree,
     levers: Sequence[Lever],
@@ -56,14 +68,7 @@ def solve_levers(
     weights: Mapping[str, float],
 ) -> LeverPlan:
     """Move several levers so that ``node`` reaches ``target``, as ``mode`` says."""
-    names = [lever.name for lever in levers]
-    for name, weight in weights.items():
-        if name not in names:
-            raise SolveError(
-                f"weight given for '{name}', which is not a lever (levers: {', '.join(names)})"
-            )
-        if not (math.isfinite(weight) and weight > 0):
-            raise SolveError(f"weight of lever '{name}' must be a positive number, found {weight}")
+    check_weights(levers, weights)
     for lever in levers:
         if not np.any(lever.array):
             raise SolveError(

@@ -27,6 +27,7 @@ import numpy as np
 
 from kpitree.analysis.guardrails import lever_warnings
 from kpitree.analysis.levers import Lever, LeverPlan, directions, resolve_levers
+from kpitree.analysis.multilever import check_weights
 from kpitree.analysis.paths import ForecastPaths, PathSource
 from kpitree.analysis.solution import Solution
 from kpitree.errors import EvaluationError, SolveError
@@ -272,16 +273,8 @@ class _Line:
         mode: str,
         weights: Mapping[str, float],
     ) -> None:
+        check_weights(levers, weights)
         names = [lever.name for lever in levers]
-        for name, weight in weights.items():
-            if name not in names:
-                raise SolveError(
-                    f"weight given for '{name}', which is not a lever (levers: {', '.join(names)})"
-                )
-            if not (math.isfinite(weight) and weight > 0):
-                raise SolveError(
-                    f"weight of lever '{name}' must be a positive number, found {weight}"
-                )
         self.levers = list(levers)
         self.single = len(levers) == 1 and not levers[0].per_period
         if not self.single:
