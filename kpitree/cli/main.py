@@ -1,8 +1,8 @@
 """``kpitree``: parse the command line, run one sub-command, turn errors into exit codes.
 
 Exit status: 0 success, 1 a negative answer (target not feasible, an alert fired), 2 bad
-input (with ``FILE:LINE: message`` on standard error, never a traceback), 130 interrupted
-(Ctrl-C).
+input (with ``FILE:LINE: message`` on standard error, never a traceback), 3 an alert that
+``check --notify`` could not deliver, 130 interrupted (Ctrl-C).
 
 Only argparse and the sub-commands' option definitions are imported here: each command
 imports what it computes with (sympy, scipy, pandas, matplotlib) when it runs, so
@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="KPI trees for revenue teams: evaluate a KGI such as ARR from the KPIs "
         "each department owns, find the bottleneck, set targets backward, forecast.",
         epilog="Exit status: 0 ok, 1 negative answer (infeasible target, alert fired), "
-        "2 bad input. Run 'kpitree COMMAND --help' for a command's options.",
+        "2 bad input, 3 an alert that 'check --notify' could not deliver, 130 interrupted. "
+        "Run 'kpitree COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"kpitree {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
