@@ -70,7 +70,7 @@ def chunk_inputs(
     for input_name in sampler.names:
         inputs[input_name] = np.concatenate([draw[input_name] for draw in draws])
     if landing is not None:
-        landing.pin(tree, values, inputs, blocks.generators, blocks.sizes)
+        landing.pin(tree, values, inputs, blocks.generators, blocks.sizes, sampler.fixed)
     return inputs
 
 

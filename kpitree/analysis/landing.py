@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,21 +56,37 @@ class Landing:
         inputs: dict[str, Value | np.ndarray],
         generators: Sequence[np.random.Generator],
         sizes: Sequence[int],
+        fixed: Collection[str] = (),
     ) -> None:
         """Put the posterior draws and the actuals into one chunk's ``inputs`` in place: up to
-        the cut-off every input is its actual, or its ``plan`` value where it has none."""
-        periods = tree.period_count
+        the cut-off every input is its actual, or its ``plan`` value where it has none. A
+        learned rate that is ``fixed`` (set by --set, or a solve's lever) keeps its value after
+        the cut-off; its draws are still taken, so the other streams do not shift."""
         if self.learning is not None:
             for rate in self.learning.rates:
                 law = rate.law()
-                inputs[rate.name] = np.concatenate(
+                drawn = np.concatenate(
                     [
                         law.rvs(size=(size, 1), random_state=g)
                         for g, size in zip(generators, sizes, strict=True)
                     ]
                 )
+                if rate.name not in fixed:
+                    inputs[rate.name] = drawn
+        self.hold_past(tree, plan, inputs, tree.inputs)
+
+    def hold_past(
+        self,
+        tree: Tree,
+        plan: Mapping[str, Value],
+        inputs: dict[str, Value | np.ndarray],
+        names: Collection[str],
+    ) -> None:
+        """In place, the inputs ``names`` of ``inputs`` made ``(rows, periods)`` arrays whose
+        periods up to the cut-off are their actuals (``plan`` values where there are none)."""
+        periods = tree.period_count
         held = self.actuals.apply(plan, self.through)
-        for name in tree.inputs:
+        for name in names:
             current = np.asarray(inputs[name], dtype=float)
             if current.ndim < 2:
                 current = current.reshape(1, -1) if current.ndim == 1 else current.reshape(1, 1)

@@ -13,7 +13,7 @@ data, can supply another with the same call.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from kpitree.analysis.sampling import BLOCK, InputSampler, assumptions, generato
 from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.tree import Overrides, Tree
+
+if TYPE_CHECKING:
+    from kpitree.analysis.landing import Landing
 
 Changes = Mapping[str, "Value | np.ndarray"]
 
@@ -58,6 +61,10 @@ class ForecastPaths:
         The node returned (default the KGI).
     overrides, scenario
         Fixed input values for every call, as in a forecast.
+    landing : Landing, optional
+        Paths of a landing forecast (:mod:`kpitree.analysis.landing`): up to its cut-off every
+        input, the levers too, is its actual; its learned rates are drawn from their posteriors,
+        from the same streams as :func:`~kpitree.analysis.forecast.forecast` draws them.
     """
 
     def __init__(
@@ -70,6 +77,7 @@ class ForecastPaths:
         node: str | None = None,
         overrides: Overrides | None = None,
         scenario: str | None = None,
+        landing: Landing | None = None,
     ) -> None:
         if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 2:
             raise DataError(f"samples must be a whole number >= 2, found {samples!r}")
@@ -77,6 +85,7 @@ class ForecastPaths:
         self.samples = int(samples)
         self.seed = seed_entropy(seed)
         self.node = tree.kgi if node is None else tree.node(node).name
+        self.landing = landing
         fixed_overrides = dict(overrides or {})
         for name in varied:
             # Held out of the draws like an input set by --set; its value comes with each call.
@@ -92,10 +101,19 @@ class ForecastPaths:
 
     def _blocks(self) -> list[dict[str, np.ndarray]]:
         count = -(-self.samples // BLOCK)
-        return [
-            self._sampler.draw(generator, min(BLOCK, self.samples - index * BLOCK))
-            for index, generator in enumerate(generators(self.seed, 0, count))
-        ]
+        blocks = []
+        for index, generator in enumerate(generators(self.seed, 0, count)):
+            size = min(BLOCK, self.samples - index * BLOCK)
+            block: dict[str, Any] = self._sampler.draw(generator, size)
+            if self.landing is not None:
+                # As a forecast's chunk: the draws, then the actuals and posterior draws.
+                inputs: dict[str, Any] = {**self.plan.values, **block}
+                self.landing.pin(
+                    self.tree, self.plan.values, inputs, [generator], [size], self._sampler.fixed
+                )
+                block = inputs
+            blocks.append(block)
+        return blocks
 
     def __call__(self, changes: Changes) -> np.ndarray:
         """The node at the last period on every path, with ``changes`` set (see the module)."""
@@ -104,13 +122,16 @@ class ForecastPaths:
         engine = self.tree.engine
         start = 0
         for block in draws:
-            rows = len(next(iter(block.values()))) if block else min(BLOCK, self.samples - start)
+            rows = min(BLOCK, self.samples - start)  # every block is BLOCK paths but the last
             inputs: dict[str, Value | np.ndarray] = dict(self.plan.values)
             inputs.update(block)
             for name, value in changes.items():
                 array = np.asarray(value, dtype=float)
                 per_path = array.ndim == 2 and array.shape[0] == self.samples
                 inputs[name] = array[start : start + rows] if per_path else value
+            if self.landing is not None:
+                # A lever moves the periods after the cut-off; those before it happened.
+                self.landing.hold_past(self.tree, self.plan.values, inputs, list(changes))
             run = engine.run(inputs, samples=rows, nodes=(self.node,), free=True, nonfinite={})
             out[start : start + rows] = run[self.node][:, -1]
             start += rows

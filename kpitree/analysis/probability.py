@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from kpitree.errors import EvaluationError, SolveError
 from kpitree.node import Value
 from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
+
+if TYPE_CHECKING:
+    from kpitree.analysis.landing import Landing
 
 MODES = ("uniform", "weighted")
 STEPS = 60
@@ -120,6 +123,7 @@ def solve_probability(
     scenario: str | None = None,
     within: str = "bounds",
     paths: PathSource | None = None,
+    landing: Landing | None = None,
 ) -> ProbabilitySolution:
     """Find the lever values at which the KGI reaches its target with ``probability``.
 
@@ -145,6 +149,10 @@ def solve_probability(
     paths : PathSource, optional
         Where the paths come from (default :class:`~kpitree.analysis.paths.ForecastPaths`
         from the tree's distributions, ``samples`` and ``seed``).
+    landing : Landing, optional
+        Solve from actuals to date (:func:`kpitree.analysis.landing.landing`): the chance is the
+        chance as of the cut-off, the levers move the periods after it, learned rates are drawn
+        from their posteriors. Ignored when ``paths`` is given.
 
     Returns
     -------
@@ -178,7 +186,7 @@ def solve_probability(
     if paths is None:
         paths = ForecastPaths(
             tree, samples, seed, varied=[lever.name for lever in chosen],
-            overrides=overrides, scenario=scenario,
+            overrides=overrides, scenario=scenario, landing=landing,
         )  # fmt: skip
     goal = tree.kgi_sign
 

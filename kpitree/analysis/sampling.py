@@ -212,6 +212,8 @@ class InputSampler:
 
     def __init__(self, tree: Tree, fixed: Collection[str] = ()) -> None:
         self.tree = tree
+        self.fixed = frozenset(fixed)
+        """Inputs held at their value (set by --set or a scenario, or a solve's levers)."""
         self.periods = tree.period_count
         self.names = uncertain_inputs(tree, fixed)
         self.distributions: dict[str, Distribution] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kpitree.cli.learn import add_actuals, parse_window, read_landing_actuals
 from kpitree.cli.options import (
     UsageError,
     add_format,
@@ -82,6 +83,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--seed", metavar="S", help="with --probability: seed of the draws (default: a fresh "
         "seed, reported in the output)",
     )  # fmt: skip
+    add_actuals(parser)
+    parser.add_argument(
+        "--learn", action="store_true", help="with --probability and actuals: draw each "
+        "learnable conversion rate from its posterior given the actual counts",
+    )  # fmt: skip
     add_values(parser)
     add_format(parser)
     parser.set_defaults(run=run)
@@ -93,6 +99,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.probability is not None:
         return run_probability(args)
+    landing_options = (
+        (args.actuals is not None, "--actuals"), (args.measure, "--measure"),
+        (args.learn, "--learn"), (args.window is not None, "--window"),
+        (args.as_of is not None, "--as-of"), (args.sheet is not None, "--sheet"),
+    )  # fmt: skip
+    for given, option in landing_options:
+        if given:
+            raise UsageError(f"{option} goes with --probability (a landing solve)")
     tree = load_tree(args)
     target = parse_number(args.target, "--target") if args.target is not None else None
     solution = tree.solve(
@@ -124,13 +138,23 @@ def run_probability(args: argparse.Namespace) -> int:
         raise UsageError("--probability solves for the KGI: --node cannot be combined with it")
     samples = parse_whole(args.samples, "--samples")
     seed = parse_whole(args.seed, "--seed")
+    window = parse_window(args)
     tree = load_tree(args)
+    start = None
+    if args.actuals is not None or args.measure:
+        from kpitree.analysis.landing import landing
+
+        actuals, as_of = read_landing_actuals(args, tree)
+        start = landing(tree, actuals, as_of=as_of, learned=args.learn, window=window)
+    elif args.learn or window is not None:
+        raise UsageError("--learn and --window need --actuals FILE or --measure")
     target = parse_number(args.target, "--target") if args.target is not None else None
     result = solve_probability(
         tree, args.levers, probability, samples=10_000 if samples is None else samples,
         seed=seed, target=target,
         mode=args.mode, weights=parse_weights(args.weights),
         overrides=parse_overrides(args.overrides), scenario=args.scenario, within=args.within,
+        landing=start,
     )  # fmt: skip
     emit(args, result)
     if args.format == "csv":
