@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from scipy.optimize import brentq, minimize
 
-from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.bracket import RESIDUAL, solve_line, target_constraint
 from kpitree.analysis.levers import Lever, LeverPlan, node_values
 from kpitree.node import Value
 from kpitree.tree import Tree
@@ -138,25 +138,12 @@ def _general(
         return np.where(shape > 0, high, low), False
     start = np.clip(line.best * shape, low, high)
     tolerance = RESIDUAL * max(abs(target), 1e-12 * abs(target - current), 1e-300)
-    scale = max(abs(target), 1e-300)
-    step = 1e-7
-    count = len(efforts)
-
-    def constraint(y: np.ndarray) -> float:
-        return float(evaluate(y[None, :])[0] - target) / scale
-
-    def jacobian(y: np.ndarray) -> np.ndarray:
-        rows = np.repeat(y[None, :], count + 1, axis=0)
-        rows[1:] += np.eye(count) * step  # forward differences, all rows in one engine call
-        values = evaluate(rows)
-        return (values[1:] - values[0]) / step / scale
-
     result = minimize(
         lambda y: float(efforts @ y**2),
         start,
         jac=lambda y: 2 * efforts * y,
         bounds=list(zip(low, high, strict=True)),
-        constraints=[{"type": "eq", "fun": constraint, "jac": jacobian}],
+        constraints=[target_constraint(evaluate, target, len(efforts))],
         method="SLSQP",
         options={"ftol": 1e-14, "maxiter": 200},
     )

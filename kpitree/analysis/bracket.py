@@ -16,6 +16,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
@@ -278,3 +279,24 @@ def _edge(
         if first < grid.size:
             off = float(grid[first])
     return on
+
+
+def target_constraint(
+    evaluate: Callable[[np.ndarray], np.ndarray], target: float, count: int
+) -> dict[str, Any]:
+    """SLSQP's equality constraint "the node at lever point ``y`` is ``target``" (scaled by the
+    target), with its Jacobian by forward differences: all ``count + 1`` rows in one call of
+    ``evaluate`` (rows of lever points -> the node's values)."""
+    scale = max(abs(target), 1e-300)
+    step = 1e-7
+
+    def constraint(y: np.ndarray) -> float:
+        return float(evaluate(y[None, :])[0] - target) / scale
+
+    def jacobian(y: np.ndarray) -> np.ndarray:
+        rows = np.repeat(y[None, :], count + 1, axis=0)
+        rows[1:] += np.eye(count) * step
+        values = evaluate(rows)
+        return (values[1:] - values[0]) / step / scale
+
+    return {"type": "eq", "fun": constraint, "jac": jacobian}

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import linprog, minimize
 
 from kpitree.analysis.balanced import balanced
-from kpitree.analysis.bracket import RESIDUAL, solve_line
+from kpitree.analysis.bracket import RESIDUAL, solve_line, target_constraint
 from kpitree.analysis.lever_shape import product_exponents
 from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
 from kpitree.errors import SolveError
@@ -352,25 +352,12 @@ def _descend(
     evaluate: RowFunction, efforts: np.ndarray, reach: np.ndarray, target: float, start: np.ndarray
 ) -> np.ndarray | None:
     """SLSQP from the feasible point ``start``, polished onto the target; None if it fails."""
-    count = len(efforts)
-    scale = max(abs(target), 1e-300)
-    step = 1e-7
-
-    def constraint(z: np.ndarray) -> float:
-        return float(evaluate(z[None, :])[0] - target) / scale
-
-    def jacobian(z: np.ndarray) -> np.ndarray:
-        rows = np.repeat(z[None, :], count + 1, axis=0)
-        rows[1:] += np.eye(count) * step  # forward differences, all rows in one engine call
-        values = evaluate(rows)
-        return (values[1:] - values[0]) / step / scale
-
     result = minimize(
         lambda z: float(efforts @ z),
         start,
         jac=lambda z: efforts,
         bounds=[(0.0, cap) for cap in reach],
-        constraints=[{"type": "eq", "fun": constraint, "jac": jacobian}],
+        constraints=[target_constraint(evaluate, target, len(efforts))],
         method="SLSQP",
         options={"ftol": 1e-12, "maxiter": 200},
     )
