@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import linprog, minimize
 
-from kpitree.analysis.balanced import balanced
+from kpitree.analysis.balanced import RowFunction, balanced
 from kpitree.analysis.bracket import RESIDUAL, solve_line, target_constraint
 from kpitree.analysis.lever_shape import product_exponents
 from kpitree.analysis.levers import Lever, LeverPlan, directions, node_values
@@ -37,7 +37,6 @@ from kpitree.tree import Tree
 
 MODES = ("uniform", "weighted", "min-effort", "balanced")
 # Rows of log moves (S, levers) -> the node per row (S,).
-RowFunction = Callable[[np.ndarray], np.ndarray]
 # An open bound in min-effort is searched up to this factor on the current value.
 OPEN_FACTOR = 1e9
 # Up to this many levers, min-effort tries every corner (each lever alone, any subset of the
