@@ -36,7 +36,6 @@ from kpitree.node import Value
 from kpitree.tree import Tree
 
 MODES = ("uniform", "weighted", "min-effort", "balanced")
-# Rows of log moves (S, levers) -> the node per row (S,).
 # An open bound in min-effort is searched up to this factor on the current value.
 OPEN_FACTOR = 1e9
 # Up to this many levers, min-effort tries every corner (each lever alone, any subset of the
