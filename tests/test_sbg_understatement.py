@@ -65,3 +65,17 @@ def test_understatement_is_12_26_33_percent_at_months_12_24_36() -> None:
     shares = _understatement(_tree(ALPHA, BETA))[[11, 23, 35]]
     np.testing.assert_allclose(shares, [0.1202, 0.2551, 0.3293], atol=5e-5)
     assert list(np.round(shares * 100)) == [12, 26, 33]
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta", "percent"),
+    [
+        (1.75, 9.0, [12.0, 25.5, 32.9]),
+        (0.7, 3.5, [21.8, 42.0, 52.7]),
+        (0.3, 15.0, [1.7, 5.8, 10.7]),
+    ],
+)
+def test_readme_understatements(alpha: float, beta: float, percent: list[float]) -> None:
+    """The percentages the README quotes are kpitree's, rounded to a tenth."""
+    shares = _understatement(_tree(alpha, beta))[[11, 23, 35]]
+    assert list(np.round(shares * 100, 1)) == percent
