@@ -428,6 +428,11 @@ class TreeModel:
             for lag in formula.lags:
                 if not graph.has_edge(lag.node, name):
                     graph.add_edge(lag.node, name, lag=lag.periods)
+                # A cohort reads its flow this period and earlier ones: the edge's lag (0) is
+                # what orders the evaluation, reads_back tells the diagram it looks back.
+                edge = graph.edges[lag.node, name]
+                earliest = edge.get("reads_back", 0)
+                edge["reads_back"] = min(earliest, lag.periods) if earliest else lag.periods
         return graph
 
     def _check_cycles(self) -> None:

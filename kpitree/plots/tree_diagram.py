@@ -221,6 +221,7 @@ def _draw_edges(ax: Axes, layout: Layout, fontsize: float) -> None:
             "linewidth": 0.8,
             "linestyle": "--" if edge.lag else "-",
             "zorder": 2 if edge.layered else 5,
+            "gid": f"{edge.source}->{edge.target}",
         }
         if edge.layered:
             patch = FancyArrowPatch(path=Path(edge.points), **style)  # type: ignore[arg-type]
@@ -243,7 +244,7 @@ def _title(tree: Tree, evaluation: Evaluation | None, index: int) -> str:
 
 def _legend_labels(coloured: bool) -> list[str]:
     statuses = [status.value for status in COLOURS] if coloured else []
-    return [*statuses, "feeds (same period)", "earlier period (prev/delay)"]
+    return [*statuses, "feeds (same period)", "earlier periods (prev/delay/cohort)"]
 
 
 def _legend_width(coloured: bool, fontsize: float) -> float:
