@@ -77,3 +77,13 @@ def test_saas_cohorts_draws_its_cohort_edges_dashed() -> None:
     styles = _linestyles(kpitree.load(TREES / "saas_cohorts.yaml"))
     assert styles["won->cohort_customers"] == "--"
     assert styles["new_mrr->cohort_mrr"] == "--"
+
+
+def test_a_curve_by_age_shows_its_first_ages_and_scale() -> None:
+    """A curve by age's box shows its first four ages, and its scale when set."""
+    from matplotlib.text import Text
+
+    tree = kpitree.loads(TREE.replace("[0.2, 0.5, 0.3]", "[0.2, 0.5, 0.2, 0.05, 0.05]"))
+    ax = plot_tree(tree, tree.evaluate(overrides={"weights": 2}))
+    texts = [artist.get_text() for artist in ax.findobj(Text)]
+    assert "by age: 0.2, 0.5, 0.2, 0.05, … × 2" in texts

@@ -147,7 +147,12 @@ def _box_lines(node: Node, value: float | None, target: str | None = None) -> li
     )
     lines = [_Line(text, weight="bold") for text in title]
     unit = f" {node.unit}" if node.unit and node.unit not in PERCENT_UNITS else ""
-    if value is not None:
+    if node.ages is not None:
+        # A curve by age: its first ages, and its scale when that is not 1 as written.
+        shown = ", ".join(f"{age:.3g}" for age in node.ages[:4]) + ", …" * (len(node.ages) > 4)
+        scale = f" × {value:.3g}" if value is not None and value != 1 else ""
+        lines.append(_Line(f"by age: {shown}{scale}"))
+    elif value is not None:
         lines.append(_Line(format_number(value, node.unit) + unit))
     else:
         lines.append(_Line(f"({node.unit})" if node.unit else "", colour="#555555"))
