@@ -272,7 +272,8 @@ class TreeModel:
                 raise DataError(
                     f"node '{name}' is a curve by age: a list of ages makes a new curve, which "
                     f"takes a tree of its own: tree.with_curves({{'{name}': [...]}}) (the command "
-                    "line's --set and --scenario do it); a number scales the curve",
+                    "line's --set and --scenario do it, attribute --plan/--to cannot); a number "
+                    "scales the curve",
                     node=name,
                     key="value",
                 )
@@ -476,7 +477,16 @@ class TreeModel:
         checked: Value
         if node.ages is not None and isinstance(value, list | tuple | np.ndarray):
             # A list on a curve by age is a new curve (one value per age), not periods.
-            return tuple(_number(name, item, where) for item in value)
+            ages = tuple(_number(name, item, where) for item in value)
+            if not ages or min(ages) < 0:
+                found = "no values" if not ages else f"{min(ages):g}"
+                raise DataError(
+                    f"node '{name}': a curve by age takes one or more values >= 0, found {found}",
+                    where,
+                    node=name,
+                    key="value",
+                )
+            return ages
         if isinstance(value, list | tuple | np.ndarray):
             periods = self.time.periods if self.time is not None else None
             if periods is None:

@@ -244,7 +244,7 @@ def test_bad_list_on_the_command_line_exits_2(
     """--set retention=[1, -1] is refused with exit status 2 and no traceback."""
     status, _, err = _run(tmp_path, capsys, "eval", "--set", "retention=[1, -1]")
     assert status == 2
-    assert "age 1 must be a finite number >= 0" in err
+    assert "a curve by age takes one or more values >= 0, found -1" in err
     assert "Traceback" not in err
 
 
@@ -259,3 +259,12 @@ def test_with_curves_refuses_a_node_that_is_not_a_curve() -> None:
     """with_curves() on an ordinary input is a DataError naming it."""
     with pytest.raises(DataError, match="'new' is not a curve by age"):
         _tree().with_curves({"new": [1, 2]})
+
+
+def test_a_scenarios_bad_curve_is_refused_when_the_file_is_read(tmp_path: Path) -> None:
+    """A scenario's list of ages with a negative value is a DataError at the scenario's line."""
+    path = tmp_path / "ages.yaml"
+    path.write_text(_text() + "scenarios:\n  worse: {retention: [1, -0.4]}\n")
+    with pytest.raises(DataError, match=r"one or more values >= 0, found -0.4") as error:
+        kpitree.load(path)
+    assert str(error.value).startswith(f"{path}:11:")
