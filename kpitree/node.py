@@ -141,7 +141,8 @@ class Node:
     ages: tuple[float, ...] | None = None
     """A curve by age (``value: {ages: [1, 0.62, ...]}``): one value per age 0, 1, ..., read
     only as cohort()'s curve or lagged()'s weights; ``value`` is then the curve's scale
-    factor (1 as written), the number every analysis moves (see :mod:`kpitree.ages`)."""
+    factor (1 as written), the number every analysis moves (a new curve:
+    :meth:`kpitree.tree.TreeModel.with_curves`)."""
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -222,7 +222,7 @@ class _TreeReader:
 
     def curves(self, nodes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[float, ...]]]:
         """``nodes`` with each ``value: {ages: [...]}`` replaced by the scale 1, and the ages
-        by node name (see :mod:`kpitree.ages`)."""
+        by node name (read by :mod:`kpitree.formula`)."""
         result: dict[str, Any] = {}
         curves: dict[str, tuple[float, ...]] = {}
         for name, raw in nodes.items():
