@@ -55,11 +55,16 @@ def test_lagged_with_input_weights_equals_hand_arithmetic() -> None:
 
 
 def test_ages_past_the_list_read_0_and_ages_past_the_axis_are_unused() -> None:
-    """A list shorter than the axis weighs older ages by 0; a longer one is cut at the axis."""
+    """A list shorter than the axis weighs older ages by 0; a longer one is cut at the axis
+    (cohort and lagged alike)."""
     assert _kgi(_tree(ages="[1, 0.5]")) == pytest.approx([10, 25, 40, 55, 70], rel=1e-15)
     long = "[1, 0.5, 0.25, 0.125, 0.0625, 0.03, 0.02, 0.01]"
     expected = [sum(NEW[t - a] * 0.5**a for a in range(t + 1)) for t in range(len(NEW))]
     assert _kgi(_tree(ages=long)) == pytest.approx(expected, rel=1e-15)
+    assert _kgi(_tree("lagged(new, retention)", ages=long)) == pytest.approx(expected, rel=1e-15)
+    assert _kgi(_tree("lagged(new, retention)", ages="[1, 0.5]")) == pytest.approx(
+        [10, 25, 40, 55, 70], rel=1e-15
+    )
 
 
 def test_the_nodes_value_is_the_curves_scale() -> None:
