@@ -586,7 +586,7 @@ class _Parser:
         token = self.current
         following = self.tokens[self.index + 1]
         ages = self.ages(token.text) if token.kind == "name" else None
-        if ages is not None and following.text in (",", ")") and row.name in AGE_READERS:
+        if ages is not None and following.text in (",", ")") and row.by_age:
             self.take()
             self.names.add(token.text)
             scale = node_symbol(token.text)
@@ -626,10 +626,6 @@ class _Parser:
     def lag(self, lag: Lag) -> sympy.Expr:
         self.lags[lag.symbol] = lag
         return lag.symbol
-
-
-AGE_READERS = ("cohort", "lagged")
-"""The functions that read a curve by age (an input ``{ages: [...]}``) as their list."""
 
 
 def _curve_misused(name: str) -> FormulaError:

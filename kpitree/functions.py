@@ -92,6 +92,9 @@ class Function:
     """True for a retention curve, read only as cohort()'s curve (see :mod:`kpitree.cohort`)."""
     conditions: bool = False
     """True when its arguments may be conditions (``if``); otherwise each is a number."""
+    by_age: bool = False
+    """True when its list may be an input given by age (``value: {ages: [...]}``), read as
+    that input's scale times each age's value."""
 
     def check_arity(self, count: int) -> None:
         """Refuse a call with the wrong number of arguments.
@@ -392,6 +395,7 @@ FUNCTION_TABLE: tuple[Function, ...] = (
         (2, 2),
         reads_past=True,
         read_past=_cohort,
+        by_age=True,
     ),
     Function(
         "sbg_survival",
@@ -420,6 +424,7 @@ FUNCTION_TABLE: tuple[Function, ...] = (
         (2, 2),
         reads_past=True,
         read_past=_lagged,
+        by_age=True,
     ),
 )
 """Every formula function, in the order ``kpitree functions`` lists them."""
