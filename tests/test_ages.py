@@ -273,3 +273,10 @@ def test_a_scenarios_bad_curve_is_refused_when_the_file_is_read(tmp_path: Path) 
     with pytest.raises(DataError, match=r"one or more values >= 0, found -0.4") as error:
         kpitree.load(path)
     assert str(error.value).startswith(f"{path}:11:")
+
+
+def test_attribution_to_a_scenario_that_replaces_a_curve_is_refused() -> None:
+    """Attribution from the plan to a scenario with a list of ages says why it cannot."""
+    tree = kpitree.loads(_text() + "scenarios:\n  worse: {retention: [1, 0.4]}\n")
+    with pytest.raises(DataError, match=r"attribute --plan/--to cannot"):
+        tree.attribute(to="worse")
