@@ -52,6 +52,7 @@ from kpitree.functions import (
     FUNCTION_TABLE,
     FUNCTIONS_BY_NAME,
     RESERVED,
+    Ages,
     Bounds,
     Function,
     PastReads,
@@ -171,6 +172,7 @@ def parse_formula(
     month: sympy.Expr | None = None,
     bounds: Bounds | None = None,
     periods: int | None = None,
+    ages: Ages | None = None,
 ) -> Formula:
     """Parse ``text`` into a :class:`Formula`.
 
@@ -179,6 +181,8 @@ def parse_formula(
     ``bounds`` gives a node's ``(low, high)`` bounds (or ``None``): ``delay(x, k)`` with a node
     ``k`` reads as far back as k's upper bound allows, and is refused without bounds.
     ``periods`` is the number of periods on the time axis: a cohort sums over that many ages.
+    ``ages`` gives a node's curve by age (or ``None``): such a node is read only as cohort()'s
+    curve or lagged()'s weights, as its scale times each age's value.
 
     Constant parts are computed here (see :mod:`kpitree.constants`), so sympy never folds
     a constant exactly; sums, products and min/max are built once from all their operands, so
@@ -191,7 +195,7 @@ def parse_formula(
         characters or has more than ``MAX_OPERANDS`` numbers and names, or a constant part
         has no finite real value; the message gives the column where it can.
     """
-    parser = _Parser(text, month, bounds, periods)
+    parser = _Parser(text, month, bounds, periods, ages)
     try:
         expr = to_sympy(as_number(parser.parse()))
         check_atoms(expr)
@@ -282,10 +286,12 @@ class _Parser:
         month: sympy.Expr | None = None,
         bounds: Bounds | None = None,
         periods: int | None = None,
+        ages: Ages | None = None,
     ) -> None:
         self.month = month
         self.periods = periods
         self.bounds = bounds or (lambda name: None)
+        self.ages: Ages = ages or (lambda name: None)
         if not text.strip():
             raise FormulaError("the formula is empty")
         self.text = text
@@ -474,6 +480,8 @@ class _Parser:
             return self.month
         if name in FUNCTIONS:
             raise FormulaError(f"'{name}' is a function: write {FUNCTIONS[name]}")
+        if self.ages(name) is not None:
+            raise _curve_misused(name)
         self.names.add(name)
         return node_symbol(name)
 
@@ -552,6 +560,8 @@ class _Parser:
         target = self.current
         if target.kind != "name" or target.text in RESERVED:
             raise self.error(f"{function.text}() takes a node name as its first argument")
+        if self.ages(target.text) is not None:
+            raise _curve_misused(target.text)
         self.take()
         if not self.at(")", ","):
             raise self.error(
@@ -575,6 +585,12 @@ class _Parser:
             return self.list_items(row)
         token = self.current
         following = self.tokens[self.index + 1]
+        ages = self.ages(token.text) if token.kind == "name" else None
+        if ages is not None and following.text in (",", ")") and row.by_age:
+            self.take()
+            self.names.add(token.text)
+            scale = node_symbol(token.text)
+            return tuple(scale * constants.to_sympy(Fraction(value)) for value in ages)
         curve = FUNCTIONS_BY_NAME.get(token.text) if token.kind == "name" else None
         if curve is None or not curve.curve or following.text != "(":
             return as_number(self.comparison())
@@ -610,6 +626,13 @@ class _Parser:
     def lag(self, lag: Lag) -> sympy.Expr:
         self.lags[lag.symbol] = lag
         return lag.symbol
+
+
+def _curve_misused(name: str) -> FormulaError:
+    return FormulaError(
+        f"node '{name}' is a curve by age ({{ages: [...]}}): it is read only as the curve of "
+        f"cohort(flow, {name}) or the weights of lagged(node, {name})"
+    )
 
 
 def _number(token: _Token) -> Fraction:

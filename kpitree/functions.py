@@ -39,6 +39,9 @@ from kpitree.timeaxis import MAX_PERIODS
 Bounds = Callable[[str], "tuple[float | None, float | None] | None"]
 """A node's ``(low, high)`` bounds by name, ``None`` for no such node."""
 
+Ages = Callable[[str], "tuple[float, ...] | None"]
+"""A node's curve by age (``value: {ages: [...]}``) by name, ``None`` for any other node."""
+
 MAX_LOOK_BACK = 1_000
 """Most periods one delay() with a node as its k may read back (terms in its weighted sum)."""
 
@@ -89,6 +92,9 @@ class Function:
     """True for a retention curve, read only as cohort()'s curve (see :mod:`kpitree.cohort`)."""
     conditions: bool = False
     """True when its arguments may be conditions (``if``); otherwise each is a number."""
+    by_age: bool = False
+    """True when its list may be an input given by age (``value: {ages: [...]}``), read as
+    that input's scale times each age's value."""
 
     def check_arity(self, count: int) -> None:
         """Refuse a call with the wrong number of arguments.
@@ -243,14 +249,18 @@ def _cohort(node: str, args: Sequence[object], reads: PastReads, shown: str) -> 
         return cohort_of_ratios(node, CURVES[curve.name](curve.args, reads.periods), reads.read)
     raise FormulaError(
         f"{excerpt(shown, 40)}: cohort() takes a curve: a list of retention by age "
-        "[1, 0.8, ...] or a curve function such as sbg_survival(alpha, beta)"
+        "[1, 0.8, ...], an input given as {ages: [1, 0.8, ...]} or a curve function such as "
+        "sbg_survival(alpha, beta)"
     )
 
 
 def _lagged(node: str, args: Sequence[object], reads: PastReads, shown: str) -> Value:
     (weights,) = args
     if not isinstance(weights, tuple):
-        raise FormulaError(f"{excerpt(shown, 40)}: lagged() takes a list of weights [w0, w1, ...]")
+        raise FormulaError(
+            f"{excerpt(shown, 40)}: lagged() takes a list of weights [w0, w1, ...] or an input "
+            "given as {ages: [w0, w1, ...]}"
+        )
     terms = [
         to_sympy(weight) * reads.read(node, j, 0.0)
         for j, weight in enumerate(weights)
@@ -379,11 +389,13 @@ FUNCTION_TABLE: tuple[Function, ...] = (
         "cohort(flow, curve)",
         "the sum over ages a >= 0 of flow a periods earlier times curve(a): what is still "
         "there of every period's intake; curve is a list of retention by age (ages past its "
-        "end retain 0) or a curve function (timed trees)",
+        "end retain 0), an input given as {ages: [1, 0.62, ...]} (the same, scaled by the input's "
+        "value) or a curve function (timed trees)",
         "cohort(new_customers, sbg_survival(alpha, beta))",
         (2, 2),
         reads_past=True,
         read_past=_cohort,
+        by_age=True,
     ),
     Function(
         "sbg_survival",
@@ -406,11 +418,13 @@ FUNCTION_TABLE: tuple[Function, ...] = (
         "lagged",
         "lagged(node, [w0, w1, ...])",
         "w0 times the node this period plus w1 times it a period earlier and so on: a "
-        "distributed lag, 0 before period 1 (timed trees)",
+        "distributed lag, 0 before period 1; the weights may be an input given as "
+        "{ages: [w0, w1, ...]} (timed trees)",
         "lagged(sql, [0.2, 0.5, 0.3]) * win_rate",
         (2, 2),
         reads_past=True,
         read_past=_lagged,
+        by_age=True,
     ),
 )
 """Every formula function, in the order ``kpitree functions`` lists them."""

@@ -138,6 +138,11 @@ class Node:
     targets: tuple[tuple[str, float], ...] = ()
     """Targets by period label (``("2027-Q1", 1.0e9)``): see :mod:`kpitree.targets`. ``target``
     is then the one judged at the last period, if any."""
+    ages: tuple[float, ...] | None = None
+    """A curve by age (``value: {ages: [1, 0.62, ...]}``): one value per age 0, 1, ..., read
+    only as cohort()'s curve or lagged()'s weights; ``value`` is then the curve's scale
+    factor (1 as written), the number every analysis moves (a new curve:
+    :meth:`kpitree.tree.TreeModel.with_curves`)."""
     location: Location | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -214,6 +219,8 @@ class Node:
                     f"node '{self.name}': target {label} must be a finite number, found {value!r}",
                     "target",
                 )
+        if self.ages is not None:
+            self._check_ages()
         # The distribution is drawn inside the bounds everywhere (forecast, Sobol, tornado):
         # truncated here, once, so no analysis can draw from the law as given.
         if self.distribution is not None:
@@ -222,6 +229,24 @@ class Node:
             except DistributionError as error:
                 raise self._error(f"node '{self.name}': {error}", "distribution") from None
             object.__setattr__(self, "distribution", truncated)
+
+    def _check_ages(self) -> None:
+        ages = self.ages
+        if self.formula is not None:
+            raise self._error(f"node '{self.name}': a curve by age belongs on an input", "value")
+        if not isinstance(ages, tuple) or not ages:
+            raise self._error(
+                f"node '{self.name}': ages must be a list of one or more numbers, found "
+                f"{_shown(ages)}",
+                "value",
+            )
+        for age, number in enumerate(ages):
+            if not _finite(number) or number < 0:
+                raise self._error(
+                    f"node '{self.name}': the value at age {age} must be a finite number >= 0, "
+                    f"found {_shown(number)}",
+                    "value",
+                )
 
     def _error(self, message: str, key: str | None = None) -> SpecError:
         """A SpecError about this node (and ``key``), at the node's location."""

@@ -7,11 +7,12 @@ one node: names, cycles, prev() and its ``initial``, bounds, scenarios and corre
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 
 import networkx as nx
 import numpy as np
@@ -266,7 +267,81 @@ class TreeModel:
         if overrides:
             # No location: an override comes from the caller (--set), not from the file.
             values.update(self._check_values(overrides, None, in_file=False))
+        for name, value in values.items():
+            if isinstance(value, tuple) and self.nodes[name].ages is not None:
+                raise DataError(
+                    f"node '{name}' is a curve by age: a list of ages makes a new curve, which "
+                    f"takes a tree of its own: tree.with_curves({{'{name}': [...]}}) (the command "
+                    "line's --set and --scenario do it, attribute --plan/--to cannot); a number "
+                    "scales the curve",
+                    node=name,
+                    key="value",
+                )
         return values
+
+    def with_curves(
+        self, curves: Mapping[str, Sequence[float]], scenario: str | None = None
+    ) -> Self:
+        """This tree with new curves by age (``value: {ages: [...]}``), and with those a
+        scenario sets.
+
+        Parameters
+        ----------
+        curves : mapping
+            Node name -> its new values by age 0, 1, ... (ages past the list read 0).
+        scenario : str, optional
+            A scenario whose lists of ages are applied too (before ``curves``) and then
+            dropped from it, so ``input_values(scenario=...)`` of the result reads numbers only.
+
+        Returns
+        -------
+        TreeModel
+            A new tree of the same class; this one is unchanged.
+
+        Raises
+        ------
+        DataError
+            For a name that is not a curve by age, or a value that is not a list of numbers
+            >= 0.
+        """
+        scenarios = {key: dict(values) for key, values in self.scenarios.items()}
+        wanted: dict[str, tuple[float, ...]] = {}
+        if scenario is not None:
+            if scenario not in self.scenarios:
+                self.input_values(scenario=scenario)  # raises, naming the scenarios there are
+            for name, value in self.scenarios[scenario].items():
+                if isinstance(value, tuple) and self.nodes[name].ages is not None:
+                    wanted[name] = value
+                    del scenarios[scenario][name]
+        for name, ages in curves.items():
+            found = self.nodes.get(name)
+            if found is None or found.ages is None:
+                raise DataError(
+                    f"'{name}' is not a curve by age (an input with value: {{ages: [...]}})",
+                    node=name,
+                )
+            checked = self._check_value(name, list(ages), None, in_file=False)
+            wanted[name] = checked if isinstance(checked, tuple) else (checked,)
+        nodes = []
+        for node in self.nodes.values():
+            if node.name in wanted:
+                try:
+                    node = dataclasses.replace(node, ages=wanted[node.name])
+                except SpecError as error:
+                    raise DataError(error.message, node=node.name, key="value") from None
+            nodes.append(node)
+        return type(self)(
+            self.name,
+            self.kgi,
+            nodes,
+            time=self.time,
+            scenarios=scenarios,
+            correlations=self.correlations,
+            description=self.description,
+            source=self.source,
+            locations=self._locations,
+            sources=self.sources,
+        )
 
     def evaluate(
         self, overrides: Overrides | None = None, scenario: str | None = None
@@ -296,6 +371,9 @@ class TreeModel:
     def _bounds_of(self, name: str) -> tuple[float | None, float | None] | None:
         return self.nodes[name].bounds if name in self.nodes else None
 
+    def _ages_of(self, name: str) -> tuple[float, ...] | None:
+        return self.nodes[name].ages if name in self.nodes else None
+
     def _parse(self, node: Node) -> Formula:
         try:
             formula = parse_formula(
@@ -303,6 +381,7 @@ class TreeModel:
                 month_of_period(self.time),
                 self._bounds_of,
                 self.time.periods if self.time is not None else None,
+                self._ages_of,
             )
         except FormulaError as error:
             shown = excerpt(node.formula or "")
@@ -350,6 +429,11 @@ class TreeModel:
             for lag in formula.lags:
                 if not graph.has_edge(lag.node, name):
                     graph.add_edge(lag.node, name, lag=lag.periods)
+                # A cohort reads its flow this period and earlier ones: the edge's lag (0) is
+                # what orders the evaluation, reads_back tells the diagram it looks back.
+                edge = graph.edges[lag.node, name]
+                earliest = edge.get("reads_back", 0)
+                edge["reads_back"] = min(earliest, lag.periods) if earliest else lag.periods
         return graph
 
     def _check_cycles(self) -> None:
@@ -391,6 +475,18 @@ class TreeModel:
         node = self.nodes[name]
         where = location or (node.location if in_file else None)
         checked: Value
+        if node.ages is not None and isinstance(value, list | tuple | np.ndarray):
+            # A list on a curve by age is a new curve (one value per age), not periods.
+            ages = tuple(_number(name, item, where) for item in value)
+            if not ages or min(ages) < 0:
+                found = "no values" if not ages else f"{min(ages):g}"
+                raise DataError(
+                    f"node '{name}': a curve by age takes one or more values >= 0, found {found}",
+                    where,
+                    node=name,
+                    key="value",
+                )
+            return ages
         if isinstance(value, list | tuple | np.ndarray):
             periods = self.time.periods if self.time is not None else None
             if periods is None:

@@ -234,7 +234,31 @@ def load_tree(args: argparse.Namespace) -> Tree:
     """The tree named on the command line."""
     from kpitree.facade import load  # sympy and friends only once a command reads a tree
 
-    return load(args.tree)
+    return _with_curves(load(args.tree), args)
+
+
+def _with_curves(tree: Tree, args: argparse.Namespace) -> Tree:
+    """The tree rebuilt with the curves by age that ``--set NAME=[...]`` and ``--scenario``
+    give (a list on such a node is one value per age, not per period); those ``--set`` items
+    are then taken out of ``args.overrides``."""
+    curve_nodes = {name for name, node in tree.nodes.items() if node.ages is not None}
+    if not curve_nodes:
+        return tree
+    items = getattr(args, "overrides", None) or []
+    kept = [item for item in items if item.partition("=")[0].strip() not in curve_nodes]
+    listed = [item for item in items if item not in kept and "[" in item.partition("=")[2]]
+    scenario = getattr(args, "scenario", None)
+    scenario_lists = isinstance(scenario, str) and any(
+        isinstance(value, tuple) and name in curve_nodes
+        for name, value in tree.scenarios.get(scenario, {}).items()
+    )
+    if not listed and not scenario_lists:
+        return tree
+    args.overrides = kept + [item for item in items if item not in kept and item not in listed]
+    curves = {
+        name: value for name, value in parse_overrides(listed).items() if isinstance(value, list)
+    }
+    return tree.with_curves(curves, scenario if scenario_lists else None)
 
 
 def parse_number(text: str, what: str) -> float:

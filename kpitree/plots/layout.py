@@ -110,7 +110,8 @@ def layered_layout(
     ----------
     graph : networkx.DiGraph
         Edges go from a node to the nodes that read it; an edge attribute ``lag`` > 0 marks a
-        read of an earlier period.
+        read of an earlier period only, ``reads_back`` > 0 a read of earlier periods besides
+        the same period's (a cohort's flow); the drawn edge's ``lag`` is either.
     root : str
         The node drawn at the top (the KGI).
     sizes : mapping
@@ -155,13 +156,20 @@ def layered_layout(
     right = max(box.right for box in boxes.values())
     top = max(box.top for box in boxes.values())
     edges = [
-        _layered_edge(u, v, graph.edges[u, v]["lag"], chains, boxes, xs, ys, band, left, bottom)  # type: ignore[arg-type]
+        _layered_edge(u, v, _drawn_lag(graph, u, v), chains, boxes, xs, ys, band, left, bottom)  # type: ignore[arg-type]
         for u, v in dag.edges
     ]
     edges = _spread_ends(edges, boxes)  # type: ignore[arg-type]
-    edges += [_back_edge(u, v, graph.edges[u, v]["lag"], boxes) for u, v in back]  # type: ignore[arg-type]
+    edges += [_back_edge(u, v, _drawn_lag(graph, u, v), boxes) for u, v in back]  # type: ignore[arg-type]
     real_layers = tuple(tuple(name for name in row if name in graph) for row in order)
     return Layout(boxes, tuple(edges), real_layers, right, top)  # type: ignore[arg-type]
+
+
+def _drawn_lag(graph: nx.DiGraph, u: str, v: str) -> int:
+    """The edge's lag, or for a reader that also reads earlier periods (a cohort reads its
+    flow this period and before) the fewest periods it reads back: drawn dashed either way."""
+    data = graph.edges[u, v]
+    return int(data["lag"] or data.get("reads_back", 0))
 
 
 def _layering_graph(graph: nx.DiGraph, root: str) -> tuple[nx.DiGraph, list[tuple[str, str]]]:

@@ -147,7 +147,12 @@ def _box_lines(node: Node, value: float | None, target: str | None = None) -> li
     )
     lines = [_Line(text, weight="bold") for text in title]
     unit = f" {node.unit}" if node.unit and node.unit not in PERCENT_UNITS else ""
-    if value is not None:
+    if node.ages is not None:
+        # A curve by age: its first ages, and its scale when that is not 1 as written.
+        shown = ", ".join(f"{age:.3g}" for age in node.ages[:4]) + ", …" * (len(node.ages) > 4)
+        scale = f" × {value:.3g}" if value is not None and value != 1 else ""
+        lines.append(_Line(f"by age: {shown}{scale}"))
+    elif value is not None:
         lines.append(_Line(format_number(value, node.unit) + unit))
     else:
         lines.append(_Line(f"({node.unit})" if node.unit else "", colour="#555555"))
@@ -221,6 +226,7 @@ def _draw_edges(ax: Axes, layout: Layout, fontsize: float) -> None:
             "linewidth": 0.8,
             "linestyle": "--" if edge.lag else "-",
             "zorder": 2 if edge.layered else 5,
+            "gid": f"{edge.source}->{edge.target}",
         }
         if edge.layered:
             patch = FancyArrowPatch(path=Path(edge.points), **style)  # type: ignore[arg-type]
@@ -243,7 +249,7 @@ def _title(tree: Tree, evaluation: Evaluation | None, index: int) -> str:
 
 def _legend_labels(coloured: bool) -> list[str]:
     statuses = [status.value for status in COLOURS] if coloured else []
-    return [*statuses, "feeds (same period)", "earlier period (prev/delay)"]
+    return [*statuses, "feeds (same period)", "earlier periods (prev/delay/cohort)"]
 
 
 def _legend_width(coloured: bool, fontsize: float) -> float:

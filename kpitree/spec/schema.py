@@ -43,6 +43,8 @@ _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(?:\.[0-9_]*)?")
 
 MAX_NODES = 10_000
 """Nodes in a tree: far beyond any company's KPI tree, and reading 10,000 takes seconds."""
+MAX_AGES = 10_000
+"""Values in a curve by age: as many as the longest time axis has periods."""
 MAX_TREE_BYTES = 16 * 2**20
 """Size of a tree file read (16 MiB): a 10,000-node tree with labels takes about 1 MiB."""
 
@@ -124,9 +126,11 @@ class _TreeReader:
             if data.get("sources") is not None
             else {}
         )
-        # {start, growth} values and seasonality are written out as plain inputs and formulas.
+        # A curve by age is an input of value 1 (its scale) carrying its ages; {start,
+        # growth} values and seasonality are written out as plain inputs and formulas.
+        nodes_data, curves = self.curves(nodes_data)
         nodes_data = expand_growth(nodes_data, time, self.doc)
-        nodes = [self.node(name, raw, time) for name, raw in nodes_data.items()]
+        nodes = [self.node(name, raw, time, curves.get(name)) for name, raw in nodes_data.items()]
         locations = {"kgi": self.doc.where("kgi")}
         scenarios = self.scenarios(data.get("scenarios"), locations)
         for key in ("name", "kgi"):
@@ -216,7 +220,46 @@ class _TreeReader:
         except TimeAxisError as error:
             raise SpecError(f"time: {error}", self.doc.where("time")) from None
 
-    def node(self, name: str, raw: Any, time: TimeAxis | None) -> Node:
+    def curves(self, nodes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[float, ...]]]:
+        """``nodes`` with each ``value: {ages: [...]}`` replaced by the scale 1, and the ages
+        by node name (read by :mod:`kpitree.formula`)."""
+        result: dict[str, Any] = {}
+        curves: dict[str, tuple[float, ...]] = {}
+        for name, raw in nodes.items():
+            value = raw.get("value") if isinstance(raw, dict) else None
+            if not (isinstance(value, dict) and "ages" in value):
+                result[name] = raw
+                continue
+            path = ("nodes", name, "value")
+            if set(value) != {"ages"}:
+                raise SpecError(
+                    f"node '{excerpt(str(name))}': a curve by age is {{ages: [1, 0.62, 0.48]}}, "
+                    f"found keys {', '.join(sorted(map(str, value)))}",
+                    self.doc.where(*path),
+                )
+            ages = value["ages"]
+            if not isinstance(ages, list) or not ages or len(ages) > MAX_AGES:
+                found = f"{len(ages)} values" if isinstance(ages, list) else _shown(ages)
+                raise SpecError(
+                    f"node '{excerpt(str(name))}': ages must be a list of 1 to {MAX_AGES:,} "
+                    f"numbers (one per age 0, 1, ...), found {found}",
+                    self.doc.where(*path, "ages"),
+                )
+            if raw.get("seasonality") is not None:
+                raise SpecError(
+                    f"node '{excerpt(str(name))}': a curve by age takes no seasonality",
+                    self.doc.where("nodes", name, "seasonality"),
+                )
+            curves[str(name)] = tuple(
+                self.number(v, (*path, "ages", i), str(name), f"age {i}")
+                for i, v in enumerate(ages)
+            )
+            result[name] = {**raw, "value": 1.0}
+        return result, curves
+
+    def node(
+        self, name: str, raw: Any, time: TimeAxis | None, ages: tuple[float, ...] | None = None
+    ) -> Node:
         path = ("nodes", name)
         where = self.doc.where(*path)
         # Node checks its name too; checked here first so a bad name is what is reported.
@@ -281,6 +324,8 @@ class _TreeReader:
                 lambda *keys: self.doc.where(*path, "measure", *keys),
                 self.sources,
             )
+        if ages is not None:
+            fields["ages"] = ages
         try:
             return Node(name, formula=formula, value=value, location=where, **fields)
         except KpiTreeError as error:
