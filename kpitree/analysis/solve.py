@@ -28,13 +28,17 @@ from kpitree.analysis.levers import (
     Lever,
     LeverPlan,
     directions,
+    judged_over,
     node_values,
     resolve_levers,
 )
 from kpitree.analysis.multilever import MODES, solve_levers
 from kpitree.analysis.solution import Solution
-from kpitree.errors import SolveError
+from kpitree.analysis.status import milestone_at
+from kpitree.analysis.stocks import rolled
+from kpitree.errors import SolveError, TargetError
 from kpitree.node import Value
+from kpitree.targets import span_of
 from kpitree.tree import Overrides, Tree
 
 LINEAR = "exact: the node is linear in the lever, solved from two evaluations"
@@ -52,6 +56,7 @@ def solve(
     overrides: Overrides | None = None,
     scenario: str | None = None,
     within: str = "bounds",
+    period: str | int | None = None,
 ) -> Solution:
     """Find the lever values at which ``node`` reaches ``target``.
 
@@ -78,6 +83,12 @@ def solve(
     within : {"bounds", "benchmark"}
         ``benchmark``: a lever's benchmark range bounds it too (from today's value when that
         lies outside the range).
+    period : str or int, optional
+        Meet the target of this period (a label, a 1-based number, or on a monthly tree a
+        quarter ``2027-Q2`` or year ``2027``) instead of the last period's. A quarter or year is
+        the node's roll-up over it (a stock's last month, a flow's sum, a ratio of flows
+        recomputed). The default target is the node's target judged at the period's end
+        (:func:`kpitree.analysis.status.target_at`), over that target's own span.
 
     Returns
     -------
@@ -88,21 +99,15 @@ def solve(
     Raises
     ------
     SolveError
-        No target, a lever that is not an input the node reads, bad weights, unknown mode or
-        ``within``.
+        No target, a lever that is not an input the node reads, bad weights, unknown mode,
+        ``within`` or ``period``.
     """
     name = tree.node(node).name if node is not None else tree.kgi
     if mode not in MODES:
         raise SolveError(f"mode '{mode}' is not one of {', '.join(MODES)}")
     if within not in WITHIN:
         raise SolveError(f"within '{within}' is not one of {', '.join(WITHIN)}")
-    if target is None:
-        target = tree.nodes[name].target
-        if target is None:
-            raise SolveError(
-                f"node '{name}' has no target: give one (--target VALUE on the command line, "
-                f"target= in Python) or add 'target:' to the node in the tree file"
-            )
+    label, span, target = _judged_target(tree, name, period, target)
     target = float(target)
     if not math.isfinite(target):
         raise SolveError(f"target must be a finite number, found {target}")
@@ -111,18 +116,19 @@ def solve(
     chosen = resolve_levers(tree, levers, name, base, within=within)
     if weights and mode != "weighted":
         raise SolveError(f"weights are used by mode 'weighted' only; mode is '{mode}'")
-    if len(chosen) == 1:
-        plan = solve_one(tree, chosen[0], node=name, target=target, base=base)
-    else:
-        plan = solve_levers(
-            tree, chosen, node=name, target=target, base=base, mode=mode, weights=weights or {}
-        )
+    with judged_over(*span):
+        if len(chosen) == 1:
+            plan = solve_one(tree, chosen[0], node=name, target=target, base=base)
+        else:
+            plan = solve_levers(
+                tree, chosen, node=name, target=target, base=base, mode=mode, weights=weights or {}
+            )
     solved = tree.evaluate(overrides={**_as_overrides(overrides), **plan.values}, scenario=scenario)
     # Better for the goal: the solved node's own direction (the KGI's sign for the KGI).
     goal = (
         tree.kgi_sign if name == tree.kgi else (-1 if tree.nodes[name].direction == "lower" else 1)
     )
-    today = baseline.final(name)
+    today = rolled(tree, name, baseline.values, *span)
     if goal * (today - target) > 0:
         # Solving lands on the target exactly, so the levers move the worse way: say so.
         side, better = ("below", "lower") if goal < 0 else ("above", "higher")
@@ -146,7 +152,49 @@ def solve(
         evaluation=solved,
         warnings=lever_warnings(tree, chosen, plan.values, better),  # type: ignore[arg-type]
         within=within,
+        period=label,
+        span=span,
     )
+
+
+def _judged_target(
+    tree: Tree, name: str, period: str | int | None, target: float | None
+) -> tuple[str | None, tuple[int, int], float]:
+    """The period's label (None: the last period), the 0-based span the node is judged over,
+    and the target: ``target``, or the node's target judged at the span's end over its own
+    span (a quarter's milestone is that quarter's roll-up)."""
+    last = tree.period_count - 1
+    if period is None:
+        span, label = (last, last), None
+    elif tree.time is None:
+        raise SolveError(f"tree '{tree.name}' is static: it has no period '{period}' to solve at")
+    else:
+        label = str(period)
+        try:
+            span = span_of(label, tree.time)
+        except TargetError:
+            labels = tree.time.labels
+            raise SolveError(
+                f"period '{label}' is not a period, quarter or year of tree '{tree.name}' "
+                f"({labels[0]} .. {labels[-1]})"
+            ) from None
+    if target is not None:
+        return label, span, target
+    if period is None:
+        found = tree.nodes[name].target
+        milestone = None
+    else:
+        milestone = milestone_at(tree, name, span[1])
+        found = None if milestone is None else milestone.value
+    if found is None:
+        at = "" if label is None else f" at {label}"
+        raise SolveError(
+            f"node '{name}' has no target{at}: give one (--target VALUE on the command line, "
+            f"target= in Python) or add 'target:' to the node in the tree file"
+        )
+    if milestone is not None:
+        span = (milestone.first, milestone.last)
+    return label, span, found
 
 
 def _moved_signs(levers: Sequence[Lever], plan: LeverPlan, before: float) -> tuple[float, ...]:

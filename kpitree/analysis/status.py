@@ -129,11 +129,18 @@ def target_at(tree: Tree, name: str, index: int) -> float | None:
     DataError
         When a target label of a tree built in Python is not a period of the tree.
     """
-    milestone = _milestone(tree, name, index)
+    milestone = milestone_at(tree, name, index)
     return None if milestone is None else milestone.value
 
 
-def _milestone(tree: Tree, name: str, index: int) -> Milestone | None:
+def milestone_at(tree: Tree, name: str, index: int) -> Milestone | None:
+    """The target of node ``name`` judged at the 0-based period ``index``, with its span.
+
+    Raises
+    ------
+    DataError
+        As :func:`target_at`.
+    """
     try:
         return _milestone_at(tree.nodes[name], tree.time, index)
     except TargetError as error:
@@ -176,7 +183,7 @@ def statuses(
     result = {}
     for name, node in tree.nodes.items():
         value = float(np.atleast_1d(evaluation.values[name])[index])
-        milestone = _milestone(tree, name, index)
+        milestone = milestone_at(tree, name, index)
         if milestone is None:
             result[name] = node_status(node, value, judge_target=False, margin=margin)
             continue

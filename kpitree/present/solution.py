@@ -21,13 +21,13 @@ def solution_table(solution: Solution) -> str:
     tree = solution.tree
     node = tree.nodes[solution.node]
     unit = node.unit
-    when = f" at {tree.periods[-1]}" if tree.periods else ""
+    when = f" at {solution.period or tree.periods[-1]}" if tree.periods else ""
     verdict = "feasible" if solution.feasible else "NOT FEASIBLE"
     lines = [
         f"{tree.name}: {node.title} ({solution.node}) target {_with_unit(solution.target, unit)}"
         f"{when}: {verdict}",
         f"  reached {_with_unit(solution.reached, unit)}, from "
-        f"{_with_unit(solution.baseline.final(solution.node), unit)} today",
+        f"{_with_unit(solution.today, unit)} today",
         f"  mode: {solution.mode}; method: {solution.plan.method}",
     ]
     if solution.plan.effort is not None:
