@@ -19,9 +19,7 @@ nodes:
 """
 
 
-def test_net_new_eleven_percent_short_is_off_track_in_check_json(
-    write_tree, tmp_path, cli
-) -> None:
+def test_net_new_eleven_percent_short_is_off_track_in_check_json(write_tree, tmp_path, cli) -> None:
     """New MRR 62,300 against 70,000 (-11 %): ARR 12,747,600 against 12,840,000 is -0.72 %
     in level, but its change 747,600 against 840,000 is -11 %: off track; no alert, exit 0."""
     tree = write_tree(NET_NEW)
