@@ -133,7 +133,8 @@ def solve(
         # Solving lands on the target exactly, so the levers move the worse way: say so.
         side, better = ("below", "lower") if goal < 0 else ("above", "higher")
         met = (
-            f"{name} is already {side} its target today ({today:g}, {better} is better): the "
+            f"{name} is already {side} its target today "
+            f"({shown(today, tree.nodes[name].unit, target)}, {better} is better): the "
             f"levers move so that it lands on the target exactly"
         )
         plan = replace(plan, note=f"{met}; {plan.note}" if plan.note else met)
@@ -268,7 +269,7 @@ def solve_one(
         feasible=bool(roots),
         reached=reached,
         method=method,
-        note=_note(lever, roots, intervals, best, reached, target, node),
+        note=_note(tree, lever, roots, intervals, best, reached, target, node),
         roots=tuple(value(root) for root in roots),
         intervals=tuple((value(a), value(b)) for a, b in intervals),
     )
@@ -337,6 +338,7 @@ def _nearest_bound(
 
 
 def _note(
+    tree: Tree,
     lever: Lever,
     roots: list[float],
     intervals: tuple[tuple[float, float], ...],
@@ -346,31 +348,49 @@ def _note(
     node: str,
 ) -> str:
     what = f"the factor on every period of {lever.name}" if lever.per_period else lever.name
-    bounds = f"[{lever.low:g}, {lever.high:g}]"
-    current = 1.0 if lever.per_period else lever.base
-    closest = f"returned {best:g}, the closest to the current {current:g} (the smallest change)"
+    current = 1.0 if lever.per_period else float(lever.base)  # type: ignore[arg-type]
+    unit = None if lever.per_period else tree.nodes[lever.name].unit
+
+    def value(number: float) -> str:  # a lever value, as the tables show it
+        return shown(number, unit, current or 1.0)
+
+    def level(number: float) -> str:  # the node's value
+        return shown(number, tree.nodes[node].unit, target or 1.0)
+
+    bounds = f"[{value(lever.low)}, {value(lever.high)}]"
+    closest = (
+        f"returned {value(best)}, the closest to the current {value(current)} (the smallest change)"
+    )
     if not roots:
         return (
-            f"no value of {what} within bounds {bounds} brings {node} to {target:g}; the "
-            f"closest is {reached:g}, at {what} = {best:g}"
+            f"no value of {what} within bounds {bounds} brings {node} to {level(target)}; the "
+            f"closest is {level(reached)}, at {what} = {value(best)}"
         )
     if intervals:
         # Each flat interval stands in roots as its point nearest the current value.
-        stretches = " and ".join(f"between {a:g} and {b:g}" for a, b in intervals)
+        stretches = " and ".join(f"between {value(a)} and {value(b)}" for a, b in intervals)
         others = [root for root in roots if not any(a <= root <= b for a, b in intervals)]
-        listed = ", ".join(f"{root:g}" for root in others)
+        listed = ", ".join(value(root) for root in others)
         return (
-            f"{node} is flat at the target {target:g} for {what} {stretches}"
+            f"{node} is flat at the target {level(target)} for {what} {stretches}"
             + (f"; it also reaches it at {listed}" if others else "")
             + f"; {closest}"
         )
     if len(roots) > 1:
-        listed = ", ".join(f"{root:g}" for root in roots)
+        listed = ", ".join(value(root) for root in roots)
         return (
             f"{len(roots)} values of {what} within bounds reach the target ({listed}): {node} "
             f"is not monotone in it; {closest}"
         )
     return ""
+
+
+def shown(value: float, unit: str | None, scale: float) -> str:
+    """A number inside a message as the tables show it (float noise below ``scale`` reads 0)."""
+    # Formatting is presentation's; imported here so every note reads as the tables do.
+    from kpitree.present.numbers import format_message
+
+    return format_message(value, unit, scale)
 
 
 def _symbolic_roots(
