@@ -80,6 +80,7 @@ nodes:
   sql: {formula: mql * sql_rate, unit: leads/month, target: {2027-Q1: 100}}
   won: {value: [10, 20, 30], unit: customers/month}
   kept: {formula: "cohort(won, [1, 0.5])", unit: customers, target: {2027-Q1: 60}}
+  kept_mrr: {formula: "cohort(won, [1, 0.5]) * 1000", unit: JPY/month}
 """
 
 
@@ -103,3 +104,15 @@ def test_a_quarter_target_on_a_flow_sums_and_on_a_cohort_takes_the_last_month() 
     march = statuses(evaluation, "2027-03")
     assert march["sql"] is Status.AT_RISK
     assert march["kept"] is Status.OFF_TRACK
+
+
+def test_the_cascade_total_follows_the_rule_for_a_cohort() -> None:
+    """Solving sql to 100 over Q1 (mql x 1/0.9): the cascade totals won (a flow, 10 + 20 + 30
+    = 60) but not kept_mrr (a cohort in JPY/month: a stock, no total over the year, where its
+    unit alone once made it a flow)."""
+    tree = kpitree.loads(QUARTER)
+    rows = {row.node: row for row in tree.solve(["mql"], period="2027-Q1").cascade().rows}
+    assert rows["won"].total == pytest.approx(60)
+    assert rows["kept"].total is None
+    assert rows["kept_mrr"].total is None
+    assert rows["sql"].total == pytest.approx(100)
