@@ -116,3 +116,13 @@ def test_the_cascade_total_follows_the_rule_for_a_cohort() -> None:
     assert rows["kept"].total is None
     assert rows["kept_mrr"].total is None
     assert rows["sql"].total == pytest.approx(100)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob("trees/*.yaml")))
+def test_bundled_monthly_churn_benchmarks_are_monthly_figures(path: str) -> None:
+    """A churn benchmark on a monthly tree is the field's monthly 0.5-1 %, never 5 % a month
+    (about 46 % a year)."""
+    tree = kpitree.load(path)
+    for name, node in tree.nodes.items():
+        if "churn" in name and node.benchmark is not None and (node.unit or "").endswith("month"):
+            assert max(v for v in node.benchmark if v is not None) <= 0.01, name
