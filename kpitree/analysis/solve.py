@@ -140,7 +140,8 @@ def solve(
         plan = replace(plan, note=f"{met}; {plan.note}" if plan.note else met)
     signs = plan.signs or _moved_signs(chosen, plan, today)
     if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
-        signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
+        with judged_over(*span):  # which way helps the node where it is judged
+            signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
     better = [goal * sign for sign in signs] or [goal] * len(chosen)  # type: ignore[assignment]
     return Solution(
         tree=tree,
