@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 import numpy as np
@@ -116,7 +117,7 @@ def solve(
     chosen = resolve_levers(tree, levers, name, base, within=within)
     if weights and mode != "weighted":
         raise SolveError(f"weights are used by mode 'weighted' only; mode is '{mode}'")
-    with judged_over(*span):
+    with judging(span):
         if len(chosen) == 1:
             plan = solve_one(tree, chosen[0], node=name, target=target, base=base)
         else:
@@ -128,7 +129,7 @@ def solve(
     goal = (
         tree.kgi_sign if name == tree.kgi else (-1 if tree.nodes[name].direction == "lower" else 1)
     )
-    today = rolled(tree, name, baseline.values, *span)
+    today = baseline.final(name) if span is None else rolled(tree, name, baseline.values, *span)
     if goal * (today - target) > 0:
         # Solving lands on the target exactly, so the levers move the worse way: say so.
         side, better = ("below", "lower") if goal < 0 else ("above", "higher")
@@ -140,7 +141,7 @@ def solve(
         plan = replace(plan, note=f"{met}; {plan.note}" if plan.note else met)
     signs = plan.signs or _moved_signs(chosen, plan, today)
     if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
-        with judged_over(*span):  # which way helps the node where it is judged
+        with judging(span):  # which way helps the node where it is judged
             signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
     better = [goal * sign for sign in signs] or [goal] * len(chosen)  # type: ignore[assignment]
     return Solution(
@@ -159,15 +160,21 @@ def solve(
     )
 
 
+def judging(span: tuple[int, int] | None) -> AbstractContextManager[None]:
+    """Node values over ``span`` inside the block (:func:`judged_over`); the last period, as
+    without a block, for None."""
+    return nullcontext() if span is None else judged_over(*span)
+
+
 def _judged_target(
     tree: Tree, name: str, period: str | int | None, target: float | None
-) -> tuple[str | None, tuple[int, int], float]:
-    """The period's label (None: the last period), the 0-based span the node is judged over,
-    and the target: ``target``, or the node's target judged at the span's end over its own
-    span (a quarter's milestone is that quarter's roll-up)."""
-    last = tree.period_count - 1
+) -> tuple[str | None, tuple[int, int] | None, float]:
+    """The period's label (None: the last period), the 0-based span the node is judged over
+    (None: the last period), and the target: ``target``, or the node's target judged at the
+    span's end over its own span (a quarter's milestone is that quarter's roll-up)."""
+    span: tuple[int, int] | None
     if period is None:
-        span, label = (last, last), None
+        span, label = None, None
     elif tree.time is None:
         raise SolveError(f"tree '{tree.name}' is static: it has no period '{period}' to solve at")
     else:
@@ -182,9 +189,8 @@ def _judged_target(
             ) from None
     if target is not None:
         return label, span, target
-    if period is None:
-        found = tree.nodes[name].target
-        milestone = None
+    if span is None:
+        milestone, found = None, tree.nodes[name].target
     else:
         milestone = milestone_at(tree, name, span[1])
         found = None if milestone is None else milestone.value
