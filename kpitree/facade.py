@@ -125,6 +125,7 @@ class Tree(TreeModel):
         overrides: Overrides | None = None,
         scenario: str | None = None,
         within: str = "bounds",
+        period: str | int | None = None,
     ) -> Solution:
         """The lever values at which the KGI (or ``node``) reaches its target (see
         :func:`kpitree.analysis.solve.solve`)."""
@@ -140,6 +141,7 @@ class Tree(TreeModel):
             overrides=overrides,
             scenario=scenario,
             within=within,
+            period=period,
         )
 
     def sensitivity(

@@ -7,6 +7,8 @@ mean. :func:`rules` infers which from the tree; a node's ``aggregate:`` override
 
 from __future__ import annotations
 
+import re
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -224,30 +226,52 @@ def reads(tree: Tree, rule: Rule) -> set[str]:
     }
 
 
-def rules(tree: Tree) -> dict[str, Rule]:
-    """How each node of a timed tree rolls up, in the tree's node order.
+_FOUND: weakref.WeakKeyDictionary[Tree, dict[str, Rule]] = weakref.WeakKeyDictionary()
+"""Per tree (a tree does not change once built): its rules, asked for once per period."""
 
-    In order: the node's ``aggregate:``; a node that reads ``prev()`` of itself is a stock
-    (last); a unit per period of the axis (``leads/month``, not ``ratio/month``) is a flow
-    (sum); a formula that is a sum of flows over a sum of flows is a ratio of their roll-ups;
-    a node ``r`` with a derived flow ``d = f * r`` (or ``f / r``) over another flow ``f`` is
-    the ratio ``d / f`` (``f / d``), taken from the first such ``d`` in file order; a derived
-    node that reads stocks and no flow in its period (ARR = MRR x 12) is a stock; anything
-    else is the mean.
+
+def rules(tree: Tree) -> dict[str, Rule]:
+    """How each node of a timed tree rolls up, in the tree's node order: the one
+    classification of stocks (``last``), flows (``sum``) and rates (``ratio``, ``mean``)
+    that roll-ups, status and compare share.
+
+    In order: the node's ``aggregate:``; a node that reads its own earlier value, directly
+    (``prev(mrr)``) or through nodes it reads in the same period (``mrr_start = prev(mrr)``),
+    is a stock (last); so is a ``cohort()`` of a flow: what is left at the period's end of
+    every earlier period's intake, a level, not an amount per period; a formula that reads
+    stocks only (``base_mrr + cohort_mrr``, ``prev(mrr)``) is a stock; a unit per period of
+    the axis (``leads/month``, not ``ratio/month``) is a flow (sum): ``delay()`` and
+    ``lagged()`` of a flow are flows, as they move amounts between periods without
+    accumulating them; a formula that is a sum of flows over a sum of flows is a ratio of
+    their roll-ups; a node ``r`` with a derived flow ``d = f * r`` (or ``f / r``) over
+    another flow ``f`` is the ratio ``d / f`` (``f / d``), taken from the first such ``d``
+    in file order; a derived node that reads stocks and no flow in its period (ARR = MRR x
+    12) is a stock; anything else is the mean.
 
     Raises
     ------
     SpecError
         For ``aggregate: ratio`` on a node that is neither form of ratio.
     """
+    if tree not in _FOUND:
+        _FOUND[tree] = _rules(tree)
+    return dict(_FOUND[tree])
+
+
+def _rules(tree: Tree) -> dict[str, Rule]:
     unit_of_time = tree.time.unit if tree.time is not None else ""
-    kinds: dict[str, str] = {}
-    for name, node in tree.nodes.items():
+    own_past = _reads_own_past(tree)
+    # Known before the pass, as a node may read a stock's past before the stock's own row.
+    kinds = {name: "last" for name in own_past if tree.nodes[name].aggregate is None}
+    for name in tree.order():
+        node = tree.nodes[name]
         if node.aggregate in ("sum", "last", "mean"):
             kinds[name] = node.aggregate
-        elif node.aggregate is None and tree.graph.has_edge(name, name):
+        elif node.aggregate is not None:
+            continue
+        elif name in own_past or _calls(tree, name, "cohort") or _reads_only(tree, name, kinds):
             kinds[name] = "last"
-        elif node.aggregate is None and is_flow_unit(node.unit or "", unit_of_time):
+        elif is_flow_unit(node.unit or "", unit_of_time):
             kinds[name] = "sum"
     flows = {node_symbol(name) for name, kind in kinds.items() if kind == "sum"}
     flows |= {lag.symbol for lag in _lags(tree).values() if kinds.get(lag.node) == "sum"}
@@ -273,6 +297,43 @@ def rules(tree: Tree) -> dict[str, Rule]:
         else:
             found[name] = Rule("mean")
     return {name: found[name] for name in tree.nodes}
+
+
+def _reads_own_past(tree: Tree) -> set[str]:
+    """The nodes whose value reads their own value of an earlier period, directly or through
+    the nodes they read in the same period."""
+    graph = tree.graph
+    reach: dict[str, set[str]] = {name: {name} for name in tree.nodes}
+    for name in tree.order():  # readers come after what they read
+        for source, _, lag in graph.in_edges(name, data="lag"):
+            if lag == 0 and source != name:
+                reach[name] |= reach[source]
+    # reach[x]: the nodes x reads in the same period, itself included. x reads its own past
+    # when some node it reaches reads x in an earlier period.
+    return {
+        name
+        for name in tree.nodes
+        if any(
+            lag > 0 and target in reach[name]
+            for _, target, lag in graph.out_edges(name, data="lag")
+        )
+    }
+
+
+def _calls(tree: Tree, name: str, function: str) -> bool:
+    """True when the node's formula calls ``function()`` (its text already parsed, so a name
+    followed by a parenthesis is a call)."""
+    formula = tree.formulas.get(name)
+    return formula is not None and re.search(rf"\b{function}\s*\(", formula.text) is not None
+
+
+def _reads_only(tree: Tree, name: str, kinds: Mapping[str, str]) -> bool:
+    """True when the node's formula reads stocks (in its period or earlier) and nothing else."""
+    formula = tree.formulas.get(name)
+    if formula is None:
+        return False
+    read = set(formula.names) | {lag.node for lag in formula.lags}
+    return bool(read) and all(kinds.get(other) == "last" for other in read)
 
 
 def is_flow_unit(unit: str, unit_of_time: str) -> bool:

@@ -81,6 +81,17 @@ def target_at(node: Node, time: TimeAxis | None, index: int) -> Milestone | None
     return None
 
 
+def span_of(label: str, time: TimeAxis) -> tuple[int, int]:
+    """The 0-based ``(first, last)`` periods of a period, quarter or year label (as a target's).
+
+    Raises
+    ------
+    TargetError
+        For a label that is none of them.
+    """
+    return _span(label, time)
+
+
 def _span(label: str, time: TimeAxis) -> tuple[int, int]:
     index = time.index_of(label)
     if index is not None:

@@ -159,7 +159,7 @@ def test_a_target_already_met_is_said() -> None:
     solution = kpitree.loads(CAC).solve(["win_rate"], target=250_000)
     assert solution.values["win_rate"] == pytest.approx(0.2)
     assert solution.plan.note.startswith(
-        "cac is already below its target today (200000, lower is better)"
+        "cac is already below its target today (200,000, lower is better)"
     )
     higher = kpitree.load(TREES / "saas_arr.yaml").solve(["win_rate"], target=1e9)
     assert "arr is already above its target today" in higher.plan.note

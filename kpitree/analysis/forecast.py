@@ -94,7 +94,8 @@ class Forecast(Shown):
     target : float or None
         The node's target (or the one given).
     p_target : float or None
-        Share of paths whose value at the last period is at least ``target``.
+        Share of paths whose value at the last period meets ``target``: at least it, or at
+        most it when lower is better (:attr:`meets`).
     final : numpy.ndarray
         Every path's value at the last period (for the histogram).
     scenario : str or None
@@ -140,6 +141,12 @@ class Forecast(Shown):
     def unit(self) -> str | None:
         """The unit of the node forecast."""
         return self.tree.nodes[self.node].unit
+
+    @property
+    def meets(self) -> str:
+        """``">="`` when the target is met from above, ``"<="`` when lower is better (CAC):
+        what :attr:`p_target` counts."""
+        return "<=" if better_sign(self.tree, self.node) < 0 else ">="
 
     def to_frame(self) -> pd.DataFrame:
         """One row per period (index ``period``; ``value`` for a static tree), columns mean,
@@ -328,7 +335,7 @@ def forecast(
                 done = stop if in_memory or first_pass else samples + stop
                 progress(done, samples if in_memory else 2 * samples)
 
-    summary = _summarise(paths, samples, columns, in_memory, target)
+    summary = _summarise(paths, samples, columns, in_memory, target, better_sign(tree, name))
     order = tree.order()
     nonfinite = dict(sorted(nonfinite.items(), key=lambda item: order.index(item[0])))
     return Forecast(
@@ -445,16 +452,25 @@ def _nonfinite_notes(tree: Tree, nonfinite: dict[str, int], samples: int) -> tup
     )
 
 
+def better_sign(tree: Tree, name: str) -> int:
+    """+1 when a higher ``name`` is better, -1 when lower is: the KGI's ``direction``
+    (:attr:`Tree.kgi_sign`), another node's own ``direction``."""
+    if name == tree.kgi:
+        return tree.kgi_sign
+    return -1 if tree.nodes[name].direction == "lower" else 1
+
+
 def _summarise(
     paths: Callable[[bool], Iterator[tuple[int, np.ndarray, np.ndarray]]],
     samples: int,
     periods: int,
     in_memory: bool,
     target: float | None,
+    sign: int = 1,
 ) -> dict[str, Any]:
     """Mean, sd and quantiles of the paths' ``periods`` columns, their last period's values and
-    P(target) there, read once when they fit in :data:`IN_MEMORY_BYTES`, else twice (see
-    :mod:`kpitree.analysis.streaming`)."""
+    P(target) there (met from above, or from below for ``sign`` -1), read once when they fit
+    in :data:`IN_MEMORY_BYTES`, else twice (see :mod:`kpitree.analysis.streaming`)."""
     final = np.empty(samples)
     sums = []
     values = np.empty((samples, periods)) if in_memory else None
@@ -488,7 +504,9 @@ def _summarise(
 
         percentiles = interpolate(samples, QUANTILES, second_pass)
     sd = np.sqrt(exact_total(squares) / (samples - 1))
-    p_target = None if target is None else int(np.count_nonzero(final >= target)) / samples
+    p_target = (
+        None if target is None else int(np.count_nonzero(sign * (final - target) >= 0)) / samples
+    )
     return {
         "mean": _frozen(mean),
         "sd": _frozen(sd),

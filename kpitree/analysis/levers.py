@@ -9,7 +9,9 @@ apply to every period.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,23 @@ from kpitree.analysis.batch import as_rows
 from kpitree.errors import EvaluationError, SolveError, did_you_mean
 from kpitree.node import Value
 from kpitree.tree import Tree
+
+_SPAN: ContextVar[tuple[int, int] | None] = ContextVar("judged_span", default=None)
+"""The 0-based periods ``(first, last)`` a solve judges its node over; None: the last."""
+
+
+@contextmanager
+def judged_over(first: int, last: int) -> Iterator[None]:
+    """Within the block, :func:`node_values` gives the node over periods ``first..last`` by its
+    roll-up rule (``solve --period``). Set here, once, rather than passed through the signature
+    of every solve mode's objective, as all of them read the node through :func:`node_values`.
+    """
+    token = _SPAN.set((first, last))
+    try:
+        yield
+    finally:
+        _SPAN.reset(token)
+
 
 # A computed lever value may overshoot its bound by rounding; closer than this it is *at* it.
 BOUND_TOLERANCE = 1e-9
@@ -182,7 +201,10 @@ def node_values(
         for name, rows in changes.items():
             inputs[name] = as_rows(rows, samples, tree.period_count)
         # Only what the node reads: a node elsewhere that is undefined cannot lose the row.
-        return np.array(tree.engine.run(inputs, samples=samples, nodes=[node])[node][:, -1])
+        span = _SPAN.get()
+        if span is None:
+            return np.array(tree.engine.run(inputs, samples=samples, nodes=[node])[node][:, -1])
+        return _over_span(tree, inputs, samples, node, span)
     except EvaluationError:
         if samples == 1:
             return np.array([np.nan])
@@ -195,6 +217,25 @@ def node_values(
             node_values(tree, second, samples - half, node=node, base=base),
         ]
     )
+
+
+def _over_span(
+    tree: Tree,
+    inputs: Mapping[str, Value | np.ndarray],
+    samples: int,
+    node: str,
+    span: tuple[int, int],
+) -> np.ndarray:
+    """``node`` rolled up over the periods of ``span`` for each sample."""
+    from kpitree.rollup import aggregate, reads, rules
+
+    first, last = span
+    if first == last:
+        return np.array(tree.engine.run(inputs, samples=samples, nodes=[node])[node][:, last])
+    wanted = [node, *sorted(reads(tree, rules(tree)[node]) - {node})]
+    found = tree.engine.run(inputs, samples=samples, nodes=wanted)
+    rolled = aggregate(tree, {name: found[name] for name in wanted}, [range(first, last + 1)])
+    return np.array(rolled[node][:, 0])
 
 
 def directions(

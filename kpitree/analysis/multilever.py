@@ -136,7 +136,8 @@ def _along_line(
         if binding:
             note = (
                 f"the target is out of reach by {what} {_share_words(share)}: the change stops "
-                f"at {u:+.4g}, where {', '.join(binding)} reach{'es' if len(binding) == 1 else ''}"
+                f"at {_change(u)}, where {', '.join(binding)} "
+                f"reach{'es' if len(binding) == 1 else ''}"
                 f" a bound; reported is {node} there"
             )
             if len(binding) < len(levers):
@@ -147,20 +148,20 @@ def _along_line(
         else:
             note = (
                 f"the target is out of reach by {what} {_share_words(share)}: reported is the "
-                f"closest {node} comes along that line, at a change of {u:+.4g}"
+                f"closest {node} comes along that line, at a change of {_change(u)}"
             )
     elif line.intervals:
         note = (
             f"{node} is flat at the target for "
             + " and ".join(
-                f"common changes between {a:+.4g} and {b:+.4g}" for a, b in line.intervals
+                f"common changes between {_change(a)} and {_change(b)}" for a, b in line.intervals
             )
-            + f"; returned the smallest, {line.best:+.4g}"
+            + f"; returned the smallest, {_change(line.best)}"
         )
     elif len(line.roots) > 1:
         note = (
             f"{len(line.roots)} common changes reach the target; returned the smallest, "
-            f"{line.best:+.4g}"
+            f"{_change(line.best)}"
         )
     return LeverPlan(values, line.feasible, line.best_value, method, note)
 
@@ -381,3 +382,11 @@ def _polish(evaluate: RowFunction, z: np.ndarray, reach: np.ndarray, target: flo
         z = z.copy()
         z[index] = line.best
     return z
+
+
+def _change(u: float) -> str:
+    """A common relative change as the lever table shows it: ``+3.1 %``."""
+    # Formatting is presentation's; imported here so the note reads as the tables do.
+    from kpitree.present.numbers import format_percent
+
+    return format_percent(u)

@@ -222,9 +222,13 @@ def solve_probability(
         f"{line.words()}; per path the change that reaches the target, by bisection on "
         f"{count:,} fixed paths (seed {getattr(paths, 'seed', '?')})"
     )
+    # Formatting is presentation's; imported here so the note reads as the tables do.
+    from kpitree.present.numbers import format_message
+
+    shown_target = format_message(goal_target, tree.nodes[name].unit)
     note = "" if feasible else (
-        f"P({name} {'>=' if goal > 0 else '<='} {goal_target:g}) = {probability:g} is out of "
-        f"reach within the levers' bounds: the best is {achieved:.4g} (SE {se:.2g})"
+        f"P({name} {'>=' if goal > 0 else '<='} {shown_target}) = {probability:.1%} is out of "
+        f"reach within the levers' bounds: the best is {achieved:.1%} (SE {se:.1%})"
     )  # fmt: skip
     plan = LeverPlan(values, feasible, solved.final(name), method, note)
     interval = {lever.name: tuple(sorted(line.scalar(lever, e) for e in ends)) for lever in chosen}

@@ -52,6 +52,10 @@ class Solution(Shown):
     alert (:mod:`kpitree.analysis.guardrails`)."""
     within: str = "bounds"
     """``"bounds"``, or ``"benchmark"`` when benchmark ranges bounded the levers too."""
+    period: str | None = None
+    """The period whose target was met (``solve --period``); None: the last period."""
+    span: tuple[int, int] | None = None
+    """The 0-based periods the node is judged over (its roll-up); None: the last period."""
 
     @property
     def feasible(self) -> bool:
@@ -60,8 +64,21 @@ class Solution(Shown):
 
     @property
     def reached(self) -> float:
-        """The node's value at the solved inputs (last period of a timed tree)."""
-        return self.evaluation.final(self.node)
+        """The node's value at the solved inputs (at the solved period of a timed tree: the
+        last, or the roll-up over ``span``)."""
+        return self._judged(self.evaluation)
+
+    @property
+    def today(self) -> float:
+        """The node's value before the solve, judged as :attr:`reached` is."""
+        return self._judged(self.baseline)
+
+    def _judged(self, evaluation: Evaluation) -> float:
+        if self.span is None:
+            return evaluation.final(self.node)
+        from kpitree.analysis.stocks import rolled
+
+        return rolled(self.tree, self.node, evaluation.values, *self.span)
 
     @property
     def values(self) -> dict[str, Value]:
@@ -112,10 +129,12 @@ class Solution(Shown):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: kgi (the node solved for), target, feasible, levers, changes,
-        kgi_reached, values (every node at the solved inputs), owners, warnings, and details."""
+        kgi_reached, values (every node at the solved inputs), owners, warnings, and details;
+        ``period`` is the period whose target was met (null: the last)."""
         return {
             "kgi": self.node,
             "target": self.target,
+            "period": self.period,
             "feasible": self.feasible,
             "levers": {name: _plain(value) for name, value in self.plan.values.items()},
             "changes": self.changes,

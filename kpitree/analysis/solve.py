@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 
 import numpy as np
@@ -28,13 +29,17 @@ from kpitree.analysis.levers import (
     Lever,
     LeverPlan,
     directions,
+    judged_over,
     node_values,
     resolve_levers,
 )
 from kpitree.analysis.multilever import MODES, solve_levers
 from kpitree.analysis.solution import Solution
-from kpitree.errors import SolveError
+from kpitree.analysis.status import milestone_at
+from kpitree.analysis.stocks import rolled
+from kpitree.errors import SolveError, TargetError
 from kpitree.node import Value
+from kpitree.targets import span_of
 from kpitree.tree import Overrides, Tree
 
 LINEAR = "exact: the node is linear in the lever, solved from two evaluations"
@@ -52,6 +57,7 @@ def solve(
     overrides: Overrides | None = None,
     scenario: str | None = None,
     within: str = "bounds",
+    period: str | int | None = None,
 ) -> Solution:
     """Find the lever values at which ``node`` reaches ``target``.
 
@@ -78,6 +84,12 @@ def solve(
     within : {"bounds", "benchmark"}
         ``benchmark``: a lever's benchmark range bounds it too (from today's value when that
         lies outside the range).
+    period : str or int, optional
+        Meet the target of this period (a label, a 1-based number, or on a monthly tree a
+        quarter ``2027-Q2`` or year ``2027``) instead of the last period's. A quarter or year is
+        the node's roll-up over it (a stock's last month, a flow's sum, a ratio of flows
+        recomputed). The default target is the node's target judged at the period's end
+        (:func:`kpitree.analysis.status.target_at`), over that target's own span.
 
     Returns
     -------
@@ -88,21 +100,15 @@ def solve(
     Raises
     ------
     SolveError
-        No target, a lever that is not an input the node reads, bad weights, unknown mode or
-        ``within``.
+        No target, a lever that is not an input the node reads, bad weights, unknown mode,
+        ``within`` or ``period``.
     """
     name = tree.node(node).name if node is not None else tree.kgi
     if mode not in MODES:
         raise SolveError(f"mode '{mode}' is not one of {', '.join(MODES)}")
     if within not in WITHIN:
         raise SolveError(f"within '{within}' is not one of {', '.join(WITHIN)}")
-    if target is None:
-        target = tree.nodes[name].target
-        if target is None:
-            raise SolveError(
-                f"node '{name}' has no target: give one (--target VALUE on the command line, "
-                f"target= in Python) or add 'target:' to the node in the tree file"
-            )
+    label, span, target = _judged_target(tree, name, period, target)
     target = float(target)
     if not math.isfinite(target):
         raise SolveError(f"target must be a finite number, found {target}")
@@ -111,29 +117,32 @@ def solve(
     chosen = resolve_levers(tree, levers, name, base, within=within)
     if weights and mode != "weighted":
         raise SolveError(f"weights are used by mode 'weighted' only; mode is '{mode}'")
-    if len(chosen) == 1:
-        plan = solve_one(tree, chosen[0], node=name, target=target, base=base)
-    else:
-        plan = solve_levers(
-            tree, chosen, node=name, target=target, base=base, mode=mode, weights=weights or {}
-        )
+    with judging(span):
+        if len(chosen) == 1:
+            plan = solve_one(tree, chosen[0], node=name, target=target, base=base)
+        else:
+            plan = solve_levers(
+                tree, chosen, node=name, target=target, base=base, mode=mode, weights=weights or {}
+            )
     solved = tree.evaluate(overrides={**_as_overrides(overrides), **plan.values}, scenario=scenario)
     # Better for the goal: the solved node's own direction (the KGI's sign for the KGI).
     goal = (
         tree.kgi_sign if name == tree.kgi else (-1 if tree.nodes[name].direction == "lower" else 1)
     )
-    today = baseline.final(name)
+    today = baseline.final(name) if span is None else rolled(tree, name, baseline.values, *span)
     if goal * (today - target) > 0:
         # Solving lands on the target exactly, so the levers move the worse way: say so.
         side, better = ("below", "lower") if goal < 0 else ("above", "higher")
         met = (
-            f"{name} is already {side} its target today ({today:g}, {better} is better): the "
+            f"{name} is already {side} its target today "
+            f"({shown(today, tree.nodes[name].unit, target)}, {better} is better): the "
             f"levers move so that it lands on the target exactly"
         )
         plan = replace(plan, note=f"{met}; {plan.note}" if plan.note else met)
     signs = plan.signs or _moved_signs(chosen, plan, today)
     if not signs and any(tree.nodes[lever.name].benchmark for lever in chosen):
-        signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
+        with judging(span):  # which way helps the node where it is judged
+            signs = tuple(directions(tree, chosen, node=name, base=base).tolist())
     better = [goal * sign for sign in signs] or [goal] * len(chosen)  # type: ignore[assignment]
     return Solution(
         tree=tree,
@@ -146,7 +155,54 @@ def solve(
         evaluation=solved,
         warnings=lever_warnings(tree, chosen, plan.values, better),  # type: ignore[arg-type]
         within=within,
+        period=label,
+        span=span,
     )
+
+
+def judging(span: tuple[int, int] | None) -> AbstractContextManager[None]:
+    """Node values over ``span`` inside the block (:func:`judged_over`); the last period, as
+    without a block, for None."""
+    return nullcontext() if span is None else judged_over(*span)
+
+
+def _judged_target(
+    tree: Tree, name: str, period: str | int | None, target: float | None
+) -> tuple[str | None, tuple[int, int] | None, float]:
+    """The period's label (None: the last period), the 0-based span the node is judged over
+    (None: the last period), and the target: ``target``, or the node's target judged at the
+    span's end over its own span (a quarter's milestone is that quarter's roll-up)."""
+    span: tuple[int, int] | None
+    if period is None:
+        span, label = None, None
+    elif tree.time is None:
+        raise SolveError(f"tree '{tree.name}' is static: it has no period '{period}' to solve at")
+    else:
+        label = str(period)
+        try:
+            span = span_of(label, tree.time)
+        except TargetError:
+            labels = tree.time.labels
+            raise SolveError(
+                f"period '{label}' is not a period, quarter or year of tree '{tree.name}' "
+                f"({labels[0]} .. {labels[-1]})"
+            ) from None
+    if target is not None:
+        return label, span, target
+    if span is None:
+        milestone, found = None, tree.nodes[name].target
+    else:
+        milestone = milestone_at(tree, name, span[1])
+        found = None if milestone is None else milestone.value
+    if found is None:
+        at = "" if label is None else f" at {label}"
+        raise SolveError(
+            f"node '{name}' has no target{at}: give one (--target VALUE on the command line, "
+            f"target= in Python) or add 'target:' to the node in the tree file"
+        )
+    if milestone is not None:
+        span = (milestone.first, milestone.last)
+    return label, span, found
 
 
 def _moved_signs(levers: Sequence[Lever], plan: LeverPlan, before: float) -> tuple[float, ...]:
@@ -220,7 +276,7 @@ def solve_one(
         feasible=bool(roots),
         reached=reached,
         method=method,
-        note=_note(lever, roots, intervals, best, reached, target, node),
+        note=_note(tree, lever, roots, intervals, best, reached, target, node),
         roots=tuple(value(root) for root in roots),
         intervals=tuple((value(a), value(b)) for a, b in intervals),
     )
@@ -289,6 +345,7 @@ def _nearest_bound(
 
 
 def _note(
+    tree: Tree,
     lever: Lever,
     roots: list[float],
     intervals: tuple[tuple[float, float], ...],
@@ -298,31 +355,49 @@ def _note(
     node: str,
 ) -> str:
     what = f"the factor on every period of {lever.name}" if lever.per_period else lever.name
-    bounds = f"[{lever.low:g}, {lever.high:g}]"
-    current = 1.0 if lever.per_period else lever.base
-    closest = f"returned {best:g}, the closest to the current {current:g} (the smallest change)"
+    current = 1.0 if lever.per_period else float(lever.base)  # type: ignore[arg-type]
+    unit = None if lever.per_period else tree.nodes[lever.name].unit
+
+    def value(number: float) -> str:  # a lever value, as the tables show it
+        return shown(number, unit, current or 1.0)
+
+    def level(number: float) -> str:  # the node's value
+        return shown(number, tree.nodes[node].unit, target or 1.0)
+
+    bounds = f"[{value(lever.low)}, {value(lever.high)}]"
+    closest = (
+        f"returned {value(best)}, the closest to the current {value(current)} (the smallest change)"
+    )
     if not roots:
         return (
-            f"no value of {what} within bounds {bounds} brings {node} to {target:g}; the "
-            f"closest is {reached:g}, at {what} = {best:g}"
+            f"no value of {what} within bounds {bounds} brings {node} to {level(target)}; the "
+            f"closest is {level(reached)}, at {what} = {value(best)}"
         )
     if intervals:
         # Each flat interval stands in roots as its point nearest the current value.
-        stretches = " and ".join(f"between {a:g} and {b:g}" for a, b in intervals)
+        stretches = " and ".join(f"between {value(a)} and {value(b)}" for a, b in intervals)
         others = [root for root in roots if not any(a <= root <= b for a, b in intervals)]
-        listed = ", ".join(f"{root:g}" for root in others)
+        listed = ", ".join(value(root) for root in others)
         return (
-            f"{node} is flat at the target {target:g} for {what} {stretches}"
+            f"{node} is flat at the target {level(target)} for {what} {stretches}"
             + (f"; it also reaches it at {listed}" if others else "")
             + f"; {closest}"
         )
     if len(roots) > 1:
-        listed = ", ".join(f"{root:g}" for root in roots)
+        listed = ", ".join(value(root) for root in roots)
         return (
             f"{len(roots)} values of {what} within bounds reach the target ({listed}): {node} "
             f"is not monotone in it; {closest}"
         )
     return ""
+
+
+def shown(value: float, unit: str | None, scale: float) -> str:
+    """A number inside a message as the tables show it (float noise below ``scale`` reads 0)."""
+    # Formatting is presentation's; imported here so every note reads as the tables do.
+    from kpitree.present.numbers import format_message
+
+    return format_message(value, unit, scale)
 
 
 def _symbolic_roots(

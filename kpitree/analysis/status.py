@@ -11,11 +11,12 @@ The rule, for a node's value at one period:
 
 The worse of the target's verdict and the alert's wins. A target is judged at the period it
 belongs to (:mod:`kpitree.targets`): one number at the last period, a list at each period, a
-quarter or year at its last month, on the node's roll-up over the span (a stock's last value,
-a flow's sum, a rate's mean: :func:`kpitree.analysis.stocks.rollup`). Other periods are judged
-by the alert alone. The margin is 10 % of the target, except for a stock (ARR, customers),
-judged by its movement: 10 % of the change the target asks for over the span (from the level
-before it), so a level a few per cent short that hides a tenth of the net new is off track.
+quarter or year at its last month, on the node's roll-up over the span by its rule (a stock's
+last value, a flow's sum, a ratio of flows recomputed: :func:`kpitree.analysis.stocks.rolled`).
+Other periods are judged by the alert alone. The margin is 10 % of the target, except for a
+stock (ARR, customers), judged by its movement: 10 % of the change the target asks for over
+the span (from the level before it), so a level a few per cent short that hides a tenth of the
+net new is off track.
 
 A target is met from above (value >= target), or from below when the node's ``direction`` is
 ``lower``; without a direction, from below on a node whose only alert is ``above`` (a cost or
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kpitree.analysis.batch import resolve_period
-from kpitree.analysis.stocks import STOCK, kind, level_before, rollup, stocks
+from kpitree.analysis.stocks import STOCK, kind, level_before, rolled, stocks
 from kpitree.errors import DataError
 from kpitree.evaluation import Evaluation
 from kpitree.node import Node
@@ -128,11 +129,18 @@ def target_at(tree: Tree, name: str, index: int) -> float | None:
     DataError
         When a target label of a tree built in Python is not a period of the tree.
     """
-    milestone = _milestone(tree, name, index)
+    milestone = milestone_at(tree, name, index)
     return None if milestone is None else milestone.value
 
 
-def _milestone(tree: Tree, name: str, index: int) -> Milestone | None:
+def milestone_at(tree: Tree, name: str, index: int) -> Milestone | None:
+    """The target of node ``name`` judged at the 0-based period ``index``, with its span.
+
+    Raises
+    ------
+    DataError
+        As :func:`target_at`.
+    """
     try:
         return _milestone_at(tree.nodes[name], tree.time, index)
     except TargetError as error:
@@ -150,7 +158,7 @@ def judged_value(
     the target asks for over the span (``None`` otherwise)."""
     series = np.atleast_1d(np.asarray(values[name], dtype=float))
     node_kind = kind(tree, name, stock_names)
-    value = rollup(series, milestone.first, milestone.last, node_kind)
+    value = rolled(tree, name, values, milestone.first, milestone.last)
     if node_kind != STOCK:
         return value, None
     before = (
@@ -175,7 +183,7 @@ def statuses(
     result = {}
     for name, node in tree.nodes.items():
         value = float(np.atleast_1d(evaluation.values[name])[index])
-        milestone = _milestone(tree, name, index)
+        milestone = milestone_at(tree, name, index)
         if milestone is None:
             result[name] = node_status(node, value, judge_target=False, margin=margin)
             continue

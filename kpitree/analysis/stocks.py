@@ -1,96 +1,60 @@
 """Stocks, flows and rates: what a node's number means over time, and so how it is judged.
 
-- A **stock** is a level carried from one period to the next: a node whose value (with the
-  nodes it reads in the same period substituted) reads its own previous value
-  (``mrr = prev(mrr) + new_mrr - churned_mrr``, also through ``mrr_start = prev(mrr)``), or a
-  node that reads a stock in the same period (``arr = mrr * 12``, ``arpu = mrr / customers``:
-  levels computed from levels). A stock is judged by its change over the period (net new),
-  ``value(p) - value(p - 1)``, with the level before period 1 its ``initial`` (or, for a
-  stock computed from stocks, its formula at their initial levels and the inputs of period 1).
-- A **flow** is an amount per period: its unit ends in ``/month`` (the tree's unit) with one
-  thing counted before it (``leads/month``, ``JPY/month``), not a ratio or percentage.
-- Anything else is a **rate** or other value (``ratio/month``, ``JPY/customer/month``).
+The classification is the roll-up's (:func:`kpitree.rollup.rules`, one source for both): a
+node that rolls up to its **last** period is a **stock** (MRR, customers, a ``cohort()``), one
+that **sums** is a **flow** (leads, new MRR), anything else (a **ratio** recomputed from flows
+or a **mean**) a **rate**. A stock is judged by its change over the period (net new),
+``value(p) - value(p - 1)``, with the level before period 1 its ``initial`` (or, for a stock
+computed from stocks, its formula at their initial levels and the inputs of period 1).
 
-Over several periods (a quarter's target on a monthly tree) a stock rolls up to its last
-period, a flow to its sum and anything else to its mean: :func:`rollup`. (A general roll-up
-with an ``aggregate`` key belongs to the period roll-up module; this is the simple rule.)
+Over several periods (a quarter's target on a monthly tree) a node is taken together by its
+roll-up rule: :func:`rolled`.
 """
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy
 
 from kpitree.formula import node_symbol
-from kpitree.node import PERCENT_UNITS
+from kpitree.rollup import aggregate, reads, rules
 
 if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 STOCK, FLOW, RATE = "stock", "flow", "rate"
 
-
-_FOUND: weakref.WeakKeyDictionary[Tree, frozenset[str]] = weakref.WeakKeyDictionary()
-"""Per tree (a tree does not change once built): its stocks, asked for once per period."""
+_KINDS = {"last": STOCK, "sum": FLOW}
 
 
 def stocks(tree: Tree) -> set[str]:
     """The names of the stock nodes of ``tree`` (empty for a static tree)."""
-    if tree not in _FOUND:
-        _FOUND[tree] = frozenset(_find_stocks(tree))
-    return set(_FOUND[tree])
-
-
-def _find_stocks(tree: Tree) -> set[str]:
     if tree.time is None:
         return set()
-    graph = tree.graph
-    order = tree.order()
-    reach: dict[str, set[str]] = {name: {name} for name in tree.nodes}
-    for name in order:  # readers come after what they read
-        for source, _, lag in graph.in_edges(name, data="lag"):
-            if lag == 0 and source != name:
-                reach[name] |= reach[source]
-    # reach[x]: the nodes x reads in the same period, itself included.
-    found = {
-        name
-        for name in tree.nodes
-        if any(
-            lag > 0 and name in reach[target]
-            for _, target, lag in graph.out_edges(name, data="lag")
-        )
-    }
-    for name in order:
-        if name not in found and any(s in found for s in reach[name] - {name}):
-            found.add(name)
-    return found
+    return {name for name, rule in rules(tree).items() if rule.kind == "last"}
 
 
 def kind(tree: Tree, name: str, stock_names: set[str] | None = None) -> str:
     """``"stock"``, ``"flow"`` or ``"rate"`` (see the module's rule)."""
-    if name in (stock_names if stock_names is not None else stocks(tree)):
+    if tree.time is None:
+        return RATE
+    if stock_names is not None and name in stock_names:
         return STOCK
-    unit = (tree.nodes[name].unit or "").strip().lower()
-    per = f"/{tree.time.unit}" if tree.time is not None else None
-    if per and unit.endswith(per):
-        counted = unit[: -len(per)].strip()
-        if counted and "/" not in counted and counted not in (*PERCENT_UNITS, "ratio"):
-            return FLOW
-    return RATE
+    return _KINDS.get(rules(tree)[name].kind, RATE)
 
 
-def rollup(values: np.ndarray, first: int, last: int, node_kind: str) -> float:
-    """The value of periods ``first..last`` (0-based, ends included) taken together: a stock's
-    last, a flow's sum, a rate's mean. The one place to switch to the roll-up module's rule."""
-    span = np.asarray(values, dtype=float)[first : last + 1]
-    if node_kind == STOCK:
-        return float(span[-1])
-    if node_kind == FLOW:
-        return float(span.sum())
-    return float(span.mean())
+def rolled(tree: Tree, name: str, values: Mapping[str, np.ndarray], first: int, last: int) -> float:
+    """Node ``name``'s value over periods ``first..last`` (0-based, ends included) taken
+    together by its roll-up rule: a stock's last, a flow's sum, a ratio of flows recomputed
+    from their sums, a mean otherwise. ``values`` holds every node's value per period."""
+    if tree.time is None or first == last:
+        return float(np.atleast_1d(np.asarray(values[name], dtype=float))[last])
+    rule = rules(tree)[name]
+    needed = {other: values[other] for other in ({name} | reads(tree, rule))}
+    return float(aggregate(tree, needed, [range(first, last + 1)])[name][0])
 
 
 def level_before(

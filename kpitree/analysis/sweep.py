@@ -164,9 +164,17 @@ def sweep(
         low, high = node.bounds
         for value in values:
             if (low is not None and value < low) or (high is not None and value > high):
+                # Formatting is presentation's; imported here so the message reads as tables do.
+                from kpitree.present.numbers import format_message
+
+                unit = node.unit
+                ends = (
+                    "-inf" if low is None else format_message(low, unit),
+                    "inf" if high is None else format_message(high, unit),
+                )
                 raise DataError(
-                    f"node '{name}': swept value {value:g} is outside bounds "
-                    f"[{'-inf' if low is None else low:g}, {'inf' if high is None else high:g}]"
+                    f"node '{name}': swept value {format_message(value, unit)} is outside "
+                    f"bounds [{ends[0]}, {ends[1]}]"
                 )
         axes[tree.nodes[name].name] = values
     count = math.prod(len(values) for values in axes.values())

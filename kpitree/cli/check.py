@@ -19,7 +19,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="check alert thresholds on actuals",
         description="Check every 'alert:' threshold of the tree on the actual values, in each "
         "period with actuals. Prints one line per alert (node, period, value, threshold, "
-        "owner). Exit status 1 when any alert fires, 0 when none does: fit for a scheduled job. "
+        "owner), then the KGI and every node with an alert or target against plan at the last "
+        "period with actuals (a stock judged by its change over the period, net new, against "
+        "the plan's change). Exit status 1 when any alert fires, 0 when none does: fit for a "
+        "scheduled job. "
         "With --notify, each owner gets one message listing their alerts; exit 3 when one "
         "could not be delivered (the alerts are printed all the same).",
     )
@@ -32,14 +35,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check, print and notify; 1 when an alert fired, 3 when it could not be delivered."""
-    from kpitree.analysis.alert_list import Alerts
-    from kpitree.analysis.compare import check_actuals
+    import kpitree.present.check  # noqa: F401  (registers the check table's layout)
+    from kpitree.analysis.check_status import Check
+    from kpitree.analysis.compare import check_actuals, compare
 
     tree = load_tree(args)
     actuals = required_actuals(args, tree)
     hits = check_actuals(tree, actuals, plan=args.plan)
     labels = actuals.period_labels
-    emit(args, Alerts(tree, tuple(hits), None if labels is None else tuple(labels)))
+    comparison = compare(tree, actuals, plan=args.plan)
+    emit(args, Check(tree, tuple(hits), None if labels is None else tuple(labels), comparison))
     # The delivery lines follow a table on standard output; they would break JSON or CSV there.
     plain = args.format == "table" and getattr(args, "output", None) is None
     return alert_status(

@@ -46,6 +46,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--node", metavar="NAME", help="solve for this node (default: the KGI)")
     parser.add_argument(
+        "--period", metavar="LABEL", help="meet the target of this period (a label or number; "
+        "on a monthly tree also a quarter 2027-Q2 or year 2027, judged on the node's roll-up: "
+        "a stock's last month, a flow's sum) instead of the last period's; the default target "
+        "is the node's target at that period; not with --probability, which judges the last "
+        "period of every path",
+    )  # fmt: skip
+    parser.add_argument(
         "--mode",
         choices=MODES,
         default="uniform",
@@ -98,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
     from kpitree.present.solution import warning_text
 
     if args.probability is not None:
+        if args.period is not None:
+            raise UsageError(
+                "--period cannot be combined with --probability: the probability solve counts "
+                "the paths that meet the target at the last period; solve --period without it"
+            )
         return run_probability(args)
     landing_options = (
         (args.actuals is not None, "--actuals"), (args.measure, "--measure"),
@@ -118,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         overrides=parse_overrides(args.overrides),
         scenario=args.scenario,
         within=args.within,
+        period=args.period,
     )
     emit(args, solution)
     if args.format in ("csv", "xlsx"):  # the cascade alone: the guardrails go beside it

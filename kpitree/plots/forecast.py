@@ -127,7 +127,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
         ax.axvline(result.target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
         text = "target"
         if result.p_target is not None:
-            text += f"\nP(>= target) = {result.p_target:.1%}"
+            text += f"\nP({result.meets} target) = {result.p_target:.1%}"
         ax.annotate(
             text, (result.target, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
             textcoords="offset points", va="top", color=TARGET_COLOR, fontsize=9, bbox=LABEL_BOX,

@@ -9,7 +9,7 @@ from kpitree.analysis.alerts import AlertHit
 from kpitree.analysis.bottleneck import Bottleneck
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.kgi import kgi_formatter, kgi_heading
-from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.numbers import format_message, format_number, format_percent, format_signed
 from kpitree.present.table import render_table
 
 
@@ -112,7 +112,11 @@ def _alert_lines(hits: tuple[AlertHit, ...]) -> list[str]:
             when = f" in {len(group)} period{'s' * (len(group) > 1)} ({span})"
         owner = f" (owner: {first.owner})" if first.owner else ""
         extreme = "lowest" if direction == "below" else "highest"
-        lines.append(f"  {node}: {direction} {first.threshold:g}{when}, {extreme} {worst:g}{owner}")
+        threshold, shown = (
+            format_message(first.threshold, first.unit),
+            format_message(worst, first.unit),
+        )
+        lines.append(f"  {node}: {direction} {threshold}{when}, {extreme} {shown}{owner}")
     return lines
 
 

@@ -29,7 +29,7 @@ def forecast_table(result: Forecast) -> str:
     if result.target is not None and result.p_target is not None:
         where = f" at {result.periods[-1]}" if result.periods else ""
         text += (
-            f"\nP({result.node} >= {format_number(result.target, unit)}{where}) = "
+            f"\nP({result.node} {result.meets} {format_number(result.target, unit)}{where}) = "
             f"{result.p_target:.1%}"
         )
     for line in assumption_lines(result.tree, result.fixed, result.notes):

@@ -12,7 +12,7 @@ from kpitree.analysis.levers import Lever
 from kpitree.analysis.solution import Solution
 from kpitree.node import Node
 from kpitree.present.export import to_csv, to_json
-from kpitree.present.numbers import PERCENT_UNITS, format_number, format_percent
+from kpitree.present.numbers import PERCENT_UNITS, format_message, format_number, format_percent
 from kpitree.present.table import render_table
 
 
@@ -21,13 +21,13 @@ def solution_table(solution: Solution) -> str:
     tree = solution.tree
     node = tree.nodes[solution.node]
     unit = node.unit
-    when = f" at {tree.periods[-1]}" if tree.periods else ""
+    when = f" at {solution.period or tree.periods[-1]}" if tree.periods else ""
     verdict = "feasible" if solution.feasible else "NOT FEASIBLE"
     lines = [
         f"{tree.name}: {node.title} ({solution.node}) target {_with_unit(solution.target, unit)}"
         f"{when}: {verdict}",
         f"  reached {_with_unit(solution.reached, unit)}, from "
-        f"{_with_unit(solution.baseline.final(solution.node), unit)} today",
+        f"{_with_unit(solution.today, unit)} today",
         f"  mode: {solution.mode}; method: {solution.plan.method}",
     ]
     if solution.plan.effort is not None:
@@ -59,15 +59,15 @@ def _levers(solution: Solution) -> str:
                 _value(lever.base, found.unit),
                 _value(after, found.unit),
                 _change(changes[lever.name]),
-                _binding(lever, binding[lever.name]) if binding[lever.name] else "",  # type: ignore[arg-type]
+                _binding(lever, binding[lever.name], found.unit) if binding[lever.name] else "",  # type: ignore[arg-type]
             ]
         )
     header = ["lever", "owner", "unit", "now", "needed", "change", "bound"]
     return render_table(header, rows, title="Levers", align="lllrrrl")
 
 
-def _binding(lever: Lever, side: str) -> str:
-    ends = f"[{lever.low:g}, {lever.high:g}]"
+def _binding(lever: Lever, side: str, unit: str | None) -> str:
+    ends = f"[{format_message(lever.low, unit)}, {format_message(lever.high, unit)}]"
     what = "end of benchmark" if lever.limits == "benchmark" else "bound"
     return f"at {side} {what} {ends}"
 

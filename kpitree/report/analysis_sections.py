@@ -259,7 +259,8 @@ def forecast_section(report: Report) -> str:
         error = math.sqrt(result.p_target * (1 - result.p_target) / result.samples)  # type: ignore[misc]
         parts.append(
             paragraph(
-                f"P({tree.kgi} ≥ {format_number(result.target, unit)}{_when(last)}) = "
+                f"P({tree.kgi} {'≤' if result.meets == '<=' else '≥'} "
+                f"{format_number(result.target, unit)}{_when(last)}) = "
                 f"{_rate(result.p_target)} (± {_rate(error)} Monte Carlo standard error).",  # type: ignore[misc]
                 "verdict",
             )
