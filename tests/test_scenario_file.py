@@ -124,6 +124,73 @@ def test_tree_without_scenarios_gets_the_key_at_the_end(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == text + "scenarios:\n  double: {x: 4}\n"
 
 
+HEAD = "name: t\nkgi: y\nnodes:\n  x: {value: 2}\n  y: {formula: x}\n"
+TIMED = "name: t\nkgi: y\ntime: {periods: 3, unit: month, start: 2027-01}\nnodes:\n"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (  # a flow list over two lines stays as written; the tail comment stays last
+            TIMED + "  x:\n    value: [1, 2,\n            3]\n  y: {formula: x}\n# tail\n",
+            TIMED + "  x:\n    value: [1, 2,\n            3]\n  y: {formula: x}\n"
+            "scenarios:\n  new: {x: 5}\n# tail\n",
+        ),
+        (  # document markers stay
+            "---\n" + HEAD + "...\n",
+            "---\n" + HEAD + "scenarios:\n  new: {x: 5}\n...\n",
+        ),
+        (  # an empty scenarios key with a comment under it
+            HEAD + "scenarios:\n# none yet\ncorrelations: []\n",
+            HEAD + "scenarios:\n  new: {x: 5}\n# none yet\ncorrelations: []\n",
+        ),
+        (  # an explicit null goes, its comment stays
+            HEAD + "scenarios: ~  # none\n",
+            HEAD + "scenarios:  # none\n  new: {x: 5}\n",
+        ),
+        (  # a flow mapping of scenarios, empty or not
+            HEAD + "scenarios: {}\n",
+            HEAD + "scenarios: {new: {x: 5}}\n",
+        ),
+        (
+            HEAD + "scenarios: {a: {x: 1}}  # c\n",
+            HEAD + "scenarios: {a: {x: 1}, new: {x: 5}}  # c\n",
+        ),
+        (  # a whole tree written as one flow mapping
+            "{name: t, kgi: y, nodes: {x: {value: 2}, y: {formula: x}}}\n",
+            "{name: t, kgi: y, nodes: {x: {value: 2}, y: {formula: x}}, scenarios: {new: {x: 5}}}\n",
+        ),
+        (  # a last scenario with a comment at its line's end, a file without a final newline
+            HEAD + "scenarios:\n  a: {x: 1}  # one\n# end",
+            HEAD + "scenarios:\n  a: {x: 1}  # one\n  new: {x: 5}\n# end",
+        ),
+        (  # blank lines before the next key stay before it; a literal block keeps its text
+            "name: t\nkgi: y\nnodes:\n  x: {value: 2}\n  y:\n    formula: x\n"
+            "    description: |\n      two\n      lines\n\n# trailing\n",
+            "name: t\nkgi: y\nnodes:\n  x: {value: 2}\n  y:\n    formula: x\n"
+            "    description: |\n      two\n      lines\nscenarios:\n  new: {x: 5}\n\n# trailing\n",
+        ),
+        (  # replacing a block scenario keeps the comments around and inside it
+            HEAD + "scenarios:\n  # about new\n  new:\n    x: 1   # why\n  # about b\n  b:\n"
+            "    x: 3\n",
+            HEAD + "scenarios:\n  # about new\n  new:\n    x: 5   # why\n  # about b\n  b:\n"
+            "    x: 3\n",
+        ),
+        (  # four-space indentation is followed
+            "name: t\nkgi: y\nnodes:\n    x: {value: 2}\n    y: {formula: x}\n",
+            "name: t\nkgi: y\nnodes:\n    x: {value: 2}\n    y: {formula: x}\n"
+            "scenarios:\n    new: {x: 5}\n",
+        ),
+    ],
+)
+def test_layouts_are_edited_in_place(tmp_path: Path, before: str, after: str) -> None:
+    """Whatever the layout around it, saving writes the scenario and changes nothing else."""
+    path = tmp_path / "tree.yaml"
+    path.write_text(before, encoding="utf-8")
+    save_scenario(path, "new", {"x": 5}, version(path))
+    assert path.read_text(encoding="utf-8") == after
+
+
 def test_replacing_a_scenario_changes_only_its_line(trees: Path) -> None:
     """Saving under an existing name replaces that scenario's values where it stands; its
     comment and the other scenarios stay."""

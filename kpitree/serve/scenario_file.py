@@ -1,10 +1,11 @@
 """Saving a dashboard session's edits as a named scenario in the tree file, or as a snippet.
 
-The tree file is people's text, so a save changes nothing but the one scenario: the file goes
-through a ruamel.yaml round trip that keeps comments, blank lines, key order, flow or block
-style and quotes, and the result is read back with kpitree's own reader before it replaces the
-file: the reader's errors (unknown input, value outside bounds) come out as they would for a
-hand edit, and anything else the round trip would have changed is refused. The write is atomic
+The tree file is people's text, so a save changes nothing but the one scenario: comments,
+blank lines, key order, flow or block style and quotes stay as written
+(:mod:`kpitree.serve.scenario_text` edits the text in place, located with ruamel.yaml), and the
+result is read back with kpitree's own reader before it replaces the file: the reader's errors
+(unknown input, value outside bounds) come out as they would for a hand edit, and an edit that
+would change anything else is refused. The write is atomic
 (a temporary file in the same folder, flushed to disk, then renamed over the tree), under an
 exclusive lock on ``.TREE.lock`` next to the tree, so two savers take turns and neither
 overwrites a version the other has not seen.
@@ -15,24 +16,18 @@ from __future__ import annotations
 import codecs
 import contextlib
 import fcntl
-import io
 import math
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.util import load_yaml_guess_indent
-
 from kpitree.encoding import decode_text
 from kpitree.errors import DataError, EncodingError, ScenarioConflict, SpecError
 from kpitree.excerpt import excerpt
+from kpitree.serve.scenario_text import snippet, with_scenario
 from kpitree.serve.watch import fingerprint, tree_text_version, tree_version
 from kpitree.spec.schema import MAX_TREE_BYTES, loads
 from kpitree.spec.yamlfile import read_yaml
@@ -40,8 +35,6 @@ from kpitree.tree import TreeModel
 
 MAX_SCENARIO_NAME = 100
 """Characters of a scenario name: it is shown in menus and used as a download's file name."""
-_EXACT_INT = 2.0**53  # beyond it a float is not every integer: keep its float form
-_INDENT = re.compile(r"( +)[^\s#-]")
 
 Values = dict[str, float | list[float]]
 
@@ -51,10 +44,11 @@ def save_scenario(
 ) -> str:
     """Save ``overrides`` as scenario ``name`` in the tree file at ``path``.
 
-    A new name is added after the file's other scenarios (a ``scenarios:`` key is added at the
-    end of the file when there is none); an existing name has its values replaced where it
-    stands, so the scenario holds exactly ``overrides`` afterwards. A new scenario takes the
-    style (flow ``{a: 1}`` or block) of the scenarios already there, flow when there is none;
+    A new name is added after the file's other scenarios (a ``scenarios:`` key is added after
+    the last line of the file's content when there is none); an existing name has its values
+    replaced where it stands, so the scenario holds exactly ``overrides`` afterwards. A new
+    scenario takes the style (flow ``{a: 1}`` or block) of the scenarios already there, flow
+    when there is none;
     a list of values per period is written as a flow list ``[1, 2, 3]``; numbers are written
     in full (``repr``), a whole number without ``.0``.
 
@@ -99,6 +93,8 @@ def save_scenario(
             text = decode_text(data)
         except EncodingError as error:
             raise SpecError(f"{path}: the tree file {error}") from None
+        # Edited with \n line ends; the file's own are put back when it is written.
+        text = text.replace("\r\n", "\n")
         new_text = with_scenario(text, name, values, str(path))
         tree = _checked(text, new_text, name, values, str(path))
         _replace(path, _encoded(new_text, data, path))
@@ -118,10 +114,7 @@ def scenario_yaml(name: str, overrides: Mapping[str, object]) -> str:
     """
     name = check_scenario_name(name)
     values = scenario_values(overrides)
-    root = CommentedMap()
-    root["scenarios"] = CommentedMap()
-    root["scenarios"][name] = _entry(values, flow=True)
-    return _dump(_yaml(), root)
+    return snippet(name, values)
 
 
 def check_scenario_name(name: object) -> str:
@@ -175,41 +168,6 @@ def scenario_values(overrides: Mapping[str, object]) -> Values:
     return values
 
 
-def with_scenario(text: str, name: str, values: Mapping[str, Any], file: str) -> str:
-    """The tree file's ``text`` with scenario ``name`` set to ``values``, all else as written.
-
-    Raises
-    ------
-    SpecError
-        When the text is not YAML ruamel.yaml can read back (``FILE:LINE: message``).
-    """
-    yaml = _yaml()
-    try:
-        _, sequence, offset = load_yaml_guess_indent(text)
-        root = yaml.load(text)
-    except YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "not YAML"
-        raise SpecError(f"{file}{line}: {problem}") from None
-    if not isinstance(root, CommentedMap):
-        raise SpecError(f"{file}: a tree file is a mapping with name, kgi and nodes")
-    if sequence is not None:
-        yaml.indent(mapping=_mapping_indent(text), sequence=sequence, offset=offset)
-    else:
-        yaml.indent(mapping=_mapping_indent(text))
-    scenarios = root.get("scenarios")
-    if not isinstance(scenarios, CommentedMap):
-        scenarios = CommentedMap()
-        root["scenarios"] = scenarios
-    siblings = [value for key, value in scenarios.items() if key != name]
-    flow = not siblings or any(
-        isinstance(value, CommentedMap) and value.fa.flow_style() for value in siblings
-    )
-    scenarios[name] = _entry(values, flow=flow)
-    return _dump(yaml, root)
-
-
 def _number(raw: object, key: str, parse_number: Any) -> float:
     what = excerpt(key)
     if isinstance(raw, str):
@@ -226,57 +184,11 @@ def _number(raw: object, key: str, parse_number: Any) -> float:
     return number
 
 
-def _scalar(number: float) -> int | float:
-    """A whole number as people write it (``640``, not ``640.0``); any other float in full."""
-    if number.is_integer() and abs(number) < _EXACT_INT:
-        return int(number)
-    return number
-
-
-def _entry(values: Mapping[str, Any], flow: bool) -> CommentedMap:
-    entry = CommentedMap()
-    for key, value in values.items():
-        if isinstance(value, list):
-            items = CommentedSeq(_scalar(item) for item in value)
-            items.fa.set_flow_style()
-            entry[key] = items
-        else:
-            entry[key] = _scalar(value)
-    if flow:
-        entry.fa.set_flow_style()
-    else:
-        entry.fa.set_block_style()
-    return entry
-
-
-def _yaml() -> YAML:
-    yaml = YAML()  # round trip
-    yaml.preserve_quotes = True
-    # ruamel.yaml folds long flow mappings at 80 columns; tree files have longer lines.
-    yaml.width = 4096
-    return yaml
-
-
-def _dump(yaml: YAML, data: Any) -> str:
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()
-
-
-def _mapping_indent(text: str) -> int:
-    """The indentation of the file's first nested key (2 when there is none)."""
-    for line in text.splitlines():
-        match = _INDENT.match(line)
-        if match:
-            return len(match.group(1))
-    return 2
-
-
 def _checked(old: str, new: str, name: str, values: Values, file: str) -> TreeModel:
     """The tree ``new`` reads as, after checking it differs from ``old`` only in the scenario.
 
-    The reader raises what it would for the file as saved; a round trip that would change
-    anything else (a value ruamel.yaml reads differently from kpitree) is refused.
+    The reader raises what it would for the file as saved; an edit that would change anything
+    else (a name or value ruamel.yaml writes in a way kpitree reads differently) is refused.
     """
     tree = loads(new, source=file)
     before = read_yaml(old, file).data
