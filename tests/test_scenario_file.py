@@ -4,6 +4,7 @@ reader, atomic and serialised writes, conflicts, and the downloadable snippet.""
 from __future__ import annotations
 
 import difflib
+import fcntl
 import json
 import multiprocessing
 import os
@@ -336,11 +337,13 @@ def test_two_processes_saving_the_same_version(trees: Path) -> None:
 
 
 def test_lock_serialises_savers(trees: Path) -> None:
-    """While one saver holds the lock, another waits instead of writing."""
+    """While another holder has the ``.TREE.lock`` file locked, a saver waits instead of
+    writing, and saves once the lock is released."""
     path = trees / "saas_arr.yaml"
     expected = version(path)
     done = threading.Event()
-    with scenario_file._locked(path):
+    with (trees / ".saas_arr.yaml.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         saver = threading.Thread(
             target=lambda: (save_scenario(path, "late", {"win_rate": 0.3}, expected), done.set())
         )
@@ -529,3 +532,26 @@ def test_unwritable_folder_leaves_the_file(trees: Path, monkeypatch: pytest.Monk
     with pytest.raises(DataError, match=r"cannot save the scenario: Permission denied"):
         save_scenario(path, "s", {"win_rate": 0.3}, expected)
     assert path.read_bytes() == before
+
+
+def test_symbolic_link_is_kept(tmp_path: Path) -> None:
+    """A tree reached through a symbolic link is saved in the file it points to; the link
+    stays a link, and the lock sits next to the real file."""
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "tree.yaml"
+    real.write_text("name: t\nkgi: y\nnodes:\n  x: {value: 2}\n  y: {formula: x}\n")
+    link = tmp_path / "tree.yaml"
+    link.symlink_to(real)
+    save_scenario(link, "s", {"x": 3}, version(link))
+    assert link.is_symlink()
+    assert kpitree.load(real).scenarios["s"] == {"x": 3}
+    assert (tmp_path / "real" / ".tree.yaml.lock").exists()
+    assert not (tmp_path / ".tree.yaml.lock").exists()
+
+
+def test_pipe_is_not_read(tmp_path: Path) -> None:
+    """A named pipe given as the tree is refused at once instead of waiting for a writer."""
+    pipe = tmp_path / "tree.yaml"
+    os.mkfifo(pipe)
+    with pytest.raises(SpecError, match="is not a regular file"):
+        save_scenario(pipe, "s", {"x": 3}, "0-0")

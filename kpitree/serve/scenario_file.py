@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from kpitree.encoding import decode_text
-from kpitree.errors import DataError, EncodingError, ScenarioConflict, SpecError
+from kpitree.errors import DataError, EncodingError, Location, ScenarioConflict, SpecError
 from kpitree.excerpt import excerpt
+from kpitree.files import read_regular_file
 from kpitree.serve.scenario_text import snippet, with_scenario
 from kpitree.serve.watch import fingerprint, tree_text_version, tree_version
 from kpitree.spec.schema import MAX_TREE_BYTES, loads
@@ -82,7 +83,9 @@ def save_scenario(
     path = Path(path)
     name = check_scenario_name(name)
     values = scenario_values(overrides)
-    with _locked(path):
+    # A tree reached through a symbolic link is saved where it lives, the link kept.
+    target = Path(os.path.realpath(path))
+    with _locked(target, path):
         data = _read(path)
         if tree_text_version(data) != tree_version(str(expected_version)):
             raise ScenarioConflict(
@@ -92,12 +95,12 @@ def save_scenario(
         try:
             text = decode_text(data)
         except EncodingError as error:
-            raise SpecError(f"{path}: the tree file {error}") from None
+            raise SpecError(f"the tree file {error}", Location(str(path))) from None
         # Edited with \n line ends; the file's own are put back when it is written.
         text = text.replace("\r\n", "\n")
         new_text = with_scenario(text, name, values, str(path))
         tree = _checked(text, new_text, name, values, str(path))
-        _replace(path, _encoded(new_text, data, path))
+        _replace(target, _encoded(new_text, data, path), path)
         return fingerprint(path, tree)
 
 
@@ -196,8 +199,9 @@ def _checked(old: str, new: str, name: str, values: Values, file: str) -> TreeMo
     saved = after.get("scenarios", {}).get(name) if isinstance(after, dict) else None
     if _without(before, name) != _without(after, name) or saved != values:
         raise DataError(
-            f"{file}: scenario '{excerpt(name)}' cannot be saved without changing something "
-            "else in the file; add it by hand"
+            f"scenario '{excerpt(name)}' cannot be saved without changing something else in "
+            "the file; add it by hand",
+            Location(file),
         )
     return tree
 
@@ -218,13 +222,11 @@ def _without(data: Any, name: str) -> Any:
 
 def _read(path: Path) -> bytes:
     try:
-        with path.open("rb") as stream:
-            data = stream.read(MAX_TREE_BYTES + 1)
+        return read_regular_file(path, MAX_TREE_BYTES)
     except OSError as error:
-        raise SpecError(f"{path}: cannot read the tree file: {error.strerror}") from None
-    if len(data) > MAX_TREE_BYTES:
-        raise SpecError(f"{path}: the tree file is larger than {MAX_TREE_BYTES:,} bytes")
-    return data
+        raise SpecError(
+            f"cannot read the tree file: {error.strerror}", Location(str(path))
+        ) from None
 
 
 def _encoded(text: str, original: bytes, path: Path) -> bytes:
@@ -245,13 +247,14 @@ def _encoded(text: str, original: bytes, path: Path) -> bytes:
         return text.encode(encoding)
     except UnicodeEncodeError:
         raise DataError(
-            f"{path}: the scenario holds characters the file's encoding ({encoding}) cannot "
-            "write: save the tree as UTF-8 first"
+            f"the scenario holds characters the file's encoding ({encoding}) cannot write: "
+            "save the tree as UTF-8 first",
+            Location(str(path)),
         ) from None
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path, shown: Path) -> Iterator[None]:
     """An exclusive lock on ``.TREE.lock`` beside the tree, held for a read-check-write.
 
     A lock file of its own, not the tree: the tree is replaced by a rename, and a lock on the
@@ -261,7 +264,7 @@ def _locked(path: Path) -> Iterator[None]:
     try:
         handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as error:
-        raise DataError(f"{path}: cannot save the scenario: {error.strerror}") from None
+        raise _unsaved(shown, error) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
@@ -269,14 +272,14 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(handle)  # closing releases the lock
 
 
-def _replace(path: Path, payload: bytes) -> None:
+def _replace(path: Path, payload: bytes, shown: Path) -> None:
     """Write ``payload`` over ``path`` whole or not at all, keeping the file's mode."""
     directory = path.parent
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise DataError(f"{path}: cannot save the scenario: {error.strerror}") from None
+        raise _unsaved(shown, error) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
@@ -286,11 +289,15 @@ def _replace(path: Path, payload: bytes) -> None:
         os.replace(temporary, path)
     except OSError as error:  # disk full, quota
         Path(temporary).unlink(missing_ok=True)
-        raise DataError(f"{path}: cannot save the scenario: {error.strerror}") from None
+        raise _unsaved(shown, error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     _sync_directory(directory)
+
+
+def _unsaved(path: Path, error: OSError) -> DataError:
+    return DataError(f"cannot save the scenario: {error.strerror}", Location(str(path)))
 
 
 def _sync_directory(directory: Path) -> None:

@@ -19,7 +19,9 @@ import hashlib
 import os
 from pathlib import Path
 
+from kpitree.files import read_regular_file
 from kpitree.measurement.spec import Source
+from kpitree.spec.schema import MAX_TREE_BYTES
 from kpitree.tree import TreeModel
 
 DIGEST_LENGTH = 16
@@ -69,8 +71,8 @@ def tree_text_version(data: bytes) -> str:
 
 def _tree_digest(path: Path) -> str:
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        data = read_regular_file(path, MAX_TREE_BYTES)
+    except OSError:  # gone, a folder, a pipe, too large: the reload will say which
         return hashlib.sha256(_MISSING).hexdigest()[:DIGEST_LENGTH]
     return tree_text_version(data)
 
