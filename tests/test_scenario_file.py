@@ -555,3 +555,27 @@ def test_pipe_is_not_read(tmp_path: Path) -> None:
     os.mkfifo(pipe)
     with pytest.raises(SpecError, match="is not a regular file"):
         save_scenario(pipe, "s", {"x": 3}, "0-0")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix"), [("utf-8-sig", b"\xef\xbb\xbf"), ("cp932", b"# \x8cv\x89\xe6")]
+)
+def test_file_encoding_is_kept(tmp_path: Path, encoding: str, prefix: bytes) -> None:
+    """A tree saved with a byte-order mark, or in Shift-JIS, is written back in the same
+    encoding, its Japanese comment intact."""
+    path = tmp_path / "tree.yaml"
+    text = "# 計画\nname: t\nkgi: y\nnodes:\n  x: {value: 2}\n  y: {formula: x}\n"
+    path.write_bytes(text.encode(encoding))
+    assert path.read_bytes().startswith(prefix)
+    save_scenario(path, "楽観", {"x": 3}, version(path))
+    assert path.read_bytes() == (text + "scenarios:\n  楽観: {x: 3}\n").encode(encoding)
+
+
+def test_name_the_encoding_cannot_write_is_refused(tmp_path: Path) -> None:
+    """A Shift-JIS tree cannot hold an emoji: the save says so and leaves the file."""
+    path = tmp_path / "tree.yaml"
+    path.write_bytes("# 計画\nname: t\nkgi: x\nnodes:\n  x: {value: 2}\n".encode("cp932"))
+    before = path.read_bytes()
+    with pytest.raises(DataError, match=r"encoding \(cp932\) cannot write: save the tree as UTF-8"):
+        save_scenario(path, "plan 😀", {"x": 3}, version(path))
+    assert path.read_bytes() == before
