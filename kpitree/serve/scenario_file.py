@@ -61,7 +61,7 @@ def save_scenario(
         The scenario's name (see :func:`check_scenario_name`).
     overrides : Mapping[str, object]
         Input name -> a number, a number as text as ``--set`` reads it (``"12%"``,
-        ``"1,200"``), or a list of those, one per period.
+        ``"1_200"``, ``"2.5e6"``), or a list of those, one per period.
     expected_version : str
         The :func:`~kpitree.serve.watch.fingerprint` of the tree the values were chosen on.
         Only its tree part is compared: a record file touched since does not block a save.
