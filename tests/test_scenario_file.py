@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -476,20 +477,58 @@ def test_failed_write_leaves_the_file_and_no_temporary(
     assert set(os.listdir(trees)) - set(listing) <= {".saas_arr.yaml.lock"}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_read_only_folder_leaves_the_file(trees: Path) -> None:
-    """In a folder the server may not write to, the save fails with a message and the tree
-    stays as it was."""
-    path = trees / "saas_arr.yaml"
-    before = path.read_bytes()
-    expected = version(path)
-    trees.chmod(0o555)
-    try:
-        with pytest.raises(DataError, match="cannot save the scenario"):
+def save_as_nobody(path: Path, expected: str) -> tuple[str, str]:
+    """Save a scenario into ``path`` from a forked child running as user ``nobody`` (root
+    writes anywhere, so a read-only folder is only read-only to another user); return the
+    error's class name and message, or ``("saved", "")``."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        os.setgid(65534)
+        os.setuid(65534)
+        try:
             save_scenario(path, "s", {"win_rate": 0.3}, expected)
+        except Exception as error:  # the parent checks which
+            send.send((type(error).__name__, str(error)))
+        else:
+            send.send(("saved", ""))
+
+    process = context.Process(target=child)
+    process.start()
+    outcome = receive.recv() if receive.poll(60) else ("timeout", "")
+    process.join(timeout=30)
+    return outcome
+
+
+def test_read_only_folder_leaves_the_file() -> None:
+    """In a folder the server may not write to (its lock file there already), the save fails
+    with a one-line message, the tree stays as it was and nothing is left behind."""
+    folder = Path(tempfile.mkdtemp(prefix="kpitree-readonly-"))
+    try:
+        shutil.copy(ROOT / "trees" / "saas_arr.yaml", folder / "saas_arr.yaml")
+        lock = folder / ".saas_arr.yaml.lock"
+        lock.touch()
+        lock.chmod(0o666)
+        path = folder / "saas_arr.yaml"
+        before = path.read_bytes()
+        expected = version(path)
+        if os.geteuid() == 0:
+            folder.chmod(0o755)
+            outcome = save_as_nobody(path, expected)
+        else:
+            folder.chmod(0o555)
+            try:
+                save_scenario(path, "s", {"win_rate": 0.3}, expected)
+                outcome = ("saved", "")
+            except DataError as error:
+                outcome = (type(error).__name__, str(error))
+        assert outcome == ("DataError", f"{path}: cannot save the scenario: Permission denied")
+        assert path.read_bytes() == before
+        assert sorted(os.listdir(folder)) == [".saas_arr.yaml.lock", "saas_arr.yaml"]
     finally:
-        trees.chmod(0o755)
-    assert path.read_bytes() == before
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 def test_file_mode_and_line_endings_are_kept(tmp_path: Path) -> None:
