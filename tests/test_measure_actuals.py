@@ -184,3 +184,45 @@ def test_bundled_tree_measure_csv_reads_back_as_the_same_actuals(cli, tmp_path: 
     assert pinning
     for row in pinning:
         assert row["computed"] == pytest.approx(row["measured"], rel=1e-12, abs=1e-9), row
+
+
+def test_measure_returns_actuals(tree_file: Path) -> None:
+    """kpitree.measure returns an Actuals: the measured inputs, the derived nodes and the
+    win rate implied from won / leads, with the as-of date and the measured series."""
+    result = kpitree.measure(kpitree.load(tree_file), as_of="2027-03-31")
+    assert isinstance(result, kpitree.Actuals)
+    assert result.periods == (0, 1, 2)
+    assert result.values["leads"] == {0: 2.0, 1: 2.0, 2: 1.0}
+    assert result.derived["won"] == {0: 2.0, 1: 1.0, 2: 1.0}
+    # won / leads by hand: 2/2, 1/2, 1/1.
+    assert result.implied["win_rate"] == pytest.approx({0: 1.0, 1: 0.5, 2: 1.0})
+    assert result.measured["won"] == (2, 1, 1)
+    assert result.partial is None
+
+
+def test_measure_compares_as_its_csv_read_back(tree_file: Path, tmp_path: Path) -> None:
+    """compare(measure(...)) equals compare(read_actuals(measure's CSV)), row for row."""
+    tree = kpitree.load(tree_file)
+    measured = kpitree.measure(tree, as_of="2027-03-31")
+    path = tmp_path / "measured.csv"
+    path.write_text(measured.to_csv(), encoding="utf-8")
+    direct = tree.compare(measured).to_frame()
+    read_back = tree.compare(kpitree.read_actuals(path, tree)).to_frame()
+    assert list(direct["status"]) == list(read_back["status"])
+    for column in ("plan", "actual", "difference"):
+        assert direct[column].to_numpy() == pytest.approx(read_back[column].to_numpy())
+    assert direct["actual"].sum() > 0  # the comparison is of real numbers
+
+
+def test_measure_feeds_every_analysis_taking_actuals(tree_file: Path) -> None:
+    """The Actuals measure returns goes straight into attribute and the alert check."""
+    tree = kpitree.load(tree_file)
+    measured = kpitree.measure(tree, as_of="2027-02-28")
+    result = tree.attribute(measured)
+    assert (result.period, result.new) == ("2027-02", 1.0)
+    from kpitree.analysis.compare import check_actuals
+
+    # February's win rate 1/2 is below the 0.6 alert.
+    assert [(hit.node, hit.period) for hit in check_actuals(tree, measured)] == [
+        ("win_rate", "2027-02")
+    ]

@@ -12,15 +12,22 @@ def measurement_table(result: Measurement) -> str:
     """One row per period, one column per measured node; ``-`` where not measured."""
     names = list(result.measured)
     rows = []
-    for index, label in enumerate(result.periods):
-        mark = " (partial)" if label == result.partial else ""
+    for index, label in enumerate(result.labels or ()):
+        mark = f" {partial_mark(result.elapsed)}" if index == result.partial else ""
         cells = [f"{label}{mark}"]
         for name in names:
             value = result.measured[name][index]
             cells.append("-" if value is None else f"{value:,.10g}")
         rows.append(cells)
-    title = f"{result.tree}: measured from records as of {result.as_of.isoformat()}"
+    title = f"{result.tree}: measured from records as of {result.as_of}"
     return render_table(["period", *names], rows, title=title) + "\n"
+
+
+def partial_mark(elapsed: float | None, paced: bool = False) -> str:
+    """How a partial period is marked in every table: ``(partial, 61 % elapsed)``, with
+    ``paced`` when its flows were scaled to the whole period."""
+    share = "" if elapsed is None else f", {elapsed * 100:.0f} % elapsed"
+    return f"(partial{share}{', flows paced' if paced else ''})"
 
 
 def measurement_json(result: Measurement) -> str:
