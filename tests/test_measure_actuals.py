@@ -44,15 +44,69 @@ def _actual(out: str, node: str) -> dict[str, float]:
 
 
 def test_compare_measure_skips_the_partial_period(cli, tree_file: Path) -> None:
-    """As of Mar 1 the partial March is left out: Jan and Feb judged, win rate won / leads."""
+    """As of Mar 1 the partial March is shown but not judged (status partial, no actual);
+    Jan and Feb are judged, win rate won / leads."""
     status, out, err = cli(
         "compare", tree_file, "--measure", "--as-of", "2027-03-01", "--format", "json"
     )
     assert status == 0
     assert "note: 2027-03 is partial (measured as of 2027-03-01): left out" in err
-    assert json.loads(out)["periods"] == ["2027-01", "2027-02"]
-    assert _actual(out, "win_rate") == pytest.approx({"2027-01": 1.0, "2027-02": 0.5})
-    assert _actual(out, "won") == pytest.approx({"2027-01": 2.0, "2027-02": 1.0})
+    result = json.loads(out)
+    assert result["periods"] == ["2027-01", "2027-02", "2027-03"]
+    assert (result["partial"], result["partial_paced"]) == ("2027-03", False)
+    assert result["partial_elapsed"] == pytest.approx(1 / 31)
+    march = [row for row in result["rows"] if row["period"] == "2027-03"]
+    assert {row["status"] for row in march} == {"partial"}
+    assert {row["actual"] for row in march} == {None}
+    assert all(row["partial"] == (row["period"] == "2027-03") for row in result["rows"])
+    assert _actual(out, "win_rate") == pytest.approx(
+        {"2027-01": 1.0, "2027-02": 0.5, "2027-03": None}
+    )
+    assert _actual(out, "won") == pytest.approx({"2027-01": 2.0, "2027-02": 1.0, "2027-03": None})
+
+
+def test_compare_table_marks_the_partial_period(cli, tree_file: Path) -> None:
+    """The table's block title names the partial period with its share elapsed (14 of 28
+    February days: 50 %), skipped or paced, and the footer says how it was used."""
+    status, out, _ = cli("compare", tree_file, "--measure", "--as-of", "2027-02-14")
+    assert status == 0
+    assert "at 2027-02 (partial, 50 % elapsed): actual vs plan (0 off track)" in out
+    assert "2027-02 is measured to date and not judged" in out
+    status, out, _ = cli(
+        "compare", tree_file, "--measure", "--as-of", "2027-02-14", "--partial", "pace"
+    )
+    assert status == 0
+    # Paced: 1 lead by Feb 14 is 2 for the month (plan 2, on track); 0 won of plan 1 and a
+    # win rate 0 below its 0.6 alert are off track.
+    assert "at 2027-02 (partial, 50 % elapsed, flows paced): actual vs plan (2 off track)" in out
+    assert "divided by the share of the period elapsed (paced)" in out
+
+
+def test_paced_partial_period_is_judged_with_hand_numbers(tree_file: Path) -> None:
+    """Paced as of Feb 14: leads 1 / 0.5 = 2 on track, won 0 off track, win rate 0 off track
+    (alert below 0.6); the frame flags February as partial."""
+    tree = kpitree.load(tree_file)
+    comparison = tree.compare(actuals_from_measure(tree, "2027-02-14", partial="pace"))
+    assert (comparison.partial, comparison.elapsed, comparison.paced) == ("2027-02", 0.5, True)
+    assert comparison.actual["leads"][1] == pytest.approx(2.0)
+    assert comparison.status["leads"][1] == "on track"
+    assert comparison.status["won"][1] == "off track"
+    assert comparison.status["win_rate"][1] == "off track"
+    frame = comparison.to_frame()
+    assert list(frame.loc[frame["node"] == "won", "partial"]) == [False, True]
+
+
+def test_measured_to_date_period_is_not_judged(tree_file: Path) -> None:
+    """compare(measure(...)) shows the partial period's to-date values (1 lead by Feb 14)
+    with status partial, and check does not fire on them."""
+    tree = kpitree.load(tree_file)
+    measured = kpitree.measure(tree, as_of="2027-02-14")
+    comparison = tree.compare(measured)
+    assert comparison.actual["leads"][1] == 1.0
+    assert comparison.status["won"] == ("ahead", "partial")  # January: 2 won, plan 1
+    from kpitree.analysis.compare import check_actuals
+
+    assert check_actuals(tree, measured) == []  # the win rate 0 to date is not judged
 
 
 def test_compare_measure_paces_the_partial_period(cli, tree_file: Path) -> None:
@@ -226,3 +280,22 @@ def test_measure_feeds_every_analysis_taking_actuals(tree_file: Path) -> None:
     assert [(hit.node, hit.period) for hit in check_actuals(tree, measured)] == [
         ("win_rate", "2027-02")
     ]
+
+
+def test_check_json_names_the_partial_period(cli, tree_file: Path) -> None:
+    """check --format json says which period is partial and how it was used; unpaced, the
+    partial February (win rate 0 to date) is not checked, paced it is and fires."""
+    status, out, _ = cli(
+        "check", tree_file, "--measure", "--as-of", "2027-02-14", "--format", "json"
+    )
+    assert status == 0
+    result = json.loads(out)
+    assert (result["partial"], result["partial_elapsed"], result["partial_paced"]) == (
+        "2027-02", 0.5, False,
+    )  # fmt: skip
+    assert (result["periods"], result["alerts"]) == (["2027-01"], [])
+    status, out, _ = cli("check", tree_file, "--measure", "--as-of", "2027-02-14", "--partial",
+                         "pace")  # fmt: skip
+    assert status == 1
+    assert "'win_rate' at 2027-02" in out
+    assert "2027-02 (partial, 50 % elapsed): checked on flows paced" in out

@@ -32,14 +32,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check, print and notify; 1 when an alert fired, 3 when it could not be delivered."""
-    from kpitree.analysis.alert_list import Alerts
-    from kpitree.analysis.compare import check_actuals
+    from kpitree.analysis.alert_list import alerts_on
 
     tree = load_tree(args)
-    actuals = required_actuals(args, tree)
-    hits = check_actuals(tree, actuals, plan=args.plan)
-    labels = actuals.period_labels
-    emit(args, Alerts(tree, tuple(hits), None if labels is None else tuple(labels)))
+    result = alerts_on(tree, required_actuals(args, tree), plan=args.plan)
+    hits = list(result.hits)
+    emit(args, result)
     # The delivery lines follow a table on standard output; they would break JSON or CSV there.
     plain = args.format == "table" and getattr(args, "output", None) is None
     return alert_status(

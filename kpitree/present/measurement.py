@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from kpitree.measurement.result import Measurement
+from kpitree.present.numbers import partial_mark
 from kpitree.present.table import render_table
 
 
@@ -21,13 +22,6 @@ def measurement_table(result: Measurement) -> str:
         rows.append(cells)
     title = f"{result.tree}: measured from records as of {result.as_of}"
     return render_table(["period", *names], rows, title=title) + "\n"
-
-
-def partial_mark(elapsed: float | None, paced: bool = False) -> str:
-    """How a partial period is marked in every table: ``(partial, 61 % elapsed)``, with
-    ``paced`` when its flows were scaled to the whole period."""
-    share = "" if elapsed is None else f", {elapsed * 100:.0f} % elapsed"
-    return f"(partial{share}{', flows paced' if paced else ''})"
 
 
 def measurement_json(result: Measurement) -> str:
