@@ -230,7 +230,10 @@ def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     show them, missing values empty."""
     import numpy as np
 
+    from kpitree.periods import labelled
     from kpitree.present.numbers import format_number
+
+    frame = labelled(frame)
 
     def text(value: Any) -> str:
         if value is None or (isinstance(value, float) and value != value):
@@ -266,6 +269,7 @@ def render_xlsx(result: Any) -> bytes:
     the first column, numbers as numbers and text that starts like a formula made inert."""
     from openpyxl import Workbook
 
+    from kpitree.periods import labelled
     from kpitree.present.export import inert_text
 
     workbook = Workbook()
@@ -273,6 +277,7 @@ def render_xlsx(result: Any) -> bytes:
     used: set[str] = set()
     for name, frame in sheets_of(result).items():
         sheet = workbook.create_sheet(_sheet_name(name, used))
+        frame = labelled(frame)
         index_names = [str(level) if level is not None else "" for level in frame.index.names]
         sheet.append([inert_text(cell) for cell in [*index_names, *map(str, frame.columns)]])
         for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):

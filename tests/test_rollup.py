@@ -79,12 +79,21 @@ def test_calendar_year_and_quarters_ignore_the_fiscal_year(fiscal) -> None:
 
 
 def test_to_frame_by_matches_the_rollup(fiscal) -> None:
-    """Evaluation.to_frame(by=...) has one row per bucket, index 'period', one column per node."""
+    """Evaluation.to_frame(by=...) has one row per bucket, a fiscal PeriodIndex 'period' (FY2027
+    is pandas' Period('2028', 'Y-MAR'): April 2027 to March 2028), one column per node."""
+    import pandas as pd
+
+    from kpitree.periods import label_of
+
     frame = fiscal.evaluate().to_frame(by="fiscal-year")
-    assert list(frame.index) == ["FY2026", "FY2027"]
+    assert isinstance(frame.index, pd.PeriodIndex)
+    assert frame.index.freqstr == "Y-MAR"
+    assert [label_of(p) for p in frame.index] == ["FY2026", "FY2027"]
+    assert frame.index[1].start_time.date().isoformat() == "2027-04-01"
+    assert frame.index[1].end_time.date().isoformat() == "2028-03-31"
     assert frame.index.name == "period"
     assert list(frame.columns) == list(fiscal.nodes)
-    assert frame.loc["FY2027", "sql"] == pytest.approx(160)
+    assert frame.loc[pd.Period("2028", "Y-MAR"), "sql"] == pytest.approx(160)
 
 
 @pytest.mark.parametrize(

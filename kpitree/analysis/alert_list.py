@@ -55,8 +55,11 @@ class Alerts(Shown):
         import pandas as pd
 
         columns = ["node", "period", "value", "threshold", "direction", "owner", "unit"]
+        from kpitree.periods import period_columns
+
         records = [[getattr(hit, column) for column in columns] for hit in self.hits]
-        return pd.DataFrame.from_records(records, columns=columns)
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        return period_columns(frame, self.tree.time, ("period",))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "kgi", "periods", "partial", "partial_elapsed", "partial_paced",

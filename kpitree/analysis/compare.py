@@ -102,6 +102,8 @@ class Comparison(Shown):
     partial: str | None = None
     elapsed: float | None = None
     paced: bool = False
+    by: str | None = None
+    """``quarter``, ``year`` or ``fiscal-year`` when the periods are roll-up buckets."""
 
     def judged_relative(self, name: str) -> np.ndarray:
         """The relative gap the status is judged on: of the change for a stock (actual change
@@ -137,7 +139,8 @@ class Comparison(Shown):
         """One row per period and node: plan, actual, difference, relative, status (an
         ordered categorical), partial (whether the period is the partial one); for a stock also
         change_plan and change_actual (NaN for other nodes; no such columns when the tree has
-        no stock)."""
+        no stock). ``period`` holds ``pandas.Period`` values where the axis has dates
+        (``frame.set_index("period")`` is a ``PeriodIndex``), labels otherwise."""
         rows = []
         labels = self.periods or (None,)
         for index, period in enumerate(labels):
@@ -161,6 +164,14 @@ class Comparison(Shown):
                     }
                 )
         frame = pd.DataFrame(rows)
+        if self.periods is not None:
+            from kpitree.periods import bucket_index, period_index
+
+            time, names = self.tree.time, [str(label) for label in frame["period"]]
+            found = (
+                period_index(time, names) if self.by is None else bucket_index(time, self.by, names)
+            )
+            frame["period"] = found.to_numpy() if isinstance(found, pd.PeriodIndex) else names
         frame["status"] = pd.Categorical(frame["status"], categories=STATUS_ORDER, ordered=True)
         return frame if self.change_plan else frame.drop(columns=["change_plan", "change_actual"])
 
@@ -168,7 +179,9 @@ class Comparison(Shown):
         """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "partial",
         "partial_elapsed", "partial_paced", "rows"}``, JSON-ready; rows of stocks add
         ``change_plan`` and ``change_actual``."""
-        rows = self.to_frame().to_dict(orient="records")
+        from kpitree.periods import labelled
+
+        rows = labelled(self.to_frame()).to_dict(orient="records")
         for row in rows:
             if self.change_plan and row["node"] not in self.change_plan:
                 del row["change_plan"], row["change_actual"]

@@ -42,8 +42,10 @@ class BucketComparison(Shown):
     def to_frame(self) -> pd.DataFrame:
         """The comparison's frame, one row per bucket and node; ``partial`` flags a bucket
         compared on only some of its periods."""
+        from kpitree.periods import labelled
+
         frame = self.comparison.to_frame()
-        frame["partial"] = frame["period"].isin(list(self.partial))
+        frame["partial"] = labelled(frame)["period"].isin(list(self.partial))
         return frame
 
     _repr_fields = ("by",)
@@ -123,6 +125,7 @@ def compare_by(
         status,
         tolerance,
         plan,
+        by=by,
     )
     partial = {
         bucket.label: tuple(labels[i] for i in group)

@@ -69,6 +69,6 @@ def bucket_comparison_json(result: BucketComparison) -> str:
 
 def bucket_comparison_csv(result: BucketComparison) -> str:
     """``compare``'s CSV with a ``partial`` column after ``period``."""
-    frame = result.comparison.to_frame().drop(columns="partial")
-    frame.insert(1, "partial", frame["period"].isin(list(result.partial)))
+    frame = result.to_frame()
+    frame.insert(1, "partial", frame.pop("partial"))
     return to_csv(frame, index=False)
