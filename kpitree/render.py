@@ -156,7 +156,9 @@ def render(result: Any, fmt: str, **options: Any) -> str | bytes:
     fmt : str
         One of :data:`FORMATS`.
     **options
-        Passed to the result's own layout where it takes them (``scenario`` for a roll-up).
+        Passed to the result's own layout where it takes them (``scenario`` for a roll-up);
+        for ``html``, ``page=False`` gives the fragment the HTML report embeds (a titled,
+        escaped table) instead of a whole document.
 
     Raises
     ------
@@ -168,7 +170,7 @@ def render(result: Any, fmt: str, **options: Any) -> str | bytes:
     if fmt == "xlsx":
         return render_xlsx(result)
     if fmt == "html":
-        return render_html(result)
+        return render_html(result, page=bool(options.get("page", True)))
     layout = _layout(result, fmt)
     if layout is not None:
         return layout(result, **options)
@@ -206,7 +208,7 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
     if max_rows is not None and len(rows) > max_rows:
         half = max_rows // 2
         rows = [*rows[:half], ["…"] * len(header), *rows[len(rows) - half :]]
-    levels = frame.index.nlevels
+    levels = _index_levels(frame)
     numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
     body = f"<h3>{escape(title_of(result))}</h3>\n{table(header, rows, numeric=numeric)}"
     if not page:
@@ -216,6 +218,15 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
         f"<title>{escape(title_of(result))}</title>\n<style>{TABLE_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _index_levels(frame: pd.DataFrame) -> int:
+    """How many index columns a table of ``frame`` shows: none when the index is only row
+    numbers (a long frame's 0, 1, 2, ...)."""
+    import pandas as pd
+
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    return 0 if plain else frame.index.nlevels
 
 
 def _is_numeric(column: Any) -> bool:
@@ -242,11 +253,12 @@ def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             return format_number(float(value))
         return str(value)
 
-    names = [str(name) if name is not None else "" for name in frame.index.names]
+    levels = _index_levels(frame)
+    names = [str(name) if name is not None else "" for name in frame.index.names][:levels]
     header = [*names, *map(str, frame.columns)]
     rows = []
     for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-        keys = key if isinstance(key, tuple) else (key,)
+        keys = (key if isinstance(key, tuple) else (key,))[:levels]
         rows.append([text(value) for value in (*keys, *row)])
     return header, rows
 

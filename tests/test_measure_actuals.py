@@ -299,3 +299,21 @@ def test_check_json_names_the_partial_period(cli, tree_file: Path) -> None:
     assert status == 1
     assert "'win_rate' at 2027-02" in out
     assert "2027-02 (partial, 50 % elapsed): checked on flows paced" in out
+
+
+def test_report_marks_the_partial_period(tree_file: Path) -> None:
+    """The report's plan-vs-actual names the partial February (14 of 28 days) and its table,
+    January and February, shows February's status as partial with the partial flag set."""
+    import re
+
+    from kpitree.report import build_report
+
+    tree = kpitree.load(tree_file)
+    html = build_report(tree, actuals=actuals_from_measure(tree, "2027-02-14"), samples=100)
+    start = html.index('<section id="actuals">')
+    section = html[start : html.index("</section>", start)]
+    assert "2027-02 (partial, 50 % elapsed): measured to date, it is not judged" in section
+    rows = re.findall(r"<tr><td>(2027-0\d)</td><td>(\w+)</td>.*?<td>([a-z -]+)</td><td>(\w+)</td>",
+                      section)  # fmt: skip
+    assert ("2027-02", "won", "partial", "True") in rows
+    assert ("2027-01", "won", "ahead", "False") in rows

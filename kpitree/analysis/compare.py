@@ -37,6 +37,8 @@ checked on the level, and the level is reported as well.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +106,29 @@ class Comparison(Shown):
     paced: bool = False
     by: str | None = None
     """``quarter``, ``year`` or ``fiscal-year`` when the periods are roll-up buckets."""
+
+    def only(self, periods: Sequence[str]) -> Comparison:
+        """The comparison of the given reported periods alone (itself for a static tree)."""
+        if self.periods is None:
+            return self
+        keep = [self.periods.index(label) for label in periods]
+
+        def pick(found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {name: values[keep] for name, values in found.items()}
+
+        partial = self.partial if self.partial in periods else None
+        return dataclasses.replace(
+            self, periods=tuple(periods), plan=pick(self.plan), actual=pick(self.actual),
+            status={name: tuple(s[i] for i in keep) for name, s in self.status.items()},
+            change_plan=pick(self.change_plan), change_actual=pick(self.change_actual),
+            partial=partial, elapsed=self.elapsed if partial else None,
+            paced=self.paced and partial is not None,
+        )  # fmt: skip
+
+    @property
+    def judged_periods(self) -> list[str]:
+        """The reported periods that are judged: all but a partial one that is not paced."""
+        return [p for p in self.periods or () if p != self.partial or self.paced]
 
     def judged_relative(self, name: str) -> np.ndarray:
         """The relative gap the status is judged on: of the change for a stock (actual change
