@@ -326,16 +326,17 @@ def test_a_node_built_in_python_checks_its_aggregate() -> None:
 
 
 def test_report_rolls_its_periods_table_up(fiscal) -> None:
-    """build_report(by="fiscal-year"): the KPI table has FY columns, the rules and the note on
-    the partial year; a static tree is refused before anything is drawn."""
+    """build_report(by="fiscal-year"): the roll-up's own table (one row per fiscal year), the
+    rules and the note on the partial year; a static tree is refused before anything is
+    drawn."""
     from kpitree.report import build_report
     from kpitree.report.sections import periods_section
 
     html = build_report(fiscal, by="fiscal-year", sections=[periods_section])
-    assert "KGI and main KPIs by fiscal year" in html
-    assert "FY2026*" in html
-    assert ">last<" in html  # ARR, MRR: stocks
-    assert ">sum<" in html  # SQL: a flow
+    assert "Every node by fiscal year" in html
+    assert "<td>FY2026</td>" in html
+    assert "last: " in html  # ARR, MRR: stocks
+    assert "sum: " in html  # SQL: a flow
     assert "2,280" in html  # ARR at the end of FY2027: 12 x 190
     assert "FY2026 is partial: the tree covers only 2027-01 to 2027-03 (3 months)" in html
     static = kpitree.Tree("s", "a", [Node("a", value=1.0)])
@@ -350,5 +351,5 @@ def test_cli_report_by_quarter_writes_the_page(cli, tmp_path) -> None:
                          "-o", out)  # fmt: skip
     assert (status, err) == (0, "")
     html = out.read_text(encoding="utf-8")
-    assert "KGI and main KPIs by quarter" in html
+    assert "Every node by quarter" in html
     assert "2027-Q4" in html

@@ -200,16 +200,22 @@ def periods_section(report: Report) -> str:
 
 
 def rollup_section(report: Report) -> str:
-    """The KGI and its main KPIs per quarter or (fiscal) year, with each node's roll-up rule."""
+    """Every node per quarter or (fiscal) year (the roll-up's own table), with each node's
+    roll-up rule and the partial buckets named above it."""
     tree, by = report.tree, report.by or ""
     rolled = report.evaluation.rollup(by)
-    notes = " ".join(f"{b.label}: {partial_note(tree, b)}." for b in rolled.buckets if b.partial)
+    notes = " ".join(f"{partial_note(tree, b)}." for b in rolled.buckets if b.partial)
+    grouped: dict[str, list[str]] = {}
+    for name, rule in rolled.rules.items():
+        grouped.setdefault(rule.describe(), []).append(name)
+    rules = "; ".join(f"{rule}: {', '.join(names)}" for rule, names in grouped.items())
     intro = paragraph(
         "Every node rolled up: flows sum, stocks take their last period, rates are recomputed "
         "from the flows they divide, anything else is the mean. Statuses are judged per "
         f"period, so cells are not coloured. {notes}".rstrip()
     )
     table_html = result_table(rolled)
+    intro += "\n" + paragraph(f"Roll-up rules: {rules}.", "meta")
     title = f"Every node by {by.replace('-', ' ')}"
     return section(title, intro, table_html, anchor="periods")
 
