@@ -178,10 +178,28 @@ def render(result: Any, fmt: str, **options: Any) -> str | bytes:
 
     if fmt == "json":
         return to_json(result.to_dict()) + "\n"
-    frame = result.to_frame()
+    frame = frame_of(result)
     if fmt == "csv":
         return to_csv(frame)
     return frame.to_string() + "\n"
+
+
+def frame_of(result: Any) -> pd.DataFrame:
+    """``result.to_frame()`` for text output: a ``PeriodIndex`` written with the result's own
+    period labels where it has them (a roll-up by fiscal year of a tree whose year starts in
+    January says ``FY2027``, where pandas' period is ``2027``)."""
+    import pandas as pd
+
+    frame = result.to_frame()
+    labels = getattr(result, "periods", None)
+    if (
+        isinstance(frame.index, pd.PeriodIndex)
+        and isinstance(labels, list | tuple)
+        and len(labels) == len(frame)
+        and all(isinstance(label, str) for label in labels)
+    ):
+        return frame.set_axis(pd.Index(list(labels), name=frame.index.name))
+    return frame
 
 
 def title_of(result: Any) -> str:
@@ -203,7 +221,7 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
     ``max_rows`` keeps the first and last rows of a long frame with an ellipsis row between."""
     from kpitree.present.html import TABLE_STYLE, escape, table
 
-    frame = result.to_frame()
+    frame = frame_of(result)
     header, rows = _cells(frame)
     if max_rows is not None and len(rows) > max_rows:
         half = max_rows // 2
@@ -273,7 +291,7 @@ def sheets_of(result: Any) -> dict[str, pd.DataFrame]:
         for owner in whole["owner"].unique():
             sheets[str(owner)] = whole[whole["owner"] == owner].drop(columns="owner")
         return sheets
-    return {type(result).__name__.lower(): result.to_frame()}
+    return {type(result).__name__.lower(): frame_of(result)}
 
 
 def render_xlsx(result: Any) -> bytes:

@@ -143,3 +143,26 @@ def test_comparison_json_and_csv_keep_the_trees_labels() -> None:
     assert isinstance(csv_text, str)
     assert csv_text.splitlines()[1].startswith("2027-01,")
     assert isinstance(comparison.to_frame()["period"].dtype, pd.PeriodDtype)
+
+
+def test_calendar_fiscal_year_keeps_its_fy_labels(write_tree) -> None:
+    """A fiscal-year roll-up of a tree whose year starts in January is Y-DEC in pandas (2027)
+    but stays FY2027 in CSV, HTML and xlsx."""
+    import io
+
+    from openpyxl import load_workbook
+
+    path = write_tree(
+        "name: f\nkgi: y\ntime: {periods: 12, unit: month, start: 2027-01}\n"
+        "nodes:\n  x: {value: 1}\n  y: {formula: x * 10}\n"
+    )
+    rollup = kpitree.load(path).evaluate().rollup("fiscal-year")
+    assert rollup.to_frame().index.freqstr == "Y-DEC"
+    csv_text = render(rollup, "csv")
+    assert isinstance(csv_text, str)
+    assert csv_text.splitlines()[1].startswith("FY2027,")
+    assert "<td>FY2027</td>" in render(rollup, "html")
+    workbook = render(rollup, "xlsx")
+    assert isinstance(workbook, bytes)
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    assert sheet.cell(row=2, column=1).value == "FY2027"
