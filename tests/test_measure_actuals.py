@@ -317,3 +317,14 @@ def test_report_marks_the_partial_period(tree_file: Path) -> None:
                       section)  # fmt: skip
     assert ("2027-02", "won", "partial", "True") in rows
     assert ("2027-01", "won", "ahead", "False") in rows
+
+
+@pytest.mark.parametrize("command", ["compare", "check", "report"])
+def test_quiet_silences_the_partial_note(cli, tree_file: Path, tmp_path: Path, command) -> None:
+    """--quiet leaves out the note on the partial period, which is printed without it."""
+    extra = ["-o", tmp_path / "r.html", "--samples", "50"] if command == "report" else []
+    argv = [command, tree_file, "--measure", "--as-of", "2027-03-01", *extra]
+    _, _, err = cli(*argv)
+    assert "note: 2027-03 is partial" in err
+    _, _, err = cli(*argv, "--quiet")
+    assert err == ""
