@@ -166,3 +166,22 @@ def test_calendar_fiscal_year_keeps_its_fy_labels(write_tree) -> None:
     assert isinstance(workbook, bytes)
     sheet = load_workbook(io.BytesIO(workbook)).active
     assert sheet.cell(row=2, column=1).value == "FY2027"
+
+
+def test_bucket_comparison_keeps_fy_labels(write_tree, tmp_path) -> None:
+    """compare --by fiscal-year on a calendar fiscal year: the frame's periods are Y-DEC, its
+    JSON rows say FY2027 and the partial flag follows the bucket."""
+    from kpitree.analysis.compare_by import compare_by
+
+    path = write_tree(
+        "name: f\nkgi: y\ntime: {periods: 12, unit: month, start: 2027-01}\n"
+        "nodes:\n  x: {value: 1}\n  y: {formula: x * 10}\n"
+    )
+    tree = kpitree.load(path)
+    actuals_file = tmp_path / "a.csv"
+    actuals_file.write_text("period,x\n2027-01,2\n", encoding="utf-8")
+    result = compare_by(tree, kpitree.read_actuals(actuals_file, tree), "fiscal-year")
+    assert {row["period"] for row in result.to_dict()["rows"]} == {"FY2027"}
+    frame = result.to_frame()
+    assert frame["period"].iloc[0] == pd.Period("2027", "Y-DEC")
+    assert frame["partial"].all()  # one month of the year

@@ -125,6 +125,10 @@ class Comparison(Shown):
             paced=self.paced and partial is not None,
         )  # fmt: skip
 
+    def row_periods(self) -> list[str | None]:
+        """The period label of each row of :meth:`to_frame`, as the tree writes it."""
+        return [period for period in self.periods or (None,) for _ in self.tree.nodes]
+
     @property
     def judged_periods(self) -> list[str]:
         """The reported periods that are judged: all but a partial one that is not paced."""
@@ -204,9 +208,9 @@ class Comparison(Shown):
         """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "partial",
         "partial_elapsed", "partial_paced", "rows"}``, JSON-ready; rows of stocks add
         ``change_plan`` and ``change_actual``."""
-        from kpitree.periods import labelled
-
-        rows = labelled(self.to_frame()).to_dict(orient="records")
+        frame = self.to_frame()
+        frame["period"] = self.row_periods()  # the labels, not pandas' names of the periods
+        rows = frame.to_dict(orient="records")
         for row in rows:
             if self.change_plan and row["node"] not in self.change_plan:
                 del row["change_plan"], row["change_actual"]

@@ -42,10 +42,8 @@ class BucketComparison(Shown):
     def to_frame(self) -> pd.DataFrame:
         """The comparison's frame, one row per bucket and node; ``partial`` flags a bucket
         compared on only some of its periods."""
-        from kpitree.periods import labelled
-
         frame = self.comparison.to_frame()
-        frame["partial"] = labelled(frame)["period"].isin(list(self.partial))
+        frame["partial"] = [label in self.partial for label in self.comparison.row_periods()]
         return frame
 
     _repr_fields = ("by",)
