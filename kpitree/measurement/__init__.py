@@ -110,7 +110,7 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         "elapsed": elapsed,
     }
     if not reported:  # an as-of date before the axis: nothing to imply or reconcile
-        return Measurement(tree.name, source, (), {}, tree.periods, partial=None, **extra)
+        return Measurement(tree.name, source, (), {}, tree.periods, partial=partial_index, **extra)
     actuals = with_implied(
         tree, source, reported, {name: v for name, v in values.items() if v}, None,
         partial_index,
