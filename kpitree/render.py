@@ -100,6 +100,10 @@ _LAYOUTS: dict[str, dict[str, str]] = {
         "json": "kpitree.present.measurement:measurement_json",
         "csv": "kpitree.present.measurement:measurement_csv",
     },
+    "kpitree.validation.Validation": {
+        "table": "kpitree.present.validation:validation_table",
+        "json": "kpitree.present.validation:validation_json",
+    },
     "kpitree.analysis.alert_list.Alerts": {
         "table": "kpitree.present.compare:alerts_table",
     },

@@ -66,6 +66,12 @@ def _measurement() -> Any:
     return measure(kpitree.load(TREES / "saas_arr_measured.yaml"), as_of="2027-06-20")
 
 
+def _validation() -> Any:
+    from kpitree.validation import validation_of
+
+    return validation_of(_tree(), "saas_arr.yaml")
+
+
 def _landing() -> Any:
     from kpitree.analysis.landing import landing
 
@@ -116,6 +122,7 @@ RESULTS: dict[str, Callable[[], Any]] = {
     "alerts": _alerts,
     "measurement": _measurement,
     "landing": _landing,
+    "validation": lambda: _validation(),
     "learning": _learning,
     "backtest": _backtest,
     "sweep": _sweep,
