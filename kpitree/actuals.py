@@ -70,7 +70,13 @@ class Actuals:
         Each derived actual next to what the tree computes from ``values`` (see
         :class:`~kpitree.measurement.implied.Implied`).
     partial : int or None
-        The period measured only in part (it holds the as-of date), if any is reported.
+        The period measured only in part (it holds the as-of date), if any; it is among
+        ``periods`` when measured to date (:func:`kpitree.measure`) or paced, not when skipped.
+    elapsed : float or None
+        The share of the partial period elapsed by the as-of date (its days counted).
+    paced : bool
+        Whether the partial period's flows were divided by ``elapsed`` (``--partial pace``),
+        so it may be judged as a whole period.
     """
 
     tree: str
@@ -82,6 +88,8 @@ class Actuals:
     implied: dict[str, dict[int, float]] = field(default_factory=dict)
     reconciliation: tuple[dict[str, Any], ...] = ()
     partial: int | None = None
+    elapsed: float | None = None
+    paced: bool = False
 
     @property
     def period_labels(self) -> list[str] | None:

@@ -100,6 +100,10 @@ _LAYOUTS: dict[str, dict[str, str]] = {
         "json": "kpitree.present.measurement:measurement_json",
         "csv": "kpitree.present.measurement:measurement_csv",
     },
+    "kpitree.validation.Validation": {
+        "table": "kpitree.present.validation:validation_table",
+        "json": "kpitree.present.validation:validation_json",
+    },
     "kpitree.analysis.alert_list.Alerts": {
         "table": "kpitree.present.compare:alerts_table",
     },
@@ -156,7 +160,9 @@ def render(result: Any, fmt: str, **options: Any) -> str | bytes:
     fmt : str
         One of :data:`FORMATS`.
     **options
-        Passed to the result's own layout where it takes them (``scenario`` for a roll-up).
+        Passed to the result's own layout where it takes them (``scenario`` for a roll-up);
+        for ``html``, ``page=False`` gives the fragment the HTML report embeds (a titled,
+        escaped table) instead of a whole document.
 
     Raises
     ------
@@ -168,7 +174,7 @@ def render(result: Any, fmt: str, **options: Any) -> str | bytes:
     if fmt == "xlsx":
         return render_xlsx(result)
     if fmt == "html":
-        return render_html(result)
+        return render_html(result, page=bool(options.get("page", True)))
     layout = _layout(result, fmt)
     if layout is not None:
         return layout(result, **options)
@@ -176,10 +182,28 @@ def render(result: Any, fmt: str, **options: Any) -> str | bytes:
 
     if fmt == "json":
         return to_json(result.to_dict()) + "\n"
-    frame = result.to_frame()
+    frame = frame_of(result)
     if fmt == "csv":
         return to_csv(frame)
     return frame.to_string() + "\n"
+
+
+def frame_of(result: Any) -> pd.DataFrame:
+    """``result.to_frame()`` for text output: a ``PeriodIndex`` written with the result's own
+    period labels where it has them (a roll-up by fiscal year of a tree whose year starts in
+    January says ``FY2027``, where pandas' period is ``2027``)."""
+    import pandas as pd
+
+    frame = result.to_frame()
+    labels = getattr(result, "periods", None)
+    if (
+        isinstance(frame.index, pd.PeriodIndex)
+        and isinstance(labels, list | tuple)
+        and len(labels) == len(frame)
+        and all(isinstance(label, str) for label in labels)
+    ):
+        return frame.set_axis(pd.Index(list(labels), name=frame.index.name))
+    return frame
 
 
 def title_of(result: Any) -> str:
@@ -201,12 +225,12 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
     ``max_rows`` keeps the first and last rows of a long frame with an ellipsis row between."""
     from kpitree.present.html import TABLE_STYLE, escape, table
 
-    frame = result.to_frame()
+    frame = frame_of(result)
     header, rows = _cells(frame)
     if max_rows is not None and len(rows) > max_rows:
         half = max_rows // 2
         rows = [*rows[:half], ["…"] * len(header), *rows[len(rows) - half :]]
-    levels = frame.index.nlevels
+    levels = _index_levels(frame)
     numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
     body = f"<h3>{escape(title_of(result))}</h3>\n{table(header, rows, numeric=numeric)}"
     if not page:
@@ -216,6 +240,15 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
         f"<title>{escape(title_of(result))}</title>\n<style>{TABLE_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _index_levels(frame: pd.DataFrame) -> int:
+    """How many index columns a table of ``frame`` shows: none when the index is only row
+    numbers (a long frame's 0, 1, 2, ...)."""
+    import pandas as pd
+
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    return 0 if plain else frame.index.nlevels
 
 
 def _is_numeric(column: Any) -> bool:
@@ -230,7 +263,10 @@ def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     show them, missing values empty."""
     import numpy as np
 
+    from kpitree.periods import labelled
     from kpitree.present.numbers import format_number
+
+    frame = labelled(frame)
 
     def text(value: Any) -> str:
         if value is None or (isinstance(value, float) and value != value):
@@ -239,11 +275,12 @@ def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             return format_number(float(value))
         return str(value)
 
-    names = [str(name) if name is not None else "" for name in frame.index.names]
+    levels = _index_levels(frame)
+    names = [str(name) if name is not None else "" for name in frame.index.names][:levels]
     header = [*names, *map(str, frame.columns)]
     rows = []
     for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-        keys = key if isinstance(key, tuple) else (key,)
+        keys = (key if isinstance(key, tuple) else (key,))[:levels]
         rows.append([text(value) for value in (*keys, *row)])
     return header, rows
 
@@ -258,7 +295,7 @@ def sheets_of(result: Any) -> dict[str, pd.DataFrame]:
         for owner in whole["owner"].unique():
             sheets[str(owner)] = whole[whole["owner"] == owner].drop(columns="owner")
         return sheets
-    return {type(result).__name__.lower(): result.to_frame()}
+    return {type(result).__name__.lower(): frame_of(result)}
 
 
 def render_xlsx(result: Any) -> bytes:
@@ -266,6 +303,7 @@ def render_xlsx(result: Any) -> bytes:
     the first column, numbers as numbers and text that starts like a formula made inert."""
     from openpyxl import Workbook
 
+    from kpitree.periods import labelled
     from kpitree.present.export import inert_text
 
     workbook = Workbook()
@@ -273,6 +311,7 @@ def render_xlsx(result: Any) -> bytes:
     used: set[str] = set()
     for name, frame in sheets_of(result).items():
         sheet = workbook.create_sheet(_sheet_name(name, used))
+        frame = labelled(frame)
         index_names = [str(level) if level is not None else "" for level in frame.index.names]
         sheet.append([inert_text(cell) for cell in [*index_names, *map(str, frame.columns)]])
         for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):

@@ -82,8 +82,11 @@ class Rollup(Shown):
         return [bucket.label for bucket in self.buckets if bucket.partial]
 
     def to_frame(self) -> pd.DataFrame:
-        """One column per node, one row per bucket (index ``period``)."""
-        index = pd.Index(self.periods, name="period")
+        """One column per node, one row per bucket: a quarterly or yearly ``PeriodIndex``
+        named ``period`` (fiscal ones as pandas names them: :mod:`kpitree.periods`)."""
+        from kpitree.periods import bucket_index
+
+        index = bucket_index(self.tree.time, self.by, self.periods)
         return pd.DataFrame({name: self.values[name] for name in self.tree.nodes}, index=index)
 
     def to_dict(self) -> dict[str, Any]:

@@ -104,8 +104,8 @@ def test_plan_scenario_and_csv(write_tree, tmp_path, cli) -> None:
     status, out, _ = cli("compare", tree, "--actuals", csv, "--plan", "big", "--format", "csv")
     assert status == 0
     lines = out.splitlines()
-    assert lines[0] == "period,node,plan,actual,difference,relative,status"
-    assert "2027-01,revenue,2000.0,2000.0,0.0,0.0,on track" in lines
+    assert lines[0] == "period,node,plan,actual,difference,relative,status,partial"
+    assert "2027-01,revenue,2000.0,2000.0,0.0,0.0,on track,False" in lines
     assert len(lines) == 1 + 5
 
 

@@ -76,7 +76,7 @@ def test_comparison_status_is_an_ordered_categorical() -> None:
     result = compare(tree, kpitree.read_actuals(TREES / "saas_arr_actuals.csv", tree))
     status = result.to_frame()["status"]
     assert status.cat.ordered
-    assert list(status.cat.categories) == ["-", "off track", "on track", "ahead"]
+    assert list(status.cat.categories) == ["-", "partial", "off track", "on track", "ahead"]
     assert (status[status == "off track"] < "on track").all()
     assert {row["status"] for row in result.to_dict()["rows"]} <= {
         "-",

@@ -44,15 +44,69 @@ def _actual(out: str, node: str) -> dict[str, float]:
 
 
 def test_compare_measure_skips_the_partial_period(cli, tree_file: Path) -> None:
-    """As of Mar 1 the partial March is left out: Jan and Feb judged, win rate won / leads."""
+    """As of Mar 1 the partial March is shown but not judged (status partial, no actual);
+    Jan and Feb are judged, win rate won / leads."""
     status, out, err = cli(
         "compare", tree_file, "--measure", "--as-of", "2027-03-01", "--format", "json"
     )
     assert status == 0
     assert "note: 2027-03 is partial (measured as of 2027-03-01): left out" in err
-    assert json.loads(out)["periods"] == ["2027-01", "2027-02"]
-    assert _actual(out, "win_rate") == pytest.approx({"2027-01": 1.0, "2027-02": 0.5})
-    assert _actual(out, "won") == pytest.approx({"2027-01": 2.0, "2027-02": 1.0})
+    result = json.loads(out)
+    assert result["periods"] == ["2027-01", "2027-02", "2027-03"]
+    assert (result["partial"], result["partial_paced"]) == ("2027-03", False)
+    assert result["partial_elapsed"] == pytest.approx(1 / 31)
+    march = [row for row in result["rows"] if row["period"] == "2027-03"]
+    assert {row["status"] for row in march} == {"partial"}
+    assert {row["actual"] for row in march} == {None}
+    assert all(row["partial"] == (row["period"] == "2027-03") for row in result["rows"])
+    assert _actual(out, "win_rate") == pytest.approx(
+        {"2027-01": 1.0, "2027-02": 0.5, "2027-03": None}
+    )
+    assert _actual(out, "won") == pytest.approx({"2027-01": 2.0, "2027-02": 1.0, "2027-03": None})
+
+
+def test_compare_table_marks_the_partial_period(cli, tree_file: Path) -> None:
+    """The table's block title names the partial period with its share elapsed (14 of 28
+    February days: 50 %), skipped or paced, and the footer says how it was used."""
+    status, out, _ = cli("compare", tree_file, "--measure", "--as-of", "2027-02-14")
+    assert status == 0
+    assert "at 2027-02 (partial, 50 % elapsed): actual vs plan (0 off track)" in out
+    assert "2027-02 is measured to date and not judged" in out
+    status, out, _ = cli(
+        "compare", tree_file, "--measure", "--as-of", "2027-02-14", "--partial", "pace"
+    )
+    assert status == 0
+    # Paced: 1 lead by Feb 14 is 2 for the month (plan 2, on track); 0 won of plan 1 and a
+    # win rate 0 below its 0.6 alert are off track.
+    assert "at 2027-02 (partial, 50 % elapsed, flows paced): actual vs plan (2 off track)" in out
+    assert "divided by the share of the period elapsed (paced)" in out
+
+
+def test_paced_partial_period_is_judged_with_hand_numbers(tree_file: Path) -> None:
+    """Paced as of Feb 14: leads 1 / 0.5 = 2 on track, won 0 off track, win rate 0 off track
+    (alert below 0.6); the frame flags February as partial."""
+    tree = kpitree.load(tree_file)
+    comparison = tree.compare(actuals_from_measure(tree, "2027-02-14", partial="pace"))
+    assert (comparison.partial, comparison.elapsed, comparison.paced) == ("2027-02", 0.5, True)
+    assert comparison.actual["leads"][1] == pytest.approx(2.0)
+    assert comparison.status["leads"][1] == "on track"
+    assert comparison.status["won"][1] == "off track"
+    assert comparison.status["win_rate"][1] == "off track"
+    frame = comparison.to_frame()
+    assert list(frame.loc[frame["node"] == "won", "partial"]) == [False, True]
+
+
+def test_measured_to_date_period_is_not_judged(tree_file: Path) -> None:
+    """compare(measure(...)) shows the partial period's to-date values (1 lead by Feb 14)
+    with status partial, and check does not fire on them."""
+    tree = kpitree.load(tree_file)
+    measured = kpitree.measure(tree, as_of="2027-02-14")
+    comparison = tree.compare(measured)
+    assert comparison.actual["leads"][1] == 1.0
+    assert comparison.status["won"] == ("ahead", "partial")  # January: 2 won, plan 1
+    from kpitree.analysis.compare import check_actuals
+
+    assert check_actuals(tree, measured) == []  # the win rate 0 to date is not judged
 
 
 def test_compare_measure_paces_the_partial_period(cli, tree_file: Path) -> None:
@@ -184,3 +238,98 @@ def test_bundled_tree_measure_csv_reads_back_as_the_same_actuals(cli, tmp_path: 
     assert pinning
     for row in pinning:
         assert row["computed"] == pytest.approx(row["measured"], rel=1e-12, abs=1e-9), row
+
+
+def test_measure_returns_actuals(tree_file: Path) -> None:
+    """kpitree.measure returns an Actuals: the measured inputs, the derived nodes and the
+    win rate implied from won / leads, with the as-of date and the measured series."""
+    result = kpitree.measure(kpitree.load(tree_file), as_of="2027-03-31")
+    assert isinstance(result, kpitree.Actuals)
+    assert result.periods == (0, 1, 2)
+    assert result.values["leads"] == {0: 2.0, 1: 2.0, 2: 1.0}
+    assert result.derived["won"] == {0: 2.0, 1: 1.0, 2: 1.0}
+    # won / leads by hand: 2/2, 1/2, 1/1.
+    assert result.implied["win_rate"] == pytest.approx({0: 1.0, 1: 0.5, 2: 1.0})
+    assert result.measured["won"] == (2, 1, 1)
+    assert result.partial is None
+
+
+def test_measure_compares_as_its_csv_read_back(tree_file: Path, tmp_path: Path) -> None:
+    """compare(measure(...)) equals compare(read_actuals(measure's CSV)), row for row."""
+    tree = kpitree.load(tree_file)
+    measured = kpitree.measure(tree, as_of="2027-03-31")
+    path = tmp_path / "measured.csv"
+    path.write_text(measured.to_csv(), encoding="utf-8")
+    direct = tree.compare(measured).to_frame()
+    read_back = tree.compare(kpitree.read_actuals(path, tree)).to_frame()
+    assert list(direct["status"]) == list(read_back["status"])
+    for column in ("plan", "actual", "difference"):
+        assert direct[column].to_numpy() == pytest.approx(read_back[column].to_numpy())
+    assert direct["actual"].sum() > 0  # the comparison is of real numbers
+
+
+def test_measure_feeds_every_analysis_taking_actuals(tree_file: Path) -> None:
+    """The Actuals measure returns goes straight into attribute and the alert check."""
+    tree = kpitree.load(tree_file)
+    measured = kpitree.measure(tree, as_of="2027-02-28")
+    result = tree.attribute(measured)
+    assert (result.period, result.new) == ("2027-02", 1.0)
+    from kpitree.analysis.compare import check_actuals
+
+    # February's win rate 1/2 is below the 0.6 alert.
+    assert [(hit.node, hit.period) for hit in check_actuals(tree, measured)] == [
+        ("win_rate", "2027-02")
+    ]
+
+
+def test_check_json_names_the_partial_period(cli, tree_file: Path) -> None:
+    """check --format json says which period is partial and how it was used; unpaced, the
+    partial February (win rate 0 to date) is not checked, paced it is and fires; the status
+    rows stand at the last period judged."""
+    status, out, _ = cli(
+        "check", tree_file, "--measure", "--as-of", "2027-02-14", "--format", "json"
+    )
+    assert status == 0
+    result = json.loads(out)
+    assert (result["partial"], result["partial_elapsed"], result["partial_paced"]) == (
+        "2027-02", 0.5, False,
+    )  # fmt: skip
+    assert (result["periods"], result["alerts"]) == (["2027-01"], [])
+    assert {row["period"] for row in result["status"]} == {"2027-01"}
+    status, out, _ = cli("check", tree_file, "--measure", "--as-of", "2027-02-14", "--partial",
+                         "pace", "--format", "json")  # fmt: skip
+    assert {row["period"] for row in json.loads(out)["status"]} == {"2027-02"}
+    status, out, _ = cli("check", tree_file, "--measure", "--as-of", "2027-02-14", "--partial",
+                         "pace")  # fmt: skip
+    assert status == 1
+    assert "'win_rate' at 2027-02" in out
+    assert "2027-02 (partial, 50 % elapsed): checked on flows paced" in out
+
+
+def test_report_marks_the_partial_period(tree_file: Path) -> None:
+    """The report's plan-vs-actual names the partial February (14 of 28 days) and its table,
+    January and February, shows February's status as partial with the partial flag set."""
+    import re
+
+    from kpitree.report import build_report
+
+    tree = kpitree.load(tree_file)
+    html = build_report(tree, actuals=actuals_from_measure(tree, "2027-02-14"), samples=100)
+    start = html.index('<section id="actuals">')
+    section = html[start : html.index("</section>", start)]
+    assert "2027-02 (partial, 50 % elapsed): measured to date, it is not judged" in section
+    rows = re.findall(r"<tr><td>(2027-0\d)</td><td>(\w+)</td>.*?<td>([a-z -]+)</td><td>(\w+)</td>",
+                      section)  # fmt: skip
+    assert ("2027-02", "won", "partial", "True") in rows
+    assert ("2027-01", "won", "ahead", "False") in rows
+
+
+@pytest.mark.parametrize("command", ["compare", "check", "report"])
+def test_quiet_silences_the_partial_note(cli, tree_file: Path, tmp_path: Path, command) -> None:
+    """--quiet leaves out the note on the partial period, which is printed without it."""
+    extra = ["-o", tmp_path / "r.html", "--samples", "50"] if command == "report" else []
+    argv = [command, tree_file, "--measure", "--as-of", "2027-03-01", *extra]
+    _, _, err = cli(*argv)
+    assert "note: 2027-03 is partial" in err
+    _, _, err = cli(*argv, "--quiet")
+    assert err == ""

@@ -54,7 +54,7 @@ def test_table_marks_the_partial_period(cli, tmp_path: Path) -> None:
     """The table shows the partial period and a dash where nothing is measured."""
     status, out, _ = cli("measure", _tree(tmp_path), "--as-of", "2027-02-10")
     assert status == 0
-    assert "2027-02 (partial)" in out
+    assert "2027-02 (partial, 36 % elapsed)" in out  # 10 of 28 days
     assert out.splitlines()[-1].split() == ["2027-03", "-", "-"]
 
 

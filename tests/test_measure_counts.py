@@ -80,7 +80,8 @@ def test_as_of_cuts_the_partial_period(tmp_path: Path) -> None:
     )  # fmt: skip
     result = kpitree.measure(kpitree.load(path), as_of="2027-02-10")
     assert result.measured == {"leads": (2, 1, None), "customers": (3, 4, None)}
-    assert result.partial == "2027-02"
+    assert result.partial_label == "2027-02"
+    assert result.elapsed == 10 / 28  # ten of February's 28 days
     assert result.as_of == dt.date(2027, 2, 10)
 
 
@@ -187,12 +188,15 @@ def test_as_of_before_the_axis_measures_nothing(tmp_path: Path) -> None:
 
 
 def test_result_frame_and_dict(tmp_path: Path) -> None:
-    """The result's frame has one row per period and NaN where not measured."""
+    """The result's frame has one row per monthly period, NaN where not measured and the
+    partial period flagged."""
     write_export(tmp_path)
     path = write_measured_tree(tmp_path, {"leads": LEADS})
     result = kpitree.measure(kpitree.load(path), as_of="2027-02-10")
     frame = result.to_frame()
-    assert list(frame.index) == ["2027-01", "2027-02", "2027-03"]
+    assert list(frame.index.astype(str)) == ["2027-01", "2027-02", "2027-03"]
+    assert frame.index.freqstr == "M"
+    assert list(frame["partial"]) == [False, True, False]
     assert frame["leads"].iloc[1] == 1
     assert frame["leads"].isna().iloc[2]
     assert result.to_dict()["measured"] == {"leads": [2, 1, None]}

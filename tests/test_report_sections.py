@@ -10,7 +10,8 @@ import pytest
 from conftest import TREES
 
 import kpitree
-from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.numbers import format_number
+from kpitree.render import render
 from kpitree.report import build_report
 from kpitree.report.analysis_sections import cascade_levers
 from kpitree.report.context import Report
@@ -40,6 +41,20 @@ def _rows(fragment: str) -> list[list[str]]:
         re.findall(r"<td[^>]*>([^<]*)</td>", row)
         for row in re.findall(r"<tr><td.*?</tr>", fragment)
     ]
+
+
+def _table(fragment: str, number: int = 0) -> list[dict[str, str]]:
+    """The body rows of table ``number`` in ``fragment``, each a mapping of header to cell."""
+    tables = re.findall(r"<table>.*?</table>", fragment, flags=re.S)
+    header = re.findall(r"<th>([^<]*)</th>", tables[number])
+    return [dict(zip(header, row, strict=True)) for row in _rows(tables[number])]
+
+
+def _rendered(result) -> str:
+    """What the one renderer makes of ``result`` for a page: the report must hold it as is."""
+    text = render(result, "html", page=False)
+    assert isinstance(text, str)
+    return text
 
 
 def _anchors(html: str) -> list[str]:
@@ -81,43 +96,40 @@ def test_sections_in_page_order_with_contents(saas_html) -> None:
 
 
 def test_sensitivity_rows_are_the_analysis(saas, saas_html) -> None:
-    """One row per upstream input in the analysis's order, with its elasticity and derivative;
-    inputs the KGI ignores are named below the table."""
+    """The table is the renderer's of the sensitivity: one row per input in the analysis's
+    order with its elasticity; inputs the KGI ignores are also named below the table."""
     result = saas.sensitivity()
-    rows = _rows(_section(saas_html, "sensitivity"))
-    upstream = [entry for entry in result.inputs if entry.upstream]
-    assert [row[0] for row in rows] == [entry.name for entry in upstream]
-    for row, entry in zip(rows, upstream, strict=True):
-        assert row[5] == f"{entry.elasticity:+.3f}"
-        assert row[6] == format_number(entry.derivative)
-    assert "Not upstream of arr: sales_cost, gross_margin." in _section(saas_html, "sensitivity")
+    fragment = _section(saas_html, "sensitivity")
+    assert _rendered(result) in fragment
+    rows = _table(fragment)
+    assert [row["input"] for row in rows] == [entry.name for entry in result.inputs]
+    for row, entry in zip(rows, result.inputs, strict=True):
+        assert row["elasticity"] == format_number(entry.elasticity)
+    assert "Not upstream of arr: sales_cost, gross_margin." in fragment
     assert 'alt="Tornado chart of arr"' in saas_html
 
 
 def test_sensitivity_by_hand_on_a_product(shop_html) -> None:
     """revenue = visitors x cvr x price: every elasticity is 1 and each derivative is the
     product of the other two inputs (1, 50,000 and 20)."""
-    rows = _rows(_section(shop_html, "sensitivity"))
-    assert [(r[0], r[5], r[6]) for r in rows] == [
-        ("visitors", "+1.000", "1"), ("cvr", "+1.000", "50,000"), ("price", "+1.000", "20"),
+    rows = _table(_section(shop_html, "sensitivity"))
+    assert [(r["input"], r["elasticity"], r["derivative"]) for r in rows] == [
+        ("visitors", "1", "1"), ("cvr", "1", "50,000"), ("price", "1", "20"),
     ]  # fmt: skip
 
 
 def test_bottleneck_rows_are_the_analysis(saas, saas_html) -> None:
-    """The ranking, gains and ranks by gain per effort are the analysis's; sql_rate moves to
-    the near edge of its benchmark, 11 %, and is the stalled stage (10 % against at least
-    11 %)."""
+    """The table is the renderer's of the ranking; sql_rate moves to the near edge of its
+    benchmark, 11 %, and is the stalled stage (10 % against at least 11 %)."""
     result = saas.bottlenecks()
     fragment = _section(saas_html, "bottleneck")
-    rows = _rows(fragment)
-    assert [row[1] for row in rows] == [lever.name for lever in result.ranking]
-    by_effort = [lever.name for lever in result.by_effort]
-    for row, lever in zip(rows, result.ranking, strict=True):
-        assert row[6] == format_signed(lever.gain, "JPY/year")
-        assert row[7] == format_percent(lever.gain_pct)
-        assert row[10] == (str(by_effort.index(lever.name) + 1) if lever.effort else "")
-    sql = next(row for row in rows if row[1] == "sql_rate")
-    assert sql[2:6] == ["inside sales", "0.1", "0.11", "to benchmark"]
+    assert _rendered(result) in fragment
+    rows = _table(fragment)
+    assert [row["input"] for row in rows] == [lever.name for lever in result.ranking]
+    sql = next(row for row in rows if row["input"] == "sql_rate")
+    assert (sql["owner"], sql["from"], sql["to"], sql["move"]) == (
+        "inside sales", "0.1", "0.11", "to_benchmark",
+    )  # fmt: skip
     assert "Stalled stage: sql_rate (inside sales) at 10.0 %, 9.1 % below" in fragment
 
 
@@ -125,43 +137,44 @@ def test_bottleneck_by_hand(shop_html) -> None:
     """cvr at the near edge of its 2-4 % benchmark steps 10 % (to 2.2 %), as visitors and
     price do: +100 each (file order); a move costs effort x |ln(to/from)|, so by gain per cost
     visitors (100 / ln 1.1 = 1,049) leads cvr (100 / (4 ln 1.1) = 262.3)."""
-    rows = _rows(_section(shop_html, "bottleneck"))
-    assert [(r[1], r[5], r[6], r[9], r[10]) for r in rows] == [
-        ("visitors", "step 10 %", "+100", "+1,049", "1"),
-        ("cvr", "step 10 %", "+100", "+262.3", "2"),
-        ("price", "step 10 %", "+100", "", ""),
+    rows = _table(_section(shop_html, "bottleneck"))
+    assert [(r["input"], r["to"], r["gain"], r["gain_per_effort"]) for r in rows] == [
+        ("visitors", "1,100", "100", "1,049"),
+        ("cvr", "0.022", "100", "262.3"),
+        ("price", "55", "100", ""),
     ]
 
 
 def test_cascade_uses_the_levers_with_effort(saas, saas_html) -> None:
-    """saas_arr's inputs with an effort are solved with min-effort; the values shown are the
-    solve's, and putting them in the tree reaches the 1.4 bn target."""
+    """saas_arr's inputs with an effort are solved with min-effort; the tables are the
+    renderer's of the solution and its cascade, and the values reach the 1.4 bn target."""
     levers, mode, _ = cascade_levers(Report(saas, saas.evaluate()))
     assert (levers, mode) == (["visit_cvr", "ad_budget", "sql_rate", "win_rate", "churn_rate"],
                               "min-effort")  # fmt: skip
     solution = saas.solve(levers, mode=mode)
     fragment = _section(saas_html, "cascade")
-    shown = {row[0]: row[4] for row in _rows(fragment)[: len(levers)]}
+    assert _rendered(solution) in fragment
+    assert _rendered(solution.cascade()) in fragment
+    shown = {row["lever"]: row["after"] for row in _table(fragment, 0)}
     assert shown == {name: format_number(value) for name, value in solution.values.items()}
     reached = saas.evaluate(overrides=solution.values).kgi_value
     assert reached == pytest.approx(1.4e9, rel=1e-6)
     assert "ARR reaches its target 1,400,000,000 at 2027-12" in fragment
-    goal = next(row for row in _rows(fragment) if row[1] == "arr")
-    assert goal[2:6] == ["goal", "JPY/year", "1,308,900,607", "1,400,000,000"]
+    goal = next(row for row in _table(fragment, 1) if row["node"] == "arr")
+    assert (goal["plan"], goal["target"]) == ("1,308,900,607", "1,400,000,000")
 
 
 def test_cascade_min_effort_by_hand(shop_html) -> None:
     """Raising revenue by half costs 1 x ln 1.5 through visitors and 4 x ln 1.5 through cvr:
-    visitors go to 1,500 and cvr stays; the department table shows only what moves."""
+    visitors go to 1,500 and cvr stays; revenue's target is 1,500."""
     fragment = _section(shop_html, "cascade")
-    rows = _rows(fragment)
-    assert rows[:2] == [
-        ["visitors", "marketing", "", "1,000", "1,500", "+50.0 %", ""],
-        ["cvr", "web", "", "0.02", "0.02", "", ""],
-    ]
-    assert [row[:3] for row in rows[2:]] == [["CEO", "revenue", "goal"],
-                                             ["marketing", "visitors", "lever"]]  # fmt: skip
-    assert "2 others keep their plan" in fragment
+    levers = _table(fragment, 0)
+    assert [(r["lever"], r["before"], r["after"]) for r in levers] == [
+        ("visitors", "1,000", "1,500"), ("cvr", "0.02", "0.02"),
+    ]  # fmt: skip
+    targets = {row["node"]: (row["plan"], row["target"]) for row in _table(fragment, 1)}
+    assert targets["revenue"] == ("1,000", "1,500")
+    assert targets["price"] == ("50", "50")
 
 
 def test_cascade_without_effort_takes_top_bottlenecks_uniformly() -> None:
@@ -171,7 +184,7 @@ def test_cascade_without_effort_takes_top_bottlenecks_uniformly() -> None:
     fragment = _section(build_report(tree), "cascade")
     factor = 1.5 ** (1 / 3)
     assert "top 3 bottleneck levers, same relative change" in fragment
-    needed = {row[0]: row[4] for row in _rows(fragment)[:3]}
+    needed = {row["lever"]: row["after"] for row in _table(fragment, 0)}
     assert needed == {
         "cvr": format_number(0.02 * factor),
         "visitors": format_number(1000 * factor),
@@ -185,8 +198,8 @@ def test_cascade_infeasible_says_so() -> None:
     tree = kpitree.loads(SHOP.replace("target: 1500", "target: 6000"))
     fragment = _section(build_report(tree), "cascade")
     assert "NOT FEASIBLE: within the levers&#x27; bounds revenue reaches at most 5,000" in fragment
-    bounds = [row[6] for row in _rows(fragment)[:2]]
-    assert bounds == ["at high bound [0, 2000]", "at high bound [0, 0.05]"]
+    levers = _table(fragment, 0)
+    assert [(r["after"], r["binding"]) for r in levers] == [("2,000", "high"), ("0.05", "high")]
 
 
 def test_cascade_left_out_without_target() -> None:
@@ -197,16 +210,17 @@ def test_cascade_left_out_without_target() -> None:
 
 
 def test_forecast_numbers_are_the_analysis(saas, saas_html) -> None:
-    """P(target) and the last month's mean, sd and quantiles are the forecast's with the same
-    samples and seed; the fan chart is there."""
+    """P(target) and the table (the renderer's of the forecast, every month) are the
+    forecast's with the same samples and seed; the fan chart is there."""
     result = saas.forecast(samples=SAMPLES, seed=7)
     fragment = _section(saas_html, "forecast")
     assert result.p_target is not None
     error = math.sqrt(result.p_target * (1 - result.p_target) / SAMPLES)
     p_text = f"{result.p_target * 100:.1f} % (± {error * 100:.1f} %"
     assert f"P(arr ≥ 1,400,000,000 at 2027-12) = {p_text}" in fragment
+    assert _rendered(result) in fragment
     last = result.to_frame().iloc[-1]
-    assert _rows(fragment) == [["2027-12", *(format_number(float(v)) for v in last)]]
+    assert _rows(fragment)[-1] == ["2027-12", *(format_number(float(v)) for v in last)]
     assert "500 paths, seed 7" in fragment
     assert 'alt="Fan chart of arr"' in fragment
 
@@ -235,44 +249,37 @@ def test_no_actuals_no_actual_sections(shop_html) -> None:
 
 
 def test_plan_vs_actual_is_the_comparison(saas, actuals, saas_html) -> None:
-    """The KGI row and every node off track in a month with actuals, with the comparison's
-    March numbers; sql_rate (9.5, 9 and 11.5 %, alert below 15 %) is off track in all three."""
+    """The table is the renderer's of the comparison at the last month with actuals (every
+    node); sql_rate (9.5, 9 and 11.5 %, alert below 15 %) is named off track in all three."""
     comparison = saas.compare(actuals)
     fragment = _section(saas_html, "actuals")
-    rows = _rows(fragment)
-    off = {name for name, _ in comparison.off_track}
-    assert [row[0] for row in rows] == ["arr"] + [n for n in saas.nodes if n in off and n != "arr"]
+    assert _rendered(comparison.only(["2027-03"])) in fragment
+    rows = _table(fragment)
+    assert [row["node"] for row in rows] == list(saas.nodes)
+    assert {row["period"] for row in rows} == {"2027-03"}
     for row in rows:
-        name, unit = row[0], saas.nodes[row[0]].unit
-        plan, actual = comparison.plan[name][-1], comparison.actual[name][-1]
-        assert row[3:7] == [format_number(plan, unit), format_number(actual, unit),
-                            format_signed(actual - plan, unit),
-                            format_percent(comparison.judged_relative(name)[-1])]  # fmt: skip
-        assert row[9] == comparison.status[name][-1]
-    sql_rate = next(row for row in rows if row[0] == "sql_rate")
-    assert sql_rate[9:] == ["off track", "2027-01, 2027-02, 2027-03"]
+        name = row["node"]
+        assert row["plan"] == format_number(float(comparison.plan[name][-1]))
+        assert row["actual"] == format_number(float(comparison.actual[name][-1]))
+        assert row["status"] == comparison.status[name][-1]
+    assert "sql_rate (2027-01, 2027-02, 2027-03)" in fragment
+    off = {name for name, _ in comparison.off_track}
     assert f"{len(off)} nodes off track in at least one period" in fragment
 
 
 def test_attribution_is_the_analysis_and_adds_up(saas, actuals, saas_html) -> None:
-    """Each changed input's contribution is the attribution's, largest first; the total row is
-    actual minus plan of ARR at 2027-03 as the comparison gives it; owners add up the same."""
+    """The table is the renderer's of the attribution; the contributions add up to actual
+    minus plan of ARR at 2027-03 as the comparison gives it; the owners' sums are named."""
     result = saas.attribute(actuals)
     fragment = _section(saas_html, "attribution")
-    rows = _rows(fragment)
-    unit = "JPY/year"
-    inputs = rows[: len(result.changed)]
-    assert [row[0] for row in inputs] == result.changed
-    assert [row[2] for row in inputs] == [
-        format_signed(result.contributions[name], unit) for name in result.changed
-    ]
+    assert _rendered(result) in fragment
     comparison = saas.compare(actuals)
     gap = comparison.actual["arr"][-1] - comparison.plan["arr"][-1]
-    assert rows[len(result.changed)] == ["total", "", format_signed(gap, unit), "100.0 %"]
-    owners = rows[len(result.changed) + 1 :]
-    assert {row[0]: row[1] for row in owners} == {
-        owner: format_signed(value, unit) for owner, value in result.by_owner.items()
-    }
+    assert sum(result.contributions.values()) == pytest.approx(gap, rel=1e-9)
+    shown = {row["input"]: row["contribution"] for row in _table(fragment)}
+    assert shown == {name: format_number(v) for name, v in result.contributions.items()}
+    for owner in result.by_owner:
+        assert f"{owner} " in fragment
     assert 'alt="Waterfall of arr from plan to actual"' in fragment
 
 
@@ -283,12 +290,41 @@ def test_actual_sections_by_hand_on_a_static_tree(tmp_path) -> None:
     path = tmp_path / "actuals.csv"
     path.write_text("visitors,cvr\n1100,1.5%\n", encoding="utf-8")
     html = build_report(tree, actuals=kpitree.read_actuals(path, tree))
-    rows = _rows(_section(html, "actuals"))
-    assert rows[0] == ["revenue", "CEO", "", "1,000", "825", "-175", "-17.5 %", "off track", "yes"]
-    assert ["cvr", "web", "", "0.02", "0.015", "-0.005", "-25.0 %", "off track", "yes"] in rows
-    contributions = _rows(_section(html, "attribution"))
-    assert contributions[:3] == [
-        ["cvr", "web", "-262.5", "150.0 %"],
-        ["visitors", "marketing", "+87.5", "-50.0 %"],
-        ["total", "", "-175", "100.0 %"],
-    ]
+    rows = {row["node"]: row for row in _table(_section(html, "actuals"))}
+    revenue, cvr = rows["revenue"], rows["cvr"]
+    assert (revenue["plan"], revenue["actual"], revenue["status"]) == ("1,000", "825", "off track")
+    assert (cvr["actual"], cvr["difference"], cvr["status"]) == ("0.015", "-0.005", "off track")
+    contributions = {
+        row["input"]: row["contribution"] for row in _table(_section(html, "attribution"))
+    }
+    assert contributions == {"visitors": "87.5", "cvr": "-262.5", "price": "0"}
+
+
+def test_script_in_tree_text_is_escaped_in_every_section(tmp_path) -> None:
+    """A label, owner and unit of <script> are shown as text in every section (the tables
+    come from the renderer with escaping on): the page holds no script element at all."""
+    evil = "<script>alert(1)</script>"
+    tree = kpitree.loads(
+        f"""
+name: evil
+description: "{evil}"
+kgi: revenue
+time: {{periods: 3, unit: month, start: 2027-01}}
+nodes:
+  visitors: {{value: 1000, bounds: [0, 2000], owner: "{evil}", unit: "{evil}", effort: 1,
+             label: "{evil}", distribution: {{dist: normal, mean: 1000, sd: 50}}}}
+  cvr: {{value: 0.02, bounds: [0, 0.05], benchmark: [0.02, 0.04], owner: "{evil}", effort: 4,
+        alert: {{below: 0.021}}}}
+  revenue: {{formula: visitors * cvr * 50, target: 1500, owner: "{evil}", label: "{evil}"}}
+"""
+    )
+    path = tmp_path / "actuals.csv"
+    path.write_text("period,visitors,cvr\n2027-01,1100,1.5%\n", encoding="utf-8")
+    html = build_report(tree, actuals=kpitree.read_actuals(path, tree), samples=100)
+    anchors = _anchors(html)
+    expected = {"kgi", "tree", "alerts", "periods", "actuals", "attribution", "sensitivity",
+                "bottleneck", "cascade", "forecast"}  # fmt: skip
+    assert set(anchors) == expected
+    assert "<script" not in html.lower()
+    for anchor in set(anchors) - {"tree", "forecast"}:  # those two show no owner or label
+        assert "&lt;script&gt;" in _section(html, anchor), anchor

@@ -66,6 +66,19 @@ def _measurement() -> Any:
     return measure(kpitree.load(TREES / "saas_arr_measured.yaml"), as_of="2027-06-20")
 
 
+def _validation() -> Any:
+    from kpitree.validation import validation_of
+
+    return validation_of(_tree(), "saas_arr.yaml")
+
+
+def _landing() -> Any:
+    from kpitree.analysis.landing import landing
+
+    tree = _tree()
+    return tree.forecast(samples=256, seed=1, landing=landing(tree, _actuals()))
+
+
 def _learning() -> Any:
     from kpitree.analysis.learn import learn
 
@@ -108,6 +121,8 @@ RESULTS: dict[str, Callable[[], Any]] = {
     "attribution": _attribution,
     "alerts": _alerts,
     "measurement": _measurement,
+    "landing": _landing,
+    "validation": lambda: _validation(),
     "learning": _learning,
     "backtest": _backtest,
     "sweep": _sweep,
@@ -256,7 +271,7 @@ def test_jupyter_shows_the_compact_table() -> None:
     ("kinds", "name"),
     [
         (("sensitivity", "tornado", "bottleneck", "sobol", "shapley", "attribution"), "input"),
-        (("evaluation", "rollup", "forecast", "measurement"), "period"),
+        (("evaluation", "rollup", "forecast", "measurement", "landing"), "period"),
         (("cascade",), "node"),
     ],
 )

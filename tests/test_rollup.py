@@ -79,12 +79,21 @@ def test_calendar_year_and_quarters_ignore_the_fiscal_year(fiscal) -> None:
 
 
 def test_to_frame_by_matches_the_rollup(fiscal) -> None:
-    """Evaluation.to_frame(by=...) has one row per bucket, index 'period', one column per node."""
+    """Evaluation.to_frame(by=...) has one row per bucket, a fiscal PeriodIndex 'period' (FY2027
+    is pandas' Period('2028', 'Y-MAR'): April 2027 to March 2028), one column per node."""
+    import pandas as pd
+
+    from kpitree.periods import label_of
+
     frame = fiscal.evaluate().to_frame(by="fiscal-year")
-    assert list(frame.index) == ["FY2026", "FY2027"]
+    assert isinstance(frame.index, pd.PeriodIndex)
+    assert frame.index.freqstr == "Y-MAR"
+    assert [label_of(p) for p in frame.index] == ["FY2026", "FY2027"]
+    assert frame.index[1].start_time.date().isoformat() == "2027-04-01"
+    assert frame.index[1].end_time.date().isoformat() == "2028-03-31"
     assert frame.index.name == "period"
     assert list(frame.columns) == list(fiscal.nodes)
-    assert frame.loc["FY2027", "sql"] == pytest.approx(160)
+    assert frame.loc[pd.Period("2028", "Y-MAR"), "sql"] == pytest.approx(160)
 
 
 @pytest.mark.parametrize(
@@ -317,16 +326,17 @@ def test_a_node_built_in_python_checks_its_aggregate() -> None:
 
 
 def test_report_rolls_its_periods_table_up(fiscal) -> None:
-    """build_report(by="fiscal-year"): the KPI table has FY columns, the rules and the note on
-    the partial year; a static tree is refused before anything is drawn."""
+    """build_report(by="fiscal-year"): the roll-up's own table (one row per fiscal year), the
+    rules and the note on the partial year; a static tree is refused before anything is
+    drawn."""
     from kpitree.report import build_report
     from kpitree.report.sections import periods_section
 
     html = build_report(fiscal, by="fiscal-year", sections=[periods_section])
-    assert "KGI and main KPIs by fiscal year" in html
-    assert "FY2026*" in html
-    assert ">last<" in html  # ARR, MRR: stocks
-    assert ">sum<" in html  # SQL: a flow
+    assert "Every node by fiscal year" in html
+    assert "<td>FY2026</td>" in html
+    assert "last: " in html  # ARR, MRR: stocks
+    assert "sum: " in html  # SQL: a flow
     assert "2,280" in html  # ARR at the end of FY2027: 12 x 190
     assert "FY2026 is partial: the tree covers only 2027-01 to 2027-03 (3 months)" in html
     static = kpitree.Tree("s", "a", [Node("a", value=1.0)])
@@ -341,5 +351,5 @@ def test_cli_report_by_quarter_writes_the_page(cli, tmp_path) -> None:
                          "-o", out)  # fmt: skip
     assert (status, err) == (0, "")
     html = out.read_text(encoding="utf-8")
-    assert "KGI and main KPIs by quarter" in html
+    assert "Every node by quarter" in html
     assert "2027-Q4" in html

@@ -110,8 +110,11 @@ class Backtest(Shown):
     _repr_fields = ("samples", "seed")
 
     def to_frame(self) -> pd.DataFrame:
-        """The rows (see ``rows``)."""
-        return self.rows
+        """The rows (see ``rows``), ``cutoff`` and ``period`` as ``pandas.Period`` values with
+        the axis' frequency (``set_index("period")`` gives a ``PeriodIndex``)."""
+        from kpitree.periods import period_columns
+
+        return period_columns(self.rows, self.tree.time, ("cutoff", "period"))
 
     def to_dict(self) -> dict[str, Any]:
         """``{"kgi", "cutoffs", "coverage": {"p50", "p90"}, "crps", "by_node", "samples",

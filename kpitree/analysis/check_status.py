@@ -49,8 +49,11 @@ class Check(Alerts):
         comparison = self.comparison
         if comparison is None:
             return []
-        last = len(comparison.periods or (None,)) - 1
-        period = comparison.periods[last] if comparison.periods else None
+        # The last judged period: a partial one that is not paced is measured to date only.
+        judged = comparison.judged_periods
+        periods = list(comparison.periods or ())
+        last = periods.index(judged[-1]) if judged else len(periods or (None,)) - 1
+        period = periods[last] if periods else None
         rows = []
         for name in self.watched:
             row: dict[str, Any] = {

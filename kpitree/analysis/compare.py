@@ -23,6 +23,12 @@ better by more than ``tolerance``; ``on track`` otherwise; ``-`` without a direc
 relative gap is judged as shown, rounded to 0.1 %: +5.0 % is on track at a 5 % tolerance
 whatever the float behind it.
 
+The period holding the as-of date of measured actuals (:func:`kpitree.measure`) is *partial*.
+Unless its flows were paced to the whole period (``--partial pace``), it is not judged: every
+node's status there is ``partial``, its actual is the value measured to date, or NaN when the
+period was left out of the actuals (``--partial skip``). Paced, it is judged as any period and
+the comparison says it was paced.
+
 A stock (:mod:`kpitree.analysis.stocks`: ARR, MRR, customers) is judged by its movement: its
 change over the period (net new, ``value(p) - value(p - 1)``) against the plan's change, since
 a level a few per cent short can hide a tenth of the net new missing. Its alert is still
@@ -31,6 +37,8 @@ checked on the level, and the level is reported as well.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +56,10 @@ if TYPE_CHECKING:
     from kpitree.tree import Tree
 
 ON_TRACK, OFF_TRACK, AHEAD, UNKNOWN = "on track", "off track", "ahead", "-"
-STATUS_ORDER = (UNKNOWN, OFF_TRACK, ON_TRACK, AHEAD)
+PARTIAL = "partial"
+"""The status of every node in a partial period that is not paced: measured to date, not
+judged as a whole period."""
+STATUS_ORDER = (UNKNOWN, PARTIAL, OFF_TRACK, ON_TRACK, AHEAD)
 """The order of the frame's ordered categorical status: no verdict, then worst to best."""
 
 
@@ -70,6 +81,12 @@ class Comparison(Shown):
     tolerance : float
     scenario : str or None
         The scenario used as the plan.
+    partial : str or None
+        The label of the partial period among ``periods`` (see the module), if any.
+    elapsed : float or None
+        The share of the partial period elapsed by the as-of date.
+    paced : bool
+        Whether the partial period's flows were paced (and it is judged).
     """
 
     tree: Tree
@@ -84,6 +101,38 @@ class Comparison(Shown):
     """Per stock node: the plan's change over each reported period (net new)."""
     change_actual: dict[str, np.ndarray] = field(default_factory=dict)
     """Per stock node: the actual change over each reported period."""
+    partial: str | None = None
+    elapsed: float | None = None
+    paced: bool = False
+    by: str | None = None
+    """``quarter``, ``year`` or ``fiscal-year`` when the periods are roll-up buckets."""
+
+    def only(self, periods: Sequence[str]) -> Comparison:
+        """The comparison of the given reported periods alone (itself for a static tree)."""
+        if self.periods is None:
+            return self
+        keep = [self.periods.index(label) for label in periods]
+
+        def pick(found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {name: values[keep] for name, values in found.items()}
+
+        partial = self.partial if self.partial in periods else None
+        return dataclasses.replace(
+            self, periods=tuple(periods), plan=pick(self.plan), actual=pick(self.actual),
+            status={name: tuple(s[i] for i in keep) for name, s in self.status.items()},
+            change_plan=pick(self.change_plan), change_actual=pick(self.change_actual),
+            partial=partial, elapsed=self.elapsed if partial else None,
+            paced=self.paced and partial is not None,
+        )  # fmt: skip
+
+    def row_periods(self) -> list[str | None]:
+        """The period label of each row of :meth:`to_frame`, as the tree writes it."""
+        return [period for period in self.periods or (None,) for _ in self.tree.nodes]
+
+    @property
+    def judged_periods(self) -> list[str]:
+        """The reported periods that are judged: all but a partial one that is not paced."""
+        return [p for p in self.periods or () if p != self.partial or self.paced]
 
     def judged_relative(self, name: str) -> np.ndarray:
         """The relative gap the status is judged on: of the change for a stock (actual change
@@ -116,9 +165,11 @@ class Comparison(Shown):
         ]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per period and node: plan, actual, difference, relative, status; for a
-        stock also change_plan and change_actual (NaN for other nodes; no such columns when the
-        tree has no stock)."""
+        """One row per period and node: plan, actual, difference, relative, status (an
+        ordered categorical), partial (whether the period is the partial one); for a stock also
+        change_plan and change_actual (NaN for other nodes; no such columns when the tree has
+        no stock). ``period`` holds ``pandas.Period`` values where the axis has dates
+        (``frame.set_index("period")`` is a ``PeriodIndex``), labels otherwise."""
         rows = []
         labels = self.periods or (None,)
         for index, period in enumerate(labels):
@@ -132,6 +183,7 @@ class Comparison(Shown):
                         "difference": float(self.difference(name)[index]),
                         "relative": float(self.relative(name)[index]),
                         "status": self.status[name][index],
+                        "partial": period is not None and period == self.partial,
                         "change_plan": float(self.change_plan[name][index])
                         if name in self.change_plan
                         else np.nan,
@@ -141,13 +193,24 @@ class Comparison(Shown):
                     }
                 )
         frame = pd.DataFrame(rows)
+        if self.periods is not None:
+            from kpitree.periods import bucket_index, period_index
+
+            time, names = self.tree.time, [str(label) for label in frame["period"]]
+            found = (
+                period_index(time, names) if self.by is None else bucket_index(time, self.by, names)
+            )
+            frame["period"] = found.to_numpy() if isinstance(found, pd.PeriodIndex) else names
         frame["status"] = pd.Categorical(frame["status"], categories=STATUS_ORDER, ordered=True)
         return frame if self.change_plan else frame.drop(columns=["change_plan", "change_actual"])
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "rows"}``, JSON-ready;
-        rows of stocks add ``change_plan`` and ``change_actual``."""
-        rows = self.to_frame().to_dict(orient="records")
+        """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "partial",
+        "partial_elapsed", "partial_paced", "rows"}``, JSON-ready; rows of stocks add
+        ``change_plan`` and ``change_actual``."""
+        frame = self.to_frame()
+        frame["period"] = self.row_periods()  # the labels, not pandas' names of the periods
+        rows = frame.to_dict(orient="records")
         for row in rows:
             if self.change_plan and row["node"] not in self.change_plan:
                 del row["change_plan"], row["change_actual"]
@@ -157,6 +220,9 @@ class Comparison(Shown):
             "plan_scenario": self.scenario,
             "tolerance": self.tolerance,
             "periods": list(self.periods) if self.periods is not None else None,
+            "partial": self.partial,
+            "partial_elapsed": self.elapsed,
+            "partial_paced": self.paced,
             "rows": rows,
         }
 
@@ -201,8 +267,13 @@ def compare(
     rows = evaluate_rows(
         tree, {}, 2, base=_stack(tree, plan_inputs, actual_inputs(tree, actuals, plan))
     )
-    last = resolve_period(tree, period) if period is not None else actuals.last
-    reported = [index for index in actuals.periods if index <= last]
+    partial = actuals.partial
+    if not actuals.periods:
+        raise DataError(f"no actuals to compare for tree '{tree.name}' (no period measured)")
+    last = resolve_period(tree, period) if period is not None else max(actuals.last, partial or 0)
+    # A skipped partial period has no actuals, but is shown (not judged) all the same.
+    shown = {*actuals.periods, *((partial,) if partial is not None else ())}
+    reported = sorted(index for index in shown if index <= last)
     if not reported:
         raise DataError(
             f"no actuals up to period {period} (the first period with actuals is "
@@ -210,6 +281,11 @@ def compare(
         )
     plan_values = {name: values[0, reported] for name, values in rows.items()}
     actual_values = {name: values[1, reported] for name, values in rows.items()}
+    judged = partial not in reported or actuals.paced
+    at = reported.index(partial) if partial in reported else None
+    if at is not None and partial not in actuals.periods:
+        for values in actual_values.values():
+            values[at] = np.nan
     direction = good_directions(tree, plan_inputs)
     stock_names = stocks(tree)
     change_plan, change_actual = {}, {}  # type: ignore[var-annotated]
@@ -218,31 +294,41 @@ def compare(
             series = {key: values[row] for key, values in rows.items()}
             before = level_before(tree, name, series, stock_names)
             found[name] = changes(series[name], before)[reported]
+            if row == 1 and at is not None and partial not in actuals.periods:
+                found[name][at] = np.nan
     status = {}
     for name in tree.nodes:
-        judged = (
+        pairs = (
             zip(change_plan[name], change_actual[name], strict=True)
             if name in stock_names
             else zip(plan_values[name], actual_values[name], strict=True)
         )
         status[name] = tuple(
-            _status(tree, name, p, a, level, direction[name], tolerance)
-            for (p, a), level in zip(judged, actual_values[name], strict=True)
+            PARTIAL
+            if index == at and not judged
+            else _status(tree, name, p, a, level, direction[name], tolerance)
+            for index, ((p, a), level) in enumerate(zip(pairs, actual_values[name], strict=True))
         )
     labels = tuple(tree.periods[i] for i in reported) if tree.periods is not None else None
+    partial_label = labels[at] if labels is not None and at is not None else None
     return Comparison(
         tree, labels, plan_values, actual_values, direction, status, tolerance, plan,
-        change_plan, change_actual,
+        change_plan, change_actual, partial_label,
+        actuals.elapsed if partial_label else None, actuals.paced and partial_label is not None,
     )  # fmt: skip
 
 
 def check_actuals(tree: Tree, actuals: Actuals, plan: str | None = None) -> list[AlertHit]:
     """Every alert that fires on the actual values, in the periods that have actuals.
 
-    Periods after the last row of actuals hold plan values, not actuals: they are not checked.
+    Periods after the last row of actuals hold plan values, not actuals: they are not checked;
+    nor is a partial period measured to date and not paced (a month's flows to its 10th day
+    are not a month's).
     """
     evaluation = tree.evaluate(overrides=actual_inputs(tree, actuals, plan))
     reported = set(actuals.period_labels or [None])  # type: ignore[list-item]
+    if actuals.partial is not None and not actuals.paced and actuals.labels is not None:
+        reported.discard(actuals.labels[actuals.partial])
     return [hit for hit in check_alerts(evaluation) if hit.period in reported]
 
 

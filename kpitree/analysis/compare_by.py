@@ -40,8 +40,11 @@ class BucketComparison(Shown):
         return {**self.comparison.to_dict(), "by": self.by, "partial": list(self.partial)}
 
     def to_frame(self) -> pd.DataFrame:
-        """The comparison's frame, one row per bucket and node."""
-        return self.comparison.to_frame()
+        """The comparison's frame, one row per bucket and node; ``partial`` flags a bucket
+        compared on only some of its periods."""
+        frame = self.comparison.to_frame()
+        frame["partial"] = [label in self.partial for label in self.comparison.row_periods()]
+        return frame
 
     _repr_fields = ("by",)
 
@@ -74,7 +77,12 @@ def compare_by(
         raise DataError(f"time: {error}", where) from None
     periods = compare(tree, actuals, plan=plan, period=period, tolerance=tolerance)
     labels = tree.time.labels
-    reported = {labels.index(label) for label in periods.periods or ()}
+    # A partial period that is not paced is not judged, so no bucket counts it.
+    reported = {
+        labels.index(label)
+        for label in periods.periods or ()
+        if label != periods.partial or periods.paced
+    }
     groups = [tuple(i for i in bucket.periods if i in reported) for bucket in buckets]
     kept = [(bucket, group) for bucket, group in zip(buckets, groups, strict=True) if group]
     found = rules(tree)
@@ -115,6 +123,7 @@ def compare_by(
         status,
         tolerance,
         plan,
+        by=by,
     )
     partial = {
         bucket.label: tuple(labels[i] for i in group)

@@ -149,9 +149,11 @@ class Forecast(Shown):
         return "<=" if better_sign(self.tree, self.node) < 0 else ">="
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per period (index ``period``; ``value`` for a static tree), columns mean,
-        sd, p5 .. p95."""
-        index = pd.Index(list(self.periods) if self.periods else ["value"], name="period")
+        """One row per period (a ``PeriodIndex`` named ``period`` as the axis is; ``value``
+        for a static tree), columns mean, sd, p5 .. p95."""
+        from kpitree.periods import period_index
+
+        index = period_index(self.tree.time, list(self.periods) if self.periods else None)
         columns = {"mean": self.mean, "sd": self.sd}
         columns |= {f"p{q}": values for q, values in self.quantiles.items()}
         return pd.DataFrame(columns, index=index)

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING
 
-from kpitree.cli.options import UsageError
+from kpitree.cli.options import UsageError, note
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
@@ -87,5 +86,5 @@ def read_actuals_source(args: argparse.Namespace, tree: Tree) -> Actuals | None:
             if actuals.partial in actuals.periods
             else "left out (--partial pace to judge it paced)"
         )
-        print(f"note: {label} is partial ({actuals.source}): {how}", file=sys.stderr)
+        note(args, f"{label} is partial ({actuals.source}): {how}", prefix="note: ")
     return actuals

@@ -36,15 +36,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check, print and notify; 1 when an alert fired, 3 when it could not be delivered."""
     import kpitree.present.check  # noqa: F401  (registers the check table's layout)
+    from kpitree.analysis.alert_list import alerts_on
     from kpitree.analysis.check_status import Check
-    from kpitree.analysis.compare import check_actuals, compare
+    from kpitree.analysis.compare import compare
 
     tree = load_tree(args)
     actuals = required_actuals(args, tree)
-    hits = check_actuals(tree, actuals, plan=args.plan)
-    labels = actuals.period_labels
+    alerts = alerts_on(tree, actuals, plan=args.plan)
+    hits = list(alerts.hits)
     comparison = compare(tree, actuals, plan=args.plan)
-    emit(args, Check(tree, tuple(hits), None if labels is None else tuple(labels), comparison))
+    fields = (alerts.tree, alerts.hits, alerts.periods, alerts.partial, alerts.elapsed)
+    emit(args, Check(*fields, alerts.paced, comparison))
     # The delivery lines follow a table on standard output; they would break JSON or CSV there.
     plain = args.format == "table" and getattr(args, "output", None) is None
     return alert_status(

@@ -56,9 +56,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--by",
         choices=BUCKETS,
-        help="show the KGI and main KPIs per quarter or (fiscal) year instead of per period",
+        help="show every node per quarter or (fiscal) year instead of the main KPIs per period",
     )
     parser.add_argument("-o", "--output", metavar="FILE", required=True, help="the .html file")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print no notes on standard error"
+    )
     parser.set_defaults(run=run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kpitree.cli.options import add_tree, load_tree
+from kpitree.cli.options import add_format, add_tree, emit, load_tree
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -13,20 +13,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "validate",
         help="check a tree file",
         description="Check a tree file: YAML, keys, formulas, cycles, bounds, distributions. "
-        "Prints a one-line summary, or FILE:LINE: what is wrong (exit status 2).",
+        "Prints a one-line summary (or its counts as JSON or CSV, --format, -o FILE), or "
+        "FILE:LINE: what is wrong (exit status 2).",
     )
     add_tree(parser)
+    add_format(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate and print the summary."""
-    tree = load_tree(args)
-    time = f", {tree.time.periods} {tree.time.unit}s" if tree.time else ", static"
-    uncertain = sum(1 for node in tree.nodes.values() if node.distribution is not None)
-    print(
-        f"{args.tree}: ok: tree '{tree.name}', kgi '{tree.kgi}', {len(tree.nodes)} nodes "
-        f"({len(tree.inputs)} inputs, {len(tree.derived)} derived{time}), "
-        f"{len(tree.scenarios)} scenarios, {uncertain} uncertain inputs"
-    )
+    """Validate and print the summary (or write it to ``-o``)."""
+    from kpitree.validation import validation_of
+
+    emit(args, validation_of(load_tree(args), str(args.tree)))
     return 0

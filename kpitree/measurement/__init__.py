@@ -7,9 +7,10 @@ modules imported here; DuckDB is imported when a tree is measured.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kpitree.measurement.result import Measurement
 
@@ -39,9 +40,10 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
     Returns
     -------
     Measurement
-        One value per measured node and period, the inputs implied by measured derived nodes
-        (``implied``), the reconciliation and ``actuals``: the same as an
-        :class:`~kpitree.actuals.Actuals` (the partial period included as measured).
+        An :class:`~kpitree.actuals.Actuals` (what ``read_actuals`` returns, so every analysis
+        takes it), the partial period included as measured to date, with one value per
+        measured node and period (``measured``), the inputs implied by measured derived nodes
+        (``implied``) and the reconciliation.
 
     Raises
     ------
@@ -95,22 +97,26 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         for name, series in measured.items()
     }
     reported = tuple(sorted({index for v in values.values() for index in v}))
-    if not reported:  # an as-of date before the axis: nothing to imply or reconcile
-        return Measurement(tree.name, day, periods.labels, partial, measured)
     partial_index = periods.labels.index(partial) if partial is not None else None
-    actuals = with_implied(
-        tree, f"measured as of {day.isoformat()}", reported,
-        {name: v for name, v in values.items() if v}, None, partial_index,
-    )  # fmt: skip
-    count = len(periods.labels)
-    implied = {
-        name: tuple(by_period.get(index) for index in range(count))
-        for name, by_period in actuals.implied.items()
+    elapsed = None
+    if partial_index is not None:
+        start, end = periods.starts[partial_index], periods.starts[partial_index + 1]
+        elapsed = ((day - start).days + 1) / (end - start).days
+    source = f"measured as of {day.isoformat()}"
+    extra: dict[str, Any] = {
+        "as_of": day,
+        "measured": measured,
+        "time": tree.time,
+        "elapsed": elapsed,
     }
-    return Measurement(
-        tree.name, day, periods.labels, partial, measured, implied, actuals.reconciliation,
-        actuals,
+    if not reported:  # an as-of date before the axis: nothing to imply or reconcile
+        return Measurement(tree.name, source, (), {}, tree.periods, partial=partial_index, **extra)
+    actuals = with_implied(
+        tree, source, reported, {name: v for name, v in values.items() if v}, None,
+        partial_index,
     )  # fmt: skip
+    fields: dict[str, Any] = {f.name: getattr(actuals, f.name) for f in dataclasses.fields(actuals)}
+    return Measurement(**fields | extra)
 
 
 def actuals_from_measure(
@@ -132,35 +138,34 @@ def actuals_from_measure(
     Returns
     -------
     Actuals
-        ``partial`` is the index of the period holding ``as_of`` (``None`` when it ends that
-        day); it is among ``periods`` only when paced.
+        The :class:`Measurement` itself when no period is partial; otherwise ``partial`` is
+        the index of the period holding ``as_of`` (``None`` when it ends that day), among
+        ``periods`` only when paced (``paced``), with ``elapsed`` its share elapsed.
     """
     from kpitree.actuals import with_implied
     from kpitree.errors import DataError
-    from kpitree.measurement.periods import boundaries
 
     if partial not in PARTIAL:
         raise DataError(f"partial: expected one of {', '.join(PARTIAL)}, found '{partial}'")
     result = measure(tree, as_of)
-    if result.actuals is None:
+    labels = result.labels or ()
+    if not result.periods:
         raise DataError(
-            f"tree '{tree.name}': nothing measured up to {result.as_of.isoformat()} (the first "
-            f"period is {result.periods[0]})"
+            f"tree '{tree.name}': nothing measured up to {result.as_of} (the first "
+            f"period is {labels[0]})"
         )
-    if result.partial is None:
-        return result.actuals
-    index = result.periods.index(result.partial)
+    index = result.partial
+    if index is None:
+        return result
     values = {
         name: {p: v for p, v in enumerate(series) if v is not None and p != index}
         for name, series in result.measured.items()
     }
+    share = result.elapsed or 1.0
     if partial == "pace":
         from kpitree.rollup import rules
 
         kinds = rules(tree)
-        span = boundaries(tree.time, tree.name)
-        start, end = span.starts[index], span.starts[index + 1]
-        share = ((result.as_of - start).days + 1) / (end - start).days
         for name, series in result.measured.items():
             value = series[index]
             if value is not None:
@@ -169,12 +174,11 @@ def actuals_from_measure(
     reported = tuple(sorted({p for v in values.values() for p in v}))
     if not reported:
         raise DataError(
-            f"tree '{tree.name}': only the partial period {result.partial} is measured up to "
-            f"{result.as_of.isoformat()}: use partial 'pace' or a later as-of date"
+            f"tree '{tree.name}': only the partial period {labels[index]} is measured up to "
+            f"{result.as_of}: use partial 'pace' or a later as-of date"
         )
-    return with_implied(
-        tree, f"measured as of {result.as_of.isoformat()}", reported, values, None, index
-    )
+    found = with_implied(tree, result.source, reported, values, None, index)
+    return dataclasses.replace(found, elapsed=share, paced=partial == "pace")
 
 
 def _as_of(as_of: dt.date | str | None, timezone: str) -> dt.date:

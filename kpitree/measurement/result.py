@@ -1,80 +1,96 @@
-"""What measuring a tree from its records found: one value (or nothing) per node and period."""
+"""What measuring a tree from its records found: one value (or nothing) per node and period.
+
+A :class:`Measurement` *is* :class:`~kpitree.actuals.Actuals` (the object ``read_actuals``
+returns), so every analysis that takes actuals takes it directly; it also carries what was
+measured per period, the as-of date and its display as a result.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kpitree.actuals import Actuals
 from kpitree.results import Shown
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kpitree.actuals import Actuals
+    from kpitree.timeaxis import TimeAxis
 
 
 @dataclass(frozen=True, repr=False)
-class Measurement(Shown):
-    """Measured values per node and period, as of a date.
+class Measurement(Shown, Actuals):
+    """Actuals measured from records as of a date: every node's value per period.
+
+    The fields of :class:`~kpitree.actuals.Actuals` keep their meaning (``periods``: indices
+    of the periods measured; ``partial``: the index of the period holding ``as_of``, measured
+    to date and included; ``implied``: period index -> value), and these are added:
 
     Attributes
     ----------
-    tree : str
-        The tree's name.
-    as_of : datetime.date
+    as_of : datetime.date or None
         Records up to the end of this day (in the tree's time zone) are counted.
-    periods : tuple[str, ...]
-        The tree's period labels.
-    partial : str or None
-        The label of the period holding ``as_of`` (measured to date), if it is on the axis.
     measured : dict[str, tuple[float | None, ...]]
-        Per measured node, one value per period; ``None`` for periods after ``as_of``.
-    implied : dict[str, tuple[float | None, ...]]
-        Per input pinned by a measured derived node, one value per period (``None`` where not
-        implied): see :mod:`kpitree.measurement.implied`.
-    reconciliation : tuple[dict[str, Any], ...]
-        Each measured derived node and period: ``node``, ``period``, ``measured``,
-        ``computed`` (the tree on the measured and implied inputs), ``difference``, ``pins``.
-    actuals : Actuals or None
-        The same values as :class:`~kpitree.actuals.Actuals` (what ``--actuals`` gives).
+        Per measured node, one value per period of the axis (``labels``); ``None`` for
+        periods after ``as_of``.
+    time : TimeAxis or None
+        The tree's time axis.
     """
 
-    tree: str
-    as_of: dt.date
-    periods: tuple[str, ...]
-    partial: str | None
-    measured: dict[str, tuple[float | None, ...]]
-    implied: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
-    reconciliation: tuple[dict[str, Any], ...] = ()
-    actuals: Actuals | None = field(default=None, compare=False, repr=False)
+    as_of: dt.date | None = None
+    measured: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    time: TimeAxis | None = field(default=None, compare=False)
+    """The tree's time axis, for the frame's ``PeriodIndex``."""
+
+    @property
+    def partial_label(self) -> str | None:
+        """The label of the partial period, ``None`` when there is none."""
+        if self.partial is None or self.labels is None:
+            return None
+        return self.labels[self.partial]
+
+    def implied_series(self) -> dict[str, tuple[float | None, ...]]:
+        """Per implied input, one value per period of the axis (``None`` where not implied)."""
+        count = len(self.labels or ())
+        return {
+            name: tuple(by_period.get(index) for index in range(count))
+            for name, by_period in self.implied.items()
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """``{"tree", "as_of", "periods", "partial", "measured", "implied",
-        "reconciliation"}``, JSON-ready (``None`` for a period not measured)."""
+        "reconciliation"}``, JSON-ready: period labels, the partial period's label (or
+        ``None``) and ``None`` for a period not measured."""
         return {
             "tree": self.tree,
-            "as_of": self.as_of.isoformat(),
-            "periods": list(self.periods),
-            "partial": self.partial,
+            "as_of": self.as_of.isoformat() if self.as_of is not None else None,
+            "periods": list(self.labels or ()),
+            "partial": self.partial_label,
             "measured": {name: list(values) for name, values in self.measured.items()},
-            "implied": {name: list(values) for name, values in self.implied.items()},
+            "implied": {name: list(values) for name, values in self.implied_series().items()},
             "reconciliation": [dict(row) for row in self.reconciliation],
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """One column per measured node, one row per period (index ``period``); NaN where a
+        """One column per measured node, one row per period (a ``PeriodIndex`` named
+        ``period`` where the axis has dates), and a boolean ``partial`` column; NaN where a
         period is not measured."""
+        import numpy as np
         import pandas as pd
 
-        columns = {
-            name: [math.nan if value is None else value for value in values]
+        from kpitree.periods import period_index
+
+        labels = list(self.labels or ())
+        columns: dict[str, Any] = {
+            name: np.array([np.nan if v is None else v for v in values], dtype=float)
             for name, values in self.measured.items()
         }
-        return pd.DataFrame(columns, index=pd.Index(list(self.periods), name="period"))
+        columns["partial"] = [index == self.partial for index in range(len(labels))]
+        return pd.DataFrame(columns, index=period_index(self.time, labels))
 
     def to_csv(self) -> str:
         """A ``period`` column, one column per measured node and one per implied input; one
@@ -82,9 +98,9 @@ class Measurement(Shown):
         back as ``--actuals`` (blank keeps the plan)."""
         stream = io.StringIO()
         writer = csv.writer(stream, lineterminator="\n")
-        columns = {**self.measured, **self.implied}
+        columns = {**self.measured, **self.implied_series()}
         writer.writerow(["period", *columns])
-        for index, label in enumerate(self.periods):
+        for index, label in enumerate(self.labels or ()):
             cells = [values[index] for values in columns.values()]
             if all(value is None for value in cells):
                 continue

@@ -14,6 +14,7 @@ from kpitree.present.numbers import (
     format_points,
     format_rate_pair,
     format_signed,
+    partial_mark,
 )
 from kpitree.present.table import render_table
 
@@ -57,6 +58,8 @@ def comparison_table(comparison: Comparison) -> str:
             )  # fmt: skip
         plan_name = f"plan '{comparison.scenario}'" if comparison.scenario else "plan"
         when = f" at {period}" if period is not None else ""
+        if period is not None and period == comparison.partial:
+            when += " " + partial_mark(comparison.elapsed, comparison.paced)
         off = sum(1 for row in rows if row[-1] == "off track")
         title = f"{tree.name}{when}: actual vs {plan_name} ({off} off track)"
         header = ["node", "owner", "plan", "actual", "difference"]
@@ -69,6 +72,16 @@ def comparison_table(comparison: Comparison) -> str:
         f"off track: an alert fires, or worse than plan by more than {tolerance} (as shown) in "
         "the direction that helps the KGI; '-': no such direction; pp: percentage points"
     )
+    if comparison.partial is not None and comparison.paced:
+        footer += (
+            f"\npartial: {comparison.partial} is measured to date; its flows are divided by the "
+            "share of the period elapsed (paced) and judged as a whole period"
+        )
+    elif comparison.partial is not None:
+        footer += (
+            f"\npartial: {comparison.partial} is measured to date and not judged (its actuals "
+            "are to date, or empty when left out; --partial pace to judge it paced)"
+        )
     if stocks:
         footer += (
             "\n~ a stock: judged by its change over the period (net new) against the plan's "
@@ -99,4 +112,8 @@ def alerts_text(hits: list[AlertHit], periods: list[str] | None) -> str:
 def alerts_table(result: Alerts) -> str:
     """The text of :func:`alerts_text` for an :class:`~kpitree.analysis.alert_list.Alerts`."""
     periods = None if result.periods is None else list(result.periods)
-    return alerts_text(list(result.hits), periods)
+    text = alerts_text(list(result.hits), periods)
+    if result.partial is not None:
+        how = "checked on flows paced" if result.paced else "not checked: measured to date"
+        text += f"{result.partial} {partial_mark(result.elapsed)}: {how}\n"
+    return text

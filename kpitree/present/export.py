@@ -61,8 +61,10 @@ def inert_text(value: Any) -> Any:
 
 def to_csv(frame: pd.DataFrame, *, index: bool = True) -> str:
     """CSV text of ``frame`` with full float precision, text cells made inert (see
-    :func:`inert_text`)."""
-    frame = frame.rename(index=inert_text, columns=inert_text)
+    :func:`inert_text`); periods as kpitree labels them (``2027-Q1``, ``FY2027``)."""
+    from kpitree.periods import labelled
+
+    frame = labelled(frame).rename(index=inert_text, columns=inert_text)
     text_columns = [
         column
         for column, dtype in frame.dtypes.items()

@@ -95,3 +95,10 @@ def format_percent(fraction: float) -> str:
     if math.isnan(fraction):
         return "-"
     return f"{fraction * 100:+,.1f} %"
+
+
+def partial_mark(elapsed: float | None, paced: bool = False) -> str:
+    """How a partial period is marked in every table: ``(partial, 61 % elapsed)``, with
+    ``flows paced`` when its flows were scaled to the whole period."""
+    share = "" if elapsed is None else f", {elapsed * 100:.0f} % elapsed"
+    return f"(partial{share}{', flows paced' if paced else ''})"

@@ -48,7 +48,9 @@ def rollup_json(rollup: Rollup, scenario: str | None = None) -> str:
 
 def rollup_csv(rollup: Rollup, scenario: str | None = None) -> str:
     """One row per bucket: its label, ``partial`` (True/False), then one column per node."""
-    frame = rollup.to_frame()
+    from kpitree.render import frame_of
+
+    frame = frame_of(rollup)
     frame.insert(0, "partial", [bucket.partial for bucket in rollup.buckets])
     return to_csv(frame)
 
@@ -69,6 +71,6 @@ def bucket_comparison_json(result: BucketComparison) -> str:
 
 def bucket_comparison_csv(result: BucketComparison) -> str:
     """``compare``'s CSV with a ``partial`` column after ``period``."""
-    frame = result.comparison.to_frame()
-    frame.insert(1, "partial", frame["period"].isin(list(result.partial)))
+    frame = result.to_frame()
+    frame.insert(1, "partial", frame.pop("partial"))
     return to_csv(frame, index=False)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from kpitree.analysis.sampling import cut_share
 from kpitree.analysis.solution import Solution
 from kpitree.distribution import Distribution
@@ -20,11 +18,10 @@ from kpitree.errors import KpiTreeError
 from kpitree.plots.forecast import plot_fan
 from kpitree.plots.tornado import plot_tornado
 from kpitree.present.assumptions import fixed_values
-from kpitree.present.bottleneck import move_text
 from kpitree.present.numbers import format_number, format_percent, format_signed
 from kpitree.present.solution import warning_text
 from kpitree.report.context import Report
-from kpitree.report.html import image, paragraph, section, table
+from kpitree.report.html import image, paragraph, result_table, section
 
 CASCADE_TOP = 3
 """Levers of the cascade taken from the bottleneck ranking when no input has an effort."""
@@ -38,13 +35,6 @@ def sensitivity_section(report: Report) -> str:
     swings = tree.tornado(**options)
     kgi = tree.nodes[tree.kgi]
     upstream = [entry for entry in local.inputs if entry.upstream]
-    rows = [
-        [entry.name, tree.nodes[entry.name].title, entry.owner or "",
-         format_number(entry.mean_value, entry.unit) + (" (mean)" * _per_period(entry.value)),
-         entry.unit or "", _elasticity(entry.elasticity), format_number(entry.derivative)]
-        for entry in upstream
-    ]  # fmt: skip
-    header = ["input", "label", "owner", "value", "unit", "elasticity", f"d{tree.kgi}/dinput"]
     parts = []
     if upstream and not math.isnan(upstream[0].elasticity):
         top = upstream[0]
@@ -54,7 +44,7 @@ def sensitivity_section(report: Report) -> str:
                 f"moves {tree.kgi} by {top.elasticity:+.2f} %."
             )
         )
-    parts.append(table(header, rows, numeric=[False] * 3 + [True, False, True, True]))
+    parts.append(result_table(local))
     ignored = [entry.name for entry in local.inputs if not entry.upstream]
     note = (
         "Elasticity: % change of the KGI per 1 % change of the input (an input given per period "
@@ -79,21 +69,6 @@ def bottleneck_section(report: Report) -> str:
     tree = report.tree
     result = tree.bottlenecks(**_values(report))
     unit = result.kgi_unit
-    by_effort = {lever.name: rank for rank, lever in enumerate(result.by_effort, start=1)}
-    rows = []
-    for rank, lever in enumerate(result.ranking, start=1):
-        move = move_text(lever.move, result.step)
-        rows.append([
-            str(rank), lever.name, lever.owner or "", format_number(lever.from_value, lever.unit),
-            format_number(lever.to_value, lever.unit), move + (", capped" * lever.capped),
-            format_signed(lever.gain, unit),
-            format_percent(lever.gain_pct),
-            "" if lever.effort is None else format_number(lever.effort),
-            "" if lever.gain_per_effort is None else format_signed(lever.gain_per_effort, unit),
-            str(by_effort.get(lever.name, "")),
-        ])  # fmt: skip
-    header = ["#", "lever", "owner", "from", "to", "move", f"{tree.kgi} gain", "gain %",
-              "effort", "gain / cost", "# by gain/cost"]  # fmt: skip
     parts = []
     if result.ranking and result.ranking[0].gain > 0:
         best = result.ranking[0]
@@ -122,8 +97,7 @@ def bottleneck_section(report: Report) -> str:
         )
     else:
         parts.append(paragraph("Stalled stage: none (no conversion rate below its benchmark)."))
-    numeric = [True, False, False, True, True, False, True, True, True, True, True]
-    parts.append(table(header, rows, numeric=numeric))
+    parts.append(result_table(result))
     note = (
         "Move: an input worse than its benchmark range to the range's near edge (to benchmark); "
         "otherwise a relative step toward the better end, not past it from inside the range; "
@@ -190,51 +164,16 @@ def cascade_section(report: Report) -> str:
     if solution.plan.note:
         parts.append(paragraph(f"Note: {solution.plan.note}", "meta"))
     parts += [paragraph(f"Warning: {warning_text(solution, w)}") for w in solution.warnings]
-    parts += [_levers_table(solution), *_targets_table(solution)]
+    parts += [result_table(solution), *_targets_table(solution)]
     return section(title, *parts, anchor="cascade")
-
-
-def _levers_table(solution: Solution) -> str:
-    changes, binding = solution.changes, solution.binding
-    rows = []
-    for lever in solution.levers:
-        node = solution.tree.nodes[lever.name]
-        bound, after = binding[lever.name], solution.values[lever.name]
-        rows.append([
-            lever.name, node.owner or "", node.unit or "",
-            _lever_value(lever.base, node.unit), _lever_value(after, node.unit),
-            format_percent(changes[lever.name]) if changes[lever.name] else "",
-            f"at {bound} bound {node.describe_bounds()}" if bound else "",
-        ])  # fmt: skip
-    header = ["lever", "owner", "unit", "now", "needed", "change", "bound"]
-    return table(header, rows, numeric=[False, False, False, True, True, True, False])
 
 
 def _targets_table(solution: Solution) -> list[str]:
     cascade = solution.cascade()
-    timed = cascade.periods is not None
-    rows, kept = [], 0
-    for owner, members in cascade.departments().items():
-        moved = [r for r in members if r.target != r.plan or r.total != r.plan_total]
-        kept += len(members) - len(moved)
-        for index, row in enumerate(moved):
-            role = "goal" if row.node == solution.node else ("lever" if row.lever else "")
-            cells = [owner if index == 0 else "", row.node, role, row.unit,
-                     format_number(row.plan, row.unit), format_number(row.target, row.unit),
-                     format_percent(row.change) if row.change else ""]  # fmt: skip
-            if timed:
-                cells.append("" if row.total is None else format_number(row.total, row.unit))
-            rows.append(cells)
-    header = ["owner", "node", "role", "unit", "plan", "target", "change"]
-    if timed:
-        last = cascade.periods[-1]  # type: ignore[index]
-        header[4:6] = [f"plan {last}", f"target {last}"]
-        header.append("target total")
-    numeric = [False] * 4 + [True] * (len(header) - 4)
-    note = f"Targets by department: the nodes whose value changes; {kept} others keep their plan."
-    if timed:
-        note += " Target total: the sum over the periods, for a flow."
-    return [paragraph(note), table(header, rows, numeric=numeric)]
+    note = "Targets by department: every node's plan and target, by owner."
+    if cascade.periods is not None:
+        note += " Total: the sum over the periods, for a flow."
+    return [paragraph(note), result_table(cascade)]
 
 
 def forecast_section(report: Report) -> str:
@@ -287,12 +226,9 @@ def forecast_section(report: Report) -> str:
     parts.append(image(plot_fan(result).figure, f"Fan chart of {tree.kgi}", caption))  # type: ignore[arg-type]
     value = format_number(report.evaluation.kgi_value, unit)
     whose = "the value on these inputs" if result.fixed else "the tree's value"
-    parts.append(paragraph(f"{tree.kgi}{_when(last)} over the paths ({whose}: {value}):"))
-    frame = result.to_frame()
-    row = frame.iloc[-1]
-    header = ["period", *frame.columns]
-    cells = [str(frame.index[-1]), *(format_number(float(v), unit) for v in row)]
-    parts.append(table(header, [cells], numeric=[False] + [True] * len(frame.columns)))
+    over = f"{tree.kgi} per period over the paths ({whose}{_when(last)}: {value}):"
+    parts.append(paragraph(over))
+    parts.append(result_table(result))
     return section(title, *parts, anchor="forecast")
 
 
@@ -316,12 +252,6 @@ def _rate(fraction: float) -> str:
 
 def _elasticity(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:+.3f}"
-
-
-def _lever_value(value: float | tuple[float, ...], unit: str | None) -> str:
-    if isinstance(value, tuple):
-        return f"{format_number(float(np.mean(value)), unit)} (mean)"
-    return format_number(value, unit)
 
 
 def _law(distribution: Distribution | None) -> str:

@@ -2,7 +2,8 @@
 
 Everything a report needs is in the one file: the style sheet is inline and images are PNG
 data URIs, so the page opens without network access. Every text that comes from a tree goes
-through :func:`escape`.
+through :func:`escape`. A result's table is never laid out here: :func:`result_table` asks the
+one renderer (:func:`kpitree.render.render`, html) for it, as ``--format html`` and Jupyter do.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import base64
 import io
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kpitree.analysis.status import Status
 from kpitree.plots.tree_diagram import COLOURS
@@ -99,6 +100,13 @@ def paragraph(text: str, css: str | None = None) -> str:
     return f"<p{cls}>{escape(text)}</p>"
 
 
+def result_table(result: Any) -> str:
+    """``result``'s table as the renderer writes it for HTML (titled, every text escaped)."""
+    from kpitree.render import render
+
+    return str(render(result, "html", page=False))
+
+
 def badge(status: Status) -> str:
     """The status as a coloured label."""
     return f'<span class="badge {STATUS_CLASSES[status]}">{escape(status.value)}</span>'
@@ -132,6 +140,7 @@ __all__ = [
     "image",
     "page",
     "paragraph",
+    "result_table",
     "section",
     "table",
 ]

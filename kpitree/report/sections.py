@@ -14,7 +14,8 @@ import networkx as nx
 import numpy as np
 
 from kpitree import __version__
-from kpitree.analysis.alerts import AlertHit, check_alerts
+from kpitree.analysis.alert_list import Alerts
+from kpitree.analysis.alerts import check_alerts
 from kpitree.analysis.status import MARGIN, Status, judged_value, node_status, statuses
 from kpitree.analysis.stocks import level_before, stocks
 from kpitree.facade import Tree
@@ -28,7 +29,16 @@ from kpitree.report.analysis_sections import (
     sensitivity_section,
 )
 from kpitree.report.context import Report, Section
-from kpitree.report.html import STATUS_CLASSES, badge, escape, image, paragraph, section, table
+from kpitree.report.html import (
+    STATUS_CLASSES,
+    badge,
+    escape,
+    image,
+    paragraph,
+    result_table,
+    section,
+    table,
+)
 from kpitree.rollup import partial_note
 from kpitree.targets import milestones
 
@@ -150,30 +160,13 @@ def alerts_section(report: Report) -> str:
     if not hits:
         names = ", ".join(watched)
         return section("Alerts", paragraph(f"No alert fires (watched: {names})."), anchor="alerts")
-    by_node: dict[str, list[AlertHit]] = {}
-    for hit in hits:
-        by_node.setdefault(hit.node, []).append(hit)
-    periods = len(report.tree.periods or ["value"])
-    rows = []
-    for name, node_hits in by_node.items():
-        node = report.tree.nodes[name]
-        worst = min(
-            node_hits, key=lambda hit: hit.value if hit.direction == "below" else -hit.value
-        )
-        when = (
-            f"{len(node_hits)} of {periods}: {node_hits[0].period} to {node_hits[-1].period}"
-            if node_hits[0].period is not None
-            else "-"
-        )
-        rows.append([
-            node.title, node.owner or "", f"{worst.direction} {worst.threshold:g}", when,
-            _format(worst.value, node.unit),
-        ])  # fmt: skip
-    header = ["node", "owner", "alert when", "periods firing", "worst value"]
-    summary = paragraph(f"{len(by_node)} of {len(watched)} watched nodes fire.")
-    return section(
-        "Alerts", summary, table(header, rows, numeric=[False] * 4 + [True]), anchor="alerts"
+    fired = {hit.node for hit in hits}
+    summary = paragraph(
+        f"{len(fired)} of {len(watched)} watched nodes fire, in {len(hits)} node-periods."
     )
+    periods = None if report.tree.periods is None else tuple(report.tree.periods)
+    result = Alerts(report.tree, tuple(hits), periods)
+    return section("Alerts", summary, result_table(result), anchor="alerts")
 
 
 def periods_section(report: Report) -> str:
@@ -207,26 +200,23 @@ def periods_section(report: Report) -> str:
 
 
 def rollup_section(report: Report) -> str:
-    """The KGI and its main KPIs per quarter or (fiscal) year, with each node's roll-up rule."""
+    """Every node per quarter or (fiscal) year (the roll-up's own table), with each node's
+    roll-up rule and the partial buckets named above it."""
     tree, by = report.tree, report.by or ""
     rolled = report.evaluation.rollup(by)
-    labels = [f"{b.label}*" if b.partial else b.label for b in rolled.buckets]
-    rows = [
-        [tree.nodes[name].title, tree.nodes[name].unit or "", rolled.rules[name].describe(),
-         *(_format(v, tree.nodes[name].unit) for v in rolled.values[name])]
-        for name in main_kpis(tree)
-    ]  # fmt: skip
-    table_html = table(
-        ["KPI", "unit", "roll-up", *labels], rows, numeric=[False] * 3 + [True] * len(labels)
-    )
-    notes = " ".join(f"*{partial_note(tree, b)}." for b in rolled.buckets if b.partial)
+    notes = " ".join(f"{partial_note(tree, b)}." for b in rolled.buckets if b.partial)
+    grouped: dict[str, list[str]] = {}
+    for name, rule in rolled.rules.items():
+        grouped.setdefault(rule.describe(), []).append(name)
+    rules = "; ".join(f"{rule}: {', '.join(names)}" for rule, names in grouped.items())
     intro = paragraph(
-        "The KGI, the KPIs it is computed from (nearest first) and every node with a target or "
-        "an alert, rolled up: flows sum, stocks take their last period, rates are recomputed "
+        "Every node rolled up: flows sum, stocks take their last period, rates are recomputed "
         "from the flows they divide, anything else is the mean. Statuses are judged per "
         f"period, so cells are not coloured. {notes}".rstrip()
     )
-    title = f"KGI and main KPIs by {by.replace('-', ' ')}"
+    table_html = result_table(rolled)
+    intro += "\n" + paragraph(f"Roll-up rules: {rules}.", "meta")
+    title = f"Every node by {by.replace('-', ' ')}"
     return section(title, intro, table_html, anchor="periods")
 
 
