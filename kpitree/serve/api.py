@@ -13,8 +13,10 @@ the functions never print and never touch the socket.
 from __future__ import annotations
 
 import math
+import re
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpitree.cli.options import parse_number, parse_whole
@@ -352,3 +354,46 @@ def actuals(state: Loaded) -> dict[str, Any]:
         "attribution": tree.attribute(found).to_dict(),
         "partial": partial,
     }
+
+
+# -- POST /api/scenario, /api/scenario.yaml ------------------------------------------------------
+def save_scenario(path: Path, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Save the page's values as a named scenario into the tree file (see
+    :func:`kpitree.serve.scenario_file.save_scenario`: comments and layout kept, atomic,
+    refused when the file changed since ``version``).
+
+    Raises
+    ------
+    ScenarioConflict
+        When the tree file is no longer at ``version`` (the server answers 409).
+    DataError
+        For a bad name or value, or a version that is not text.
+    """
+    from kpitree.serve.scenario_file import save_scenario as save
+
+    version = body.get("version")
+    if not isinstance(version, str) or not version:
+        raise UsageError(
+            f"version: expected the version the values were chosen on, found {_kind(version)}"
+        )
+    name = body.get("name")
+    overrides = body.get("overrides")
+    new = save(path, name, {} if overrides is None else overrides, version)  # type: ignore[arg-type]
+    return {"saved": name, "version": new}
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def scenario_download(body: Mapping[str, Any]) -> tuple[str, str]:
+    """The file name and YAML text of the page's values as a scenario to paste into a tree
+    (see :func:`kpitree.serve.scenario_file.scenario_yaml`). The file is named after the
+    scenario when its name is safe in a file name (letters, digits, ``_.-``), else
+    ``scenario.yaml``."""
+    from kpitree.serve.scenario_file import scenario_yaml
+
+    name = body.get("name")
+    overrides = body.get("overrides")
+    text = scenario_yaml(name, {} if overrides is None else overrides)  # type: ignore[arg-type]
+    stem = name if isinstance(name, str) and _FILE_NAME.fullmatch(name) else "scenario"
+    return f"{stem.lstrip('.') or 'scenario'}.yaml", text
