@@ -395,3 +395,23 @@ def test_slider_step_rule(bounds, benchmark, values, step) -> None:
     from kpitree.serve.api import slider_step
 
     assert slider_step(bounds, benchmark, values) == pytest.approx(step)
+
+
+def test_kept_alive_requests_are_not_delayed(server) -> None:
+    """Requests on one kept-alive connection are answered without the 40 ms wait of Nagle's
+    algorithm against a delayed ACK (50 polls well under 2 s)."""
+    import http.client
+    import time
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        start = time.perf_counter()
+        for _ in range(50):
+            connection.request("POST", "/api/evaluate", b"{}")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+        elapsed = time.perf_counter() - start
+    finally:
+        connection.close()
+    assert elapsed < 1.5
