@@ -12,6 +12,7 @@ the functions never print and never touch the socket.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import weakref
@@ -300,12 +301,24 @@ def solve(state: Loaded, body: Mapping[str, Any]) -> dict[str, Any]:
     mode = body.get("mode") or "uniform"
     if mode not in MODES:
         raise UsageError(f"mode: expected one of {', '.join(MODES)}, found {_kind(mode)}")
-    if body.get("period") is not None:
-        raise UsageError("period: solving for a period other than the last is not available yet")
     raw_target = body.get("target")
     target = None if raw_target is None else _number(raw_target, "--target")
+    options: dict[str, Any] = {}
+    period = body.get("period")
+    if period is not None:
+        if not isinstance(period, str | int) or isinstance(period, bool):
+            raise UsageError(f"period: expected a period label or number, found {_kind(period)}")
+        # Solving for the target of a period came with issue 12 (solve --period); a tree
+        # class without it answers that it cannot, rather than failing.
+        if "period" not in inspect.signature(state.tree.solve).parameters:
+            raise UsageError("period: this kpitree solves for the last period only")
+        options["period"] = period
     solution = state.tree.solve(
-        levers, target=target, mode=mode, overrides=parse_overrides(body.get("overrides"))
+        levers,
+        target=target,
+        mode=mode,
+        overrides=parse_overrides(body.get("overrides")),
+        **options,
     )
     return {"solution": solution.to_dict(), "cascade": solution.cascade().to_dict()["rows"]}
 
