@@ -452,3 +452,21 @@ def test_solve_for_a_period(server, tree, cli) -> None:
     assert data["solution"] == json.loads(out)
     assert code in (0, 1)
     assert request(server, "/api/solve", {**body, "period": "2031-01"})[0] == 400
+
+
+def test_measured_actuals_mark_the_partial_period(cli) -> None:
+    """With --measure as of a day inside a month, /api/actuals names that month as partial and
+    its comparison is ``kpitree compare --measure --as-of`` JSON."""
+    from kpitree.measurement import actuals_from_measure
+
+    path = TREES / "saas_arr_measured.yaml"
+    measured = lambda tree: actuals_from_measure(tree, "2027-06-20", "skip")  # noqa: E731
+    with running(path, read_actuals=measured) as server:
+        status, data, headers = request(server, "/api/actuals")
+    assert status == 200
+    assert headers["Server"] == "kpitree"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert data["partial"] == "2027-06"
+    code, out, _ = cli("compare", path, "--measure", "--as-of", "2027-06-20", "--format", "json")
+    assert code == 0
+    assert data["comparison"] == json.loads(out)
