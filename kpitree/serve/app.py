@@ -188,6 +188,9 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body leave in two writes: with Nagle's algorithm on, the second waits for
     # the client's delayed ACK, 40 ms on Linux, on every kept-alive request.
     disable_nagle_algorithm = True
+    # A connection that sends nothing for this long is closed, so an idle or stalled client
+    # does not keep a thread forever (the page reconnects on its next request).
+    timeout = 120
 
     def do_GET(self) -> None:  # the name http.server calls
         """Answer a GET."""
