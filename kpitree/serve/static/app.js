@@ -128,6 +128,7 @@
     fillScenarios();
     buildInputs();
     buildSolveForm();
+    applyOwnerFilter();
     state.diagram = KT.charts.diagram($("diagram"), tree);
     document.querySelector('[data-tab="actuals"]').disabled = !tree.has_actuals;
     if (!tree.has_actuals) {
@@ -274,6 +275,9 @@
   function applyOwnerFilter() {
     for (const control of Object.values(state.controls)) {
       control.row.hidden = !mine(control.row.dataset.owner);
+    }
+    for (const lever of document.querySelectorAll("#levers .lever")) {
+      lever.classList.toggle("other-owner", !mine(lever.dataset.owner));
     }
     const count = Object.values(state.controls).filter((c) => !c.row.hidden).length;
     $("inputs-hint").textContent = state.owner ? `${state.owner}: ${count}` : String(count);

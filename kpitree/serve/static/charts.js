@@ -164,8 +164,19 @@ window.KT = window.KT || {};
         fit(owner, inner);
         lines.push(owner);
       }
-      const first = top + (box.height - lines.length * lineHeight) / 2 + lineHeight * 0.78;
-      lines.forEach((line, i) => line.setAttribute("y", (first + i * lineHeight).toFixed(2)));
+      // The larger value line gets the room the box keeps for the target and alert lines
+      // this page does not draw; without such room it falls back to the label's size.
+      let valueHeight = 1.35 * lineHeight;
+      if (lines.length * lineHeight + (valueHeight - lineHeight) > box.height - 1.2 * size) {
+        value.setAttribute("font-size", size.toFixed(2));
+        valueHeight = lineHeight;
+      }
+      const heights = lines.map((line) => (line === value ? valueHeight : lineHeight));
+      let y = top + (box.height - heights.reduce((a, b) => a + b, 0)) / 2;
+      lines.forEach((line, i) => {
+        y += heights[i];
+        line.setAttribute("y", (y - 0.25 * heights[i]).toFixed(2));
+      });
       const title = el("title", {}, group);
       title.textContent = `${node.label || name} (${name})` +
         (node.owner ? ` · ${node.owner}` : "") + (node.unit ? ` · ${node.unit}` : "") +
