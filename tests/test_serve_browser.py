@@ -51,14 +51,18 @@ class Server:
     actuals: Path
 
 
-def _start(folder: Path, *extra: str) -> Server:
-    """Copy the bundled SaaS tree and its actuals into ``folder`` and serve them."""
+def _start(folder: Path, *extra: str, text: str | None = None) -> Server:
+    """Serve the bundled SaaS tree and its actuals (or the tree ``text``) from ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     tree = folder / "saas_arr.yaml"
     actuals = folder / "saas_arr_actuals.csv"
-    shutil.copy(TREES / "saas_arr.yaml", tree)
-    shutil.copy(TREES / "saas_arr_actuals.csv", actuals)
-    command = [sys.executable, "-m", "kpitree", "serve", str(tree), "--actuals", str(actuals)]
+    if text is None:
+        shutil.copy(TREES / "saas_arr.yaml", tree)
+        shutil.copy(TREES / "saas_arr_actuals.csv", actuals)
+        command = [sys.executable, "-m", "kpitree", "serve", str(tree), "--actuals", str(actuals)]
+    else:
+        tree.write_text(text, encoding="utf-8")
+        command = [sys.executable, "-m", "kpitree", "serve", str(tree)]
     command += ["--port", "0", "--no-open", *extra]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -491,5 +495,37 @@ def test_token_required_off_loopback(tmp_path, watched):
         # In the browser the query token becomes a cookie that the assets and the API carry.
         page = watched(base + "/?token=s3cret-token").page
         assert page.text_content("#tree-name") == "saas_arr"
+    finally:
+        _stop(running.process)
+
+
+JAPANESE_TREE = """\
+name: 売上ツリー
+kgi: arr
+nodes:
+  leads: {label: 新規リード数, value: 640, owner: マーケティング, bounds: [0, null]}
+  win_rate: {label: 受注率, value: 0.25, bounds: [0, 1], owner: 営業, unit: "%"}
+  arpu: {label: 顧客単価, value: 300000, unit: JPY, owner: 営業}
+  arr: {label: 年間経常収益, formula: leads * win_rate * arpu * 12, target: 7.0e8, unit: JPY}
+"""
+
+
+def test_japanese_labels_and_a_percent_field(tmp_path, watched, cli):
+    """Japanese labels reach the page; a '%' input's field takes percent (30 is 30 %)."""
+    running = _start(tmp_path / "served", text=JAPANESE_TREE)
+    try:
+        page = watched(running.url + "?owner=営業").page
+        labels = page.eval_on_selector_all(
+            "#inputs .input:not([hidden]) label", "els => els.map(e => e.textContent)"
+        )
+        assert labels == ["受注率", "顧客単価"]
+        assert page.input_value("#field-win_rate") == "25"
+        before = _kgi_value(page)
+        page.fill("#field-win_rate", "30")
+        page.press("#field-win_rate", "Enter")
+        shown = _wait_kgi_change(page, before)
+        expected = _cli_json(cli, "eval", running.tree, "--set", "win_rate=30%")
+        assert shown == pytest.approx(expected["values"]["arr"], rel=1e-12)
+        assert page.text_content("svg.diagram .box[data-node=win_rate] .box-value") == "30.0 %"
     finally:
         _stop(running.process)

@@ -74,6 +74,9 @@
     ? series.reduce((a, b) => a + b, 0) / series.length : series;
   const varies = (series) => Array.isArray(series) && series.some((v) => v !== series[0]);
   const mine = (owner) => !state.owner || owner === state.owner;
+  // A node in a "%" unit holds a fraction; its field shows and takes percent, as tables show it.
+  const percent = (node) => KT.format.PERCENT_UNITS.includes(node.unit);
+  const shownValue = (node, value) => KT.format.editable(percent(node) ? value * 100 : value);
 
   function cell(row, content, cls) {
     const td = document.createElement(row.parentNode && row.parentNode.tagName === "THEAD"
@@ -202,7 +205,7 @@
       field.id = "field-" + node.name;
       field.name = node.name;
       field.autocomplete = "off";
-      field.value = KT.format.editable(base);
+      field.value = shownValue(node, base);
       const slider = document.createElement("input");
       slider.type = "range";
       slider.id = "slider-" + node.name;
@@ -215,6 +218,7 @@
       const unit = document.createElement("span");
       unit.className = "unit";
       unit.textContent = node.unit || "";
+      if (percent(node)) unit.textContent = "%";
       controls.append(field, unit, slider);
       const error = document.createElement("p");
       error.className = "field-error";
@@ -231,11 +235,11 @@
 
       const onSlide = debounce(() => {
         setOverride(node, Number(slider.value));
-        field.value = KT.format.editable(Number(slider.value));
+        field.value = shownValue(node, Number(slider.value));
         evaluate(node.name);
       }, 50);
       slider.addEventListener("input", () => {
-        field.value = KT.format.editable(Number(slider.value));
+        field.value = shownValue(node, Number(slider.value));
         onSlide();
       });
       field.addEventListener("change", () => commitField(node));
@@ -261,7 +265,8 @@
 
   function commitField(node) {
     const control = state.controls[node.name];
-    const raw = control.field.value.trim();
+    let raw = control.field.value.trim();
+    if (percent(node) && raw !== "" && !raw.endsWith("%")) raw += "%";
     if (raw === "") {
       delete state.overrides[node.name];
     } else if (varies(node.value) && /^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(raw.replace(/,/g, ""))) {
@@ -350,7 +355,7 @@
       if (current === undefined) continue;
       if (name === edited) control.field.classList.remove("invalid");
       if (document.activeElement !== control.field && !control.field.classList.contains("invalid")) {
-        control.field.value = KT.format.editable(current);
+        control.field.value = shownValue(state.nodes[name] || {}, current);
       }
       if (Number(control.slider.max) < current) control.slider.max = current;
       if (Number(control.slider.min) > current) control.slider.min = current;

@@ -94,6 +94,9 @@ window.KT = window.KT || {};
       role: "img",
       "aria-label": `KPI tree ${tree.tree}`,
     }, container);
+    // A small tree is not blown up past twice its measured size: boxes stay box-sized.
+    svg.style.maxWidth = `${2 * width}px`;
+    svg.style.margin = "0 auto";
     const flip = (y) => layout.height - y;
     const defs = el("defs", {}, svg);
     const marker = el("marker", {
@@ -221,12 +224,20 @@ window.KT = window.KT || {};
   }
 
   /* The forecast fan: p05-p95 and p25-p75 bands, the median line, the target line. */
-  function fan(container, data, unit, target) {
+  function fan(container, fanData, unit, target) {
     container.textContent = "";
-    const width = 460, height = 260;
-    const m = { left: 58, right: 12, top: 12, bottom: 30 };
+    const width = 460, height = 280;
+    const m = { left: 58, right: 12, top: 12, bottom: 50 };
     const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart fan" }, container);
-    const periods = data.periods;
+    // A static tree (or a single period) has one value per quantile: drawn as a level band.
+    const series = (v) => (Array.isArray(v) ? v : [v]);
+    const single = series(fanData.p50).length === 1;
+    const data = Object.fromEntries(["p05", "p25", "p50", "p75", "p95"].map((k) => {
+      const values = series(fanData[k]);
+      return [k, single ? [values[0], values[0]] : values];
+    }));
+    const periods = single ? ["", series(fanData.periods || [""])[0] || ""]
+      : series(fanData.periods);
     const all = [...data.p05, ...data.p95];
     if (target !== null && target !== undefined) all.push(target);
     let low = Math.min(...all), high = Math.max(...all);
@@ -268,8 +279,10 @@ window.KT = window.KT || {};
         "text-anchor": "end", class: "target-label",
       });
     }
-    const legend = el("g", { class: "legend", transform: `translate(${m.left + 8},${m.top + 6})` },
-      svg);
+    // The legend sits under the axis, where no band or target line can run through it.
+    const legend = el("g", {
+      class: "legend", transform: `translate(${m.left},${height - 16})`,
+    }, svg);
     [["band outer", "5-95 %"], ["band inner", "25-75 %"], ["median", "median"]].forEach(
       ([cls, label], i) => {
         const gx = i * 80;
