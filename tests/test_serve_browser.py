@@ -529,3 +529,15 @@ def test_japanese_labels_and_a_percent_field(tmp_path, watched, cli):
         assert page.text_content("svg.diagram .box[data-node=win_rate] .box-value") == "30.0 %"
     finally:
         _stop(running.process)
+
+
+def test_number_format_matches_the_cli_tables(server, watched):
+    """The page formats numbers exactly as the terminal tables do (separators, percent units)."""
+    from kpitree.present.numbers import format_number
+
+    page = watched(server.url).page
+    cases = [(v, None) for v in (0, 0.025, 0.1, 1.5, 12.345, 999.999, 1000, 1234567.8)]
+    cases += [(v, None) for v in (-2160000.4, 0.00012345, -0.5, 2.0, 30.25)]
+    cases += [(v, "%") for v in (0.153, 0.00748, 0.0125, 0.05, 1.0, 0.3, 0.12345, 0)]
+    shown = page.evaluate("cases => cases.map(([v, u]) => KT.format.number(v, u))", cases)
+    assert shown == [format_number(float(v), unit) for v, unit in cases]
