@@ -5,6 +5,7 @@ window.KT = window.KT || {};
 
 (function (KT) {
   const SVG = "http://www.w3.org/2000/svg";
+  const BOW_MAX = 60;  // how far a curved back edge may bow sideways, in layout points
 
   function el(name, attrs, parent) {
     const node = document.createElementNS(SVG, name);
@@ -86,15 +87,34 @@ window.KT = window.KT || {};
     container.textContent = "";
     const layout = tree.layout;
     const margin = 12;
-    const width = layout.width + 2 * margin;
-    const height = layout.height + 2 * margin;
+    // The drawing's extent: the boxes and the edges' points (a layout may keep blank room at
+    // its sides), plus the sideways bow of the curved back edges.
+    let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+    for (const box of Object.values(layout.boxes)) {
+      minX = Math.min(minX, box.x - box.width / 2);
+      maxX = Math.max(maxX, box.x + box.width / 2);
+      minY = Math.min(minY, box.y - box.height / 2);
+      maxY = Math.max(maxY, box.y + box.height / 2);
+    }
+    for (const edge of layout.edges) {
+      for (const [x, y] of edge.points) {
+        minX = Math.min(minX, x);
+        maxX = Math.max(maxX, x + (edge.layered ? 0 : BOW_MAX));
+        minY = Math.min(minY, y);
+        maxY = Math.max(maxY, y);
+      }
+    }
+    const width = maxX - minX + 2 * margin;
+    const height = maxY - minY + 2 * margin;
     const svg = el("svg", {
-      viewBox: `${-margin} ${-margin} ${width} ${height}`,
+      viewBox: `${minX - margin} ${layout.height - maxY - margin} ${width} ${height}`,
       class: "diagram",
       role: "img",
       "aria-label": `KPI tree ${tree.tree}`,
     }, container);
-    // A small tree is not blown up past twice its measured size: boxes stay box-sized.
+    // Between 1.2 and 2 times its measured size (in points, its text 8 pt): readable across
+    // a room (a wider tree scrolls sideways) and a small tree not blown up.
+    svg.style.minWidth = `${1.2 * width}px`;
     svg.style.maxWidth = `${2 * width}px`;
     svg.style.margin = "0 auto";
     const flip = (y) => layout.height - y;
@@ -118,7 +138,7 @@ window.KT = window.KT || {};
         // A back edge (a read of an earlier period, or out of the KGI): a curve bowing
         // sideways so it does not run through the boxes between its ends.
         const [[x1, y1], [x2, y2]] = points;
-        const bow = Math.max(30, Math.abs(y2 - y1) * 0.35);
+        const bow = Math.min(BOW_MAX, Math.max(30, Math.abs(y2 - y1) * 0.35));
         path = `M${x1},${y1} C${x1 + bow},${y1} ${x2 + bow},${y2} ${x2},${y2}`;
       }
       const lagged = (lag || 0) > 0;
