@@ -541,3 +541,20 @@ def test_number_format_matches_the_cli_tables(server, watched):
     cases += [(v, "%") for v in (0.153, 0.00748, 0.0125, 0.05, 1.0, 0.3, 0.12345, 0)]
     shown = page.evaluate("cases => cases.map(([v, u]) => KT.format.number(v, u))", cases)
     assert shown == [format_number(float(v), unit) for v, unit in cases]
+
+
+def test_download_yaml_gives_the_scenario_snippet(server, watched):
+    """Download YAML gives NAME.yaml holding `scenarios: {NAME: {...}}` with the page's values."""
+    import yaml
+
+    page = watched(server.url).page
+    before = _kgi_value(page)
+    page.fill("#field-sql_rate", "0.14")
+    page.press("#field-sql_rate", "Enter")
+    _wait_kgi_change(page, before)
+    page.fill("#save-name", "room_copy")
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == "room_copy.yaml"
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert yaml.safe_load(text) == {"scenarios": {"room_copy": {"sql_rate": 0.14}}}

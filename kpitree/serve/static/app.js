@@ -271,6 +271,8 @@
       delete state.overrides[node.name];
     } else if (varies(node.value) && /^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(raw.replace(/,/g, ""))) {
       setOverride(node, Number(raw.replace(/,/g, "")));
+    } else if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw)) {
+      state.overrides[node.name] = Number(raw);  // saved as a number, not as text
     } else {
       state.overrides[node.name] = raw;  // the server parses "12%" and "1,200" like --set
     }
