@@ -86,6 +86,11 @@ class DataError(KpiTreeError, ValueError):
     """Values given at run time (overrides, scenarios, actuals) that do not fit the tree."""
 
 
+class ScenarioConflict(DataError):  # noqa: N818 (the name the dashboard's contract fixes)
+    """A scenario saved into a tree file that changed (by hand or by another save) since the
+    version the saver had loaded; nothing was written."""
+
+
 class EvaluationError(KpiTreeError, ArithmeticError):
     """A node's value could not be computed: division by zero, a non-finite result."""
 

@@ -33,6 +33,7 @@ from kpitree.cli import (
     plot,
     report,
     sensitivity,
+    serve,
     sobol,
     solve,
     sweep,
@@ -85,6 +86,7 @@ COMMANDS = (
     export,
     measure,
     functions,
+    serve,
 )
 
 

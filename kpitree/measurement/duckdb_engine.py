@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import glob
 import math
-import os
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -126,7 +124,7 @@ class RecordStore:
     def _files(self, source: Source) -> list[Path]:
         path = source.resolved
         if source.is_glob:
-            found = sorted(Path(name) for name in glob.glob(str(path)) if os.path.isfile(name))
+            found = source.matches()
             if not found:
                 raise DataError(
                     f"source '{source.name}': no file matches '{excerpt(str(source.path))}' "

@@ -8,6 +8,8 @@ Nothing here touches the data: :mod:`kpitree.measurement.duckdb_engine` does.
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -133,6 +135,10 @@ class Source:
     def resolved(self) -> Path:
         """The file path (or glob) relative to the tree file's folder."""
         return Path(self.base) / str(self.path)
+
+    def matches(self) -> list[Path]:
+        """The regular files a glob source matches now, sorted: the files read, in order."""
+        return sorted(Path(name) for name in glob.glob(str(self.resolved)) if os.path.isfile(name))
 
 
 @dataclass(frozen=True)

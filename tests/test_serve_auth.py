@@ -1,0 +1,153 @@
+"""Who may talk to ``kpitree serve``: the token on a non-loopback bind, the Host guard on
+loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from serve_client import TREES, request, running
+
+from kpitree.serve.app import host_name, is_loopback
+
+SAAS = TREES / "saas_arr.yaml"
+TOKEN = "s3cret-token_value"
+
+
+@pytest.fixture
+def static(tmp_path: Path) -> Path:
+    """A static folder with a page and a script."""
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "index.html").write_text("<!doctype html>", encoding="utf-8")
+    (folder / "app.js").write_text("1;", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def open_server(static):
+    """A server bound to every interface (0.0.0.0), so it needs the token."""
+    with running(SAAS, host="0.0.0.0", token=TOKEN, static=static) as server:
+        yield server
+
+
+PATHS = ["/", "/static/app.js", "/api/tree", "/api/version", "/api/actuals", "/api/nope"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_no_token_no_service(open_server, path) -> None:
+    """Without the token every path, the page and its assets included, is 401 and nothing
+    else."""
+    status, data, headers = request(open_server, path)
+    assert (status, data) == (401, {"error": "token required"})
+    assert "Set-Cookie" not in headers
+
+
+def test_no_token_on_post(open_server) -> None:
+    """A POST without the token is 401 and computes nothing."""
+    status, data, _ = request(open_server, "/api/evaluate", {"overrides": {}})
+    assert (status, data) == (401, {"error": "token required"})
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "Bearer wrong"},
+        {"Cookie": "kpitree_token=wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Cookie": f"other={TOKEN}"},
+        {"Cookie": 'kpitree_token="; bad'},
+    ],
+)
+def test_wrong_token_refused(open_server, headers) -> None:
+    """A wrong token, or the right one in the wrong place, is 401."""
+    assert request(open_server, "/api/tree", headers=headers)[0] == 401
+    assert request(open_server, "/?token=wrong")[0] == 401
+
+
+@pytest.mark.parametrize("path", PATHS[:3])
+def test_token_in_query_header_or_cookie(open_server, path) -> None:
+    """The token is accepted in the query, as a Bearer header, or as the cookie."""
+    assert request(open_server, f"{path}?token={TOKEN}")[0] == 200
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert request(open_server, path, headers=auth)[0] == 200
+    cookie = {"Cookie": f"theme=dark; kpitree_token={TOKEN}"}
+    assert request(open_server, path, headers=cookie)[0] == 200
+
+
+def test_query_token_sets_strict_cookie(open_server) -> None:
+    """The answer to a request with the token in its query sets it as an HttpOnly,
+    SameSite=Strict cookie; a request by header sets none."""
+    _, _, headers = request(open_server, f"/?token={TOKEN}")
+    assert headers["Set-Cookie"] == f"kpitree_token={TOKEN}; HttpOnly; SameSite=Strict; Path=/"
+    _, _, headers = request(open_server, "/", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert "Set-Cookie" not in headers
+
+
+def test_token_post_works(open_server) -> None:
+    """With the token an evaluation is served; any Host header is fine off loopback."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Host": "dashboard.example.com"}
+    status, data, _ = request(open_server, "/api/evaluate", {}, headers=headers)
+    assert status == 200
+    assert data["kgi"]["name"] == "arr"
+
+
+def test_url_carries_the_token(open_server) -> None:
+    """The printed address carries the token when one is needed, and only then."""
+    assert open_server.url == f"http://0.0.0.0:{open_server.port}/?token={TOKEN}"
+    with running(SAAS) as server:
+        assert server.url == f"http://127.0.0.1:{server.port}/"
+
+
+@pytest.mark.parametrize(
+    "host", ["evil.example.com", "evil.example.com:8050", "192.0.2.1", "127.0.0.1.evil.com", ""]
+)
+def test_loopback_refuses_foreign_host_header(host) -> None:
+    """On loopback, a Host header that is not a loopback name (DNS rebinding) is 403."""
+    with running(SAAS) as server:
+        status, data, _ = request(server, "/api/version", headers={"Host": host})
+    assert status == 403
+    assert data == {"error": "this server answers only to localhost (Host header)"}
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8050", "127.0.0.1:1", "[::1]:8050"])
+def test_loopback_accepts_loopback_host_header(host) -> None:
+    """On loopback, localhost and loopback addresses (with a port) are served without token."""
+    with running(SAAS) as server:
+        assert request(server, "/api/version", headers={"Host": host})[0] == 200
+
+
+def test_loopback_with_explicit_token_requires_it() -> None:
+    """A token given for a loopback server is required too (asked for, so enforced)."""
+    with running(SAAS, token=TOKEN) as server:
+        assert request(server, "/api/version")[0] == 401
+        assert request(server, f"/api/version?token={TOKEN}")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.5.6.7", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("0.0.0.0", False),
+        ("192.0.2.2", False),
+        ("::", False),
+        ("example.com", False),
+    ],
+)
+def test_is_loopback(text, loopback) -> None:
+    """Loopback names and addresses are told from the rest."""
+    assert is_loopback(text) is loopback
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [("localhost:80", "localhost"), ("[::1]:80", "::1"), ("[::1]", "::1"), ("a.b", "a.b")],
+)
+def test_host_name(header, name) -> None:
+    """The Host header's name is read without its port, IPv6 brackets removed."""
+    assert host_name(header) == name
