@@ -569,3 +569,16 @@ def test_download_yaml_gives_the_scenario_snippet(server, watched):
     assert download.value.suggested_filename == "room_copy.yaml"
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert yaml.safe_load(text) == {"scenarios": {"room_copy": {"sql_rate": 0.14}}}
+
+
+def test_a_broken_tree_file_shows_a_banner_until_fixed(fresh_server, watched):
+    """While the tree file does not read, the page says why in a banner and keeps its values."""
+    page = watched(fresh_server.url).page
+    shown = page.text_content("#kgi-value")
+    good = fresh_server.tree.read_text(encoding="utf-8")
+    fresh_server.tree.write_text(good.replace("formula: mrr * 12", "formula: mrr *"), "utf-8")
+    page.wait_for_selector("#banner:not([hidden])", timeout=WAIT_MS)
+    assert "saas_arr.yaml" in page.text_content("#banner")
+    assert page.text_content("#kgi-value") == shown
+    fresh_server.tree.write_text(good, encoding="utf-8")
+    page.wait_for_selector("#banner", state="hidden", timeout=WAIT_MS)
