@@ -341,11 +341,26 @@ def test_path_traversal_refused(static, path) -> None:
 
 
 def test_bodies_refused(server) -> None:
-    """A body over 1 MB is 413, one that is not a JSON object 400, NaN 400."""
-    big = b'{"overrides": {}, "pad": "' + b"x" * (1024 * 1024) + b'"}'
-    status, data, _ = request(server, "/api/evaluate", raw=big)
+    """A body over 1 MB is 413 (1 MB itself is read), one that is not a JSON object 400, NaN
+    400."""
+    import http.client
+
+    # The size is refused from the header, before any of the body is read (or sent).
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.putrequest("POST", "/api/evaluate")
+        connection.putheader("Content-Length", str(1024 * 1024 + 1))
+        connection.endheaders()
+        response = connection.getresponse()
+        status, data = response.status, json.loads(response.read())
+        assert response.getheader("Connection") == "close"
+    finally:
+        connection.close()
     assert status == 413
-    assert "more than the 1,048,576 accepted" in data["error"]
+    assert data == {"error": "the body is 1,048,577 bytes, more than the 1,048,576 accepted"}
+    exact = b'{"pad": "' + b"x" * (1024 * 1024 - 11) + b'"}'
+    assert len(exact) == 1024 * 1024
+    assert request(server, "/api/evaluate", raw=exact)[0] == 200
     assert request(server, "/api/evaluate", raw=b"{nope")[0] == 400
     assert request(server, "/api/evaluate", raw=b"[1, 2]")[1] == {
         "error": "the body must be a JSON object"
@@ -395,3 +410,45 @@ def test_slider_step_rule(bounds, benchmark, values, step) -> None:
     from kpitree.serve.api import slider_step
 
     assert slider_step(bounds, benchmark, values) == pytest.approx(step)
+
+
+def test_kept_alive_requests_are_not_delayed(server) -> None:
+    """Requests on one kept-alive connection are answered without the 40 ms wait of Nagle's
+    algorithm against a delayed ACK (50 polls well under 2 s)."""
+    import http.client
+    import time
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        start = time.perf_counter()
+        for _ in range(50):
+            connection.request("POST", "/api/evaluate", b"{}")
+            response = connection.getresponse()
+            assert response.status == 200
+            response.read()
+        elapsed = time.perf_counter() - start
+    finally:
+        connection.close()
+    assert elapsed < 1.5
+
+
+def test_solve_for_a_period(server, tree, cli) -> None:
+    """A period in the solve request is ``solve --period`` (400 where solve has no period)."""
+    import inspect
+
+    body = {"levers": ["win_rate"], "target": 1e9, "period": "2027-06"}
+    status, data, _ = request(server, "/api/solve", body)
+    if "period" not in inspect.signature(tree.solve).parameters:
+        assert (status, data) == (
+            400,
+            {"error": "period: this kpitree solves for the last period only"},
+        )
+        return
+    code, out, _ = cli(
+        "solve", SAAS, "--lever", "win_rate", "--target", "1e9", "--period", "2027-06",
+        "--format", "json",
+    )  # fmt: skip
+    assert status == 200
+    assert data["solution"] == json.loads(out)
+    assert code in (0, 1)
+    assert request(server, "/api/solve", {**body, "period": "2031-01"})[0] == 400

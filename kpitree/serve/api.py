@@ -12,9 +12,12 @@ the functions never print and never touch the socket.
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpitree.cli.options import parse_number, parse_whole
@@ -298,12 +301,24 @@ def solve(state: Loaded, body: Mapping[str, Any]) -> dict[str, Any]:
     mode = body.get("mode") or "uniform"
     if mode not in MODES:
         raise UsageError(f"mode: expected one of {', '.join(MODES)}, found {_kind(mode)}")
-    if body.get("period") is not None:
-        raise UsageError("period: solving for a period other than the last is not available yet")
     raw_target = body.get("target")
     target = None if raw_target is None else _number(raw_target, "--target")
+    options: dict[str, Any] = {}
+    period = body.get("period")
+    if period is not None:
+        if not isinstance(period, str | int) or isinstance(period, bool):
+            raise UsageError(f"period: expected a period label or number, found {_kind(period)}")
+        # Solving for the target of a period came with issue 12 (solve --period); a tree
+        # class without it answers that it cannot, rather than failing.
+        if "period" not in inspect.signature(state.tree.solve).parameters:
+            raise UsageError("period: this kpitree solves for the last period only")
+        options["period"] = period
     solution = state.tree.solve(
-        levers, target=target, mode=mode, overrides=parse_overrides(body.get("overrides"))
+        levers,
+        target=target,
+        mode=mode,
+        overrides=parse_overrides(body.get("overrides")),
+        **options,
     )
     return {"solution": solution.to_dict(), "cascade": solution.cascade().to_dict()["rows"]}
 
@@ -352,3 +367,46 @@ def actuals(state: Loaded) -> dict[str, Any]:
         "attribution": tree.attribute(found).to_dict(),
         "partial": partial,
     }
+
+
+# -- POST /api/scenario, /api/scenario.yaml ------------------------------------------------------
+def save_scenario(path: Path, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Save the page's values as a named scenario into the tree file (see
+    :func:`kpitree.serve.scenario_file.save_scenario`: comments and layout kept, atomic,
+    refused when the file changed since ``version``).
+
+    Raises
+    ------
+    ScenarioConflict
+        When the tree file is no longer at ``version`` (the server answers 409).
+    DataError
+        For a bad name or value, or a version that is not text.
+    """
+    from kpitree.serve.scenario_file import save_scenario as save
+
+    version = body.get("version")
+    if not isinstance(version, str) or not version:
+        raise UsageError(
+            f"version: expected the version the values were chosen on, found {_kind(version)}"
+        )
+    name = body.get("name")
+    overrides = body.get("overrides")
+    new = save(path, name, {} if overrides is None else overrides, version)  # type: ignore[arg-type]
+    return {"saved": name, "version": new}
+
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def scenario_download(body: Mapping[str, Any]) -> tuple[str, str]:
+    """The file name and YAML text of the page's values as a scenario to paste into a tree
+    (see :func:`kpitree.serve.scenario_file.scenario_yaml`). The file is named after the
+    scenario when its name is safe in a file name (letters, digits, ``_.-``), else
+    ``scenario.yaml``."""
+    from kpitree.serve.scenario_file import scenario_yaml
+
+    name = body.get("name")
+    overrides = body.get("overrides")
+    text = scenario_yaml(name, {} if overrides is None else overrides)  # type: ignore[arg-type]
+    stem = name if isinstance(name, str) and _FILE_NAME.fullmatch(name) else "scenario"
+    return f"{stem.lstrip('.') or 'scenario'}.yaml", text

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from kpitree.errors import KpiTreeError
+from kpitree.errors import KpiTreeError, ScenarioConflict
 from kpitree.serve import api
 from kpitree.serve.session import Session
 
@@ -185,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
 
     server: DashboardServer
     protocol_version = "HTTP/1.1"  # keep-alive: the page's requests reuse one connection
+    # Headers and body leave in two writes: with Nagle's algorithm on, the second waits for
+    # the client's delayed ACK, 40 ms on Linux, on every kept-alive request.
+    disable_nagle_algorithm = True
     server_version = "kpitree"
     sys_version = ""
 
@@ -356,7 +359,7 @@ def _refuse_constant(name: str) -> None:
 
 def _status_of(error: KpiTreeError) -> int:
     """409 for a save that would overwrite a tree changed since it was loaded, else 400."""
-    if type(error).__name__ == "ScenarioConflict":
+    if isinstance(error, ScenarioConflict):
         return HTTPStatus.CONFLICT
     return HTTPStatus.BAD_REQUEST
 
@@ -402,6 +405,26 @@ def _version(handler: Handler, body: dict[str, Any]) -> Reply:
     return Reply.json(data)
 
 
+def _scenario(handler: Handler, body: dict[str, Any]) -> Reply:
+    session = handler.server.session
+    with session.lock:
+        saved = api.save_scenario(session.path, body)
+        # The saved scenario is served at once (and a save the file watcher would also see
+        # does not make the page reload twice).
+        version, _ = session.refresh()
+    return Reply.json({**saved, "version": version})
+
+
+def _scenario_yaml(handler: Handler, body: dict[str, Any]) -> Reply:
+    filename, text = api.scenario_download(body)
+    return Reply(
+        HTTPStatus.OK,
+        text.encode("utf-8"),
+        "text/yaml; charset=utf-8",
+        {"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 ROUTES: dict[str, tuple[str, Route]] = {
     "/api/tree": ("GET", _tree),
     "/api/evaluate": ("POST", _evaluate),
@@ -409,5 +432,7 @@ ROUTES: dict[str, tuple[str, Route]] = {
     "/api/forecast": ("POST", _forecast),
     "/api/actuals": ("GET", _actuals),
     "/api/version": ("GET", _version),
+    "/api/scenario": ("POST", _scenario),
+    "/api/scenario.yaml": ("POST", _scenario_yaml),
 }
 """Path -> (method, function answering it)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpitree.errors import KpiTreeError
+from kpitree.serve.watch import fingerprint
 
 if TYPE_CHECKING:
     from kpitree.actuals import Actuals
@@ -37,20 +38,6 @@ class Loaded:
     tree: Tree
     actuals: Actuals | None
     version: str
-
-
-def fingerprint(path: Path, tree: Tree) -> str:
-    """The version of the tree file and its record sources (see
-    :func:`kpitree.serve.watch.fingerprint`)."""
-    try:
-        from kpitree.serve.watch import (  # type: ignore[import-not-found,unused-ignore]
-            fingerprint as watch_fingerprint,
-        )
-    except ImportError:  # until the watcher lands: the tree file's bytes alone
-        import hashlib
-
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-    return watch_fingerprint(path, tree)
 
 
 def load_state(path: Path, read_actuals: ReadActuals | None) -> Loaded:
@@ -109,10 +96,7 @@ class Session:
         Call with :attr:`lock` held.
         """
         current = self._state
-        try:
-            seen = fingerprint(self.path, current.tree)
-        except OSError as error:  # the file was removed or is being replaced
-            return current.version, f"{self.path}: {error.strerror}"
+        seen = fingerprint(self.path, current.tree)
         if seen == current.version:
             self._failed = None
             return current.version, None
