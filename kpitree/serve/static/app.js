@@ -105,7 +105,10 @@
         td.colSpan = headers.length;
         continue;
       }
-      row.cells.forEach((content, i) => cell(tr, content, i > 0 ? "num" : ""));
+      row.cells.forEach((content, i) => {
+        const td = cell(tr, content, i > 0 ? "num" : "name");
+        if (i === 0) td.title = content;  // the name column cuts long labels
+      });
       if (row.status !== undefined) {
         tr.lastChild.className = "status " + KT.charts.statusClass(row.status);
       }
