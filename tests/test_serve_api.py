@@ -452,3 +452,45 @@ def test_solve_for_a_period(server, tree, cli) -> None:
     assert data["solution"] == json.loads(out)
     assert code in (0, 1)
     assert request(server, "/api/solve", {**body, "period": "2031-01"})[0] == 400
+
+
+def test_measured_actuals_mark_the_partial_period(cli) -> None:
+    """With --measure as of a day inside a month, /api/actuals names that month as partial and
+    its comparison is ``kpitree compare --measure --as-of`` JSON."""
+    from kpitree.measurement import actuals_from_measure
+
+    path = TREES / "saas_arr_measured.yaml"
+    measured = lambda tree: actuals_from_measure(tree, "2027-06-20", "skip")  # noqa: E731
+    with running(path, read_actuals=measured) as server:
+        status, data, headers = request(server, "/api/actuals")
+    assert status == 200
+    assert headers["Server"] == "kpitree"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert data["partial"] == "2027-06"
+    code, out, _ = cli("compare", path, "--measure", "--as-of", "2027-06-20", "--format", "json")
+    assert code == 0
+    assert data["comparison"] == json.loads(out)
+
+
+def test_static_tree(cli) -> None:
+    """A tree without time axis is served too: one value per input, no periods, the KGI's one
+    target, a forecast and a solve equal to the command line's."""
+    path = TREES / "unit_economics.yaml"
+    tree = kpitree.load(path)
+    with running(path) as server:
+        _, info, _ = request(server, "/api/tree")
+        _, evaluated, _ = request(server, "/api/evaluate", {})
+        _, forecast, _ = request(server, "/api/forecast", {"samples": 500, "seed": 2})
+        lever = info["levers"][0]
+        _, solved, _ = request(server, "/api/solve", {"levers": [lever]})
+    assert info["periods"] is None
+    assert all(len(node["value"]) == 1 for node in info["nodes"] if node["kind"] == "input")
+    assert evaluated["evaluation"] == plain(tree.evaluate())
+    kgi = evaluated["kgi"]
+    assert (kgi["target"], kgi["value"]) == (4, tree.evaluate().kgi_value)
+    assert [m["period"] for m in kgi["milestones"]] == [None]
+    assert forecast["forecast"] == plain(tree.forecast(500, 2))
+    assert forecast["fan"]["periods"] is None
+    code, out, _ = cli("solve", path, "--lever", lever, "--format", "json")
+    assert solved["solution"] == json.loads(out)
+    assert code in (0, 1)

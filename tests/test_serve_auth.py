@@ -14,20 +14,26 @@ SAAS = TREES / "saas_arr.yaml"
 TOKEN = "s3cret-token_value"
 
 
-@pytest.fixture
-def static(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def static(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A static folder with a page and a script."""
-    folder = tmp_path / "static"
-    folder.mkdir()
+    folder = tmp_path_factory.mktemp("static")
     (folder / "index.html").write_text("<!doctype html>", encoding="utf-8")
     (folder / "app.js").write_text("1;", encoding="utf-8")
     return folder
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def open_server(static):
     """A server bound to every interface (0.0.0.0), so it needs the token."""
     with running(SAAS, host="0.0.0.0", token=TOKEN, static=static) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def local_server():
+    """A server on loopback, without token."""
+    with running(SAAS) as server:
         yield server
 
 
@@ -92,29 +98,26 @@ def test_token_post_works(open_server) -> None:
     assert data["kgi"]["name"] == "arr"
 
 
-def test_url_carries_the_token(open_server) -> None:
+def test_url_carries_the_token(open_server, local_server) -> None:
     """The printed address carries the token when one is needed, and only then."""
     assert open_server.url == f"http://0.0.0.0:{open_server.port}/?token={TOKEN}"
-    with running(SAAS) as server:
-        assert server.url == f"http://127.0.0.1:{server.port}/"
+    assert local_server.url == f"http://127.0.0.1:{local_server.port}/"
 
 
 @pytest.mark.parametrize(
     "host", ["evil.example.com", "evil.example.com:8050", "192.0.2.1", "127.0.0.1.evil.com", ""]
 )
-def test_loopback_refuses_foreign_host_header(host) -> None:
+def test_loopback_refuses_foreign_host_header(local_server, host) -> None:
     """On loopback, a Host header that is not a loopback name (DNS rebinding) is 403."""
-    with running(SAAS) as server:
-        status, data, _ = request(server, "/api/version", headers={"Host": host})
+    status, data, _ = request(local_server, "/api/version", headers={"Host": host})
     assert status == 403
     assert data == {"error": "this server answers only to localhost (Host header)"}
 
 
 @pytest.mark.parametrize("host", ["localhost", "localhost:8050", "127.0.0.1:1", "[::1]:8050"])
-def test_loopback_accepts_loopback_host_header(host) -> None:
+def test_loopback_accepts_loopback_host_header(local_server, host) -> None:
     """On loopback, localhost and loopback addresses (with a port) are served without token."""
-    with running(SAAS) as server:
-        assert request(server, "/api/version", headers={"Host": host})[0] == 200
+    assert request(local_server, "/api/version", headers={"Host": host})[0] == 200
 
 
 def test_loopback_with_explicit_token_requires_it() -> None:

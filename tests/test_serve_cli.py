@@ -80,6 +80,27 @@ def test_non_loopback_prints_a_generated_token() -> None:
     assert process.returncode == 0
 
 
+def test_measure_serves_actuals() -> None:
+    """--measure --as-of serves the measured actuals with the partial month named, and says on
+    standard error that the month is partial, as compare does."""
+    process = start(
+        TREES / "saas_arr_measured.yaml", "--measure", "--as-of", "2027-06-20", "--port", "0"
+    )
+    try:
+        url = process.stdout.readline().split(": ", 1)[1].strip()  # type: ignore[union-attr]
+        with urllib.request.urlopen(url + "api/actuals", timeout=30) as response:
+            data = json.loads(response.read())
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert (data["available"], data["partial"]) == (True, "2027-06")
+    assert "2027-06 is partial" in err
+
+
 def test_bad_tree_exits_2_before_listening(write_tree, cli) -> None:
     """A tree that does not load ends serve with FILE:LINE: message and status 2."""
     path = write_tree("name: t\nkgi: a\nnodes:\n  a: {formula: b +}\n")

@@ -6,6 +6,20 @@ Values from the page are read as ``--set`` reads them (:func:`kpitree.cli.option
 ``1_000``, ``2.5e6``, ``12%``; never evaluated) and checked against the tree's bounds by the
 tree itself, so a bad value gets the command line's message word for word.
 
+The routes (``kpitree.serve.app`` maps them to these functions):
+
+- ``GET /api/tree`` (:func:`tree_info`): ``{"tree", "kgi", "periods", "version", "nodes",
+  "edges", "layout", "owners", "scenarios", "has_actuals", "levers", "modes"}``; each node
+  ``{"name", "label", "description", "owner", "unit", "kind", "formula", "bounds", "value",
+  "step", "benchmark", "direction", "alert", "target"}``;
+- ``POST /api/evaluate`` (:func:`evaluate`): ``{"evaluation", "kgi", "status", "version"}``;
+- ``POST /api/solve`` (:func:`solve`): ``{"solution", "cascade"}``;
+- ``POST /api/forecast`` (:func:`forecast`): ``{"forecast", "fan", "p_target", "target"}``;
+- ``GET /api/actuals`` (:func:`actuals`): ``{"available"}``, with actuals also
+  ``{"comparison", "attribution", "partial"}``;
+- ``POST /api/scenario`` (:func:`save_scenario`) and ``/api/scenario.yaml``
+  (:func:`scenario_download`).
+
 Bad input raises :class:`~kpitree.errors.KpiTreeError` (the server answers 400 with its text);
 the functions never print and never touch the socket.
 """
@@ -105,9 +119,9 @@ def _text(body: Mapping[str, Any], key: str) -> str | None:
 
 # -- GET /api/tree ----------------------------------------------------------------------------
 def tree_info(state: Loaded) -> dict[str, Any]:
-    """The tree's structure for the page: nodes with their rules and base values, edges, the
-    diagram's layout, owners, scenarios, levers and solve modes (see the module
-    :mod:`kpitree.serve` for the fields).
+    """The tree's structure for the page: nodes with their rules and base values (one per
+    period for an input, ``None`` for a derived node), edges with their lag, the diagram's
+    layout, owners, scenarios, the inputs usable as solve levers and the solve modes.
 
     Layout boxes give their centre (``x``, ``y``) and size, in points, y up from the bottom
     left, as :func:`kpitree.plots.layout.layered_layout` places them for ``kpitree plot``.

@@ -188,8 +188,9 @@ class Handler(BaseHTTPRequestHandler):
     # Headers and body leave in two writes: with Nagle's algorithm on, the second waits for
     # the client's delayed ACK, 40 ms on Linux, on every kept-alive request.
     disable_nagle_algorithm = True
-    server_version = "kpitree"
-    sys_version = ""
+    # A connection that sends nothing for this long is closed, so an idle or stalled client
+    # does not keep a thread forever (the page reconnects on its next request).
+    timeout = 120
 
     def do_GET(self) -> None:  # the name http.server calls
         """Answer a GET."""
@@ -202,6 +203,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         """Refuse HEAD like any other unsupported method."""
         self._send(Reply.error(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed"), head=True)
+
+    def version_string(self) -> str:
+        """The ``Server`` header: the program, not its Python version."""
+        return "kpitree"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Say nothing per request: the terminal is the user's."""
@@ -342,6 +347,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")  # no page may frame the dashboard
         if reply.content_type.startswith("application/json"):
             self.send_header("Cache-Control", "no-store")
         for key, value in reply.headers.items():
