@@ -27,9 +27,7 @@ import pytest
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install '.[test]')"
 )
-serve_app = pytest.importorskip(
-    "kpitree.serve.app", reason="the dashboard's server is not in this build"
-)
+pytest.importorskip("kpitree.serve.app", reason="the dashboard's server is not in this build")
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no 'chromium' on PATH (Debian: apt-get install chromium)"
@@ -41,12 +39,6 @@ START_TIMEOUT = 30.0
 WAIT_MS = 15_000
 # Chromium logs every non-2xx fetch as a console error; a test that provokes one says which.
 RESOURCE_ERROR = re.compile(r"Failed to load resource: the server responded with a status of (\d+)")
-
-
-needs_save = pytest.mark.skipif(
-    not {"/api/scenario", "/api/scenario.yaml"} <= set(getattr(serve_app, "ROUTES", {})),
-    reason="this build's server does not save scenarios yet (/api/scenario)",
-)
 
 
 @dataclass
@@ -412,7 +404,6 @@ def test_plan_vs_actual_table_and_attribution(server, watched, cli):
     assert set(bars) == nonzero
 
 
-@needs_save
 def test_save_scenario_reads_back_with_cli(fresh_server, watched, cli):
     """A saved scenario lands in the tree file and `kpitree eval --scenario` gives the page's KGI."""
     page = watched(fresh_server.url).page
@@ -434,7 +425,6 @@ def test_save_scenario_reads_back_with_cli(fresh_server, watched, cli):
     )
 
 
-@needs_save
 def test_save_conflict_shows_message_and_reload(fresh_server, watched):
     """Saving over a tree changed since it was loaded shows the server's 409 message."""
     record = watched(fresh_server.url)
@@ -553,7 +543,6 @@ def test_number_format_matches_the_cli_tables(server, watched):
     assert shown == [format_number(float(v), unit) for v, unit in cases]
 
 
-@needs_save
 def test_download_yaml_gives_the_scenario_snippet(server, watched):
     """Download YAML gives NAME.yaml holding `scenarios: {NAME: {...}}` with the page's values."""
     import yaml
