@@ -136,10 +136,22 @@
     buildSolveForm();
     applyOwnerFilter();
     state.diagram = KT.charts.diagram($("diagram"), tree);
+    centreOnKgi($("diagram"), tree);
     document.querySelector('[data-tab="actuals"]').disabled = !tree.has_actuals;
     if (!tree.has_actuals) {
       $("actuals").textContent = "No actuals: start kpitree serve with --actuals or --measure.";
     }
+  }
+
+  // A tree wider than its pane scrolls sideways: open it with the KGI in view, not the left
+  // edge of the bottom layer.
+  function centreOnKgi(wrap, tree) {
+    const svg = wrap.querySelector("svg.diagram");
+    const box = tree.layout && tree.layout.boxes[tree.kgi];
+    if (!svg || !box || wrap.scrollWidth <= wrap.clientWidth) return;
+    const view = svg.viewBox.baseVal;
+    const scale = svg.getBoundingClientRect().width / view.width;
+    wrap.scrollLeft = Math.max(0, (box.x - view.x) * scale - wrap.clientWidth / 2);
   }
 
   function fillOwners() {
