@@ -13,10 +13,12 @@ import importlib
 import io
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kpitree.present.table import DrawnTable
 
 FORMATS = ("table", "json", "csv", "xlsx", "html")
 """Every format a result renders to; ``xlsx`` is bytes, the others text."""
@@ -33,6 +35,7 @@ EXTENSIONS = {
 SHEET_NAME_LIMIT = 31
 """Excel refuses longer sheet names."""
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_Row = TypeVar("_Row")
 
 # Per result type (module.Class, so that nothing is imported before it is rendered): the
 # present functions laying it out, as "module:function". A format missing here is derived
@@ -67,6 +70,9 @@ _LAYOUTS: dict[str, dict[str, str]] = {
         "table": "kpitree.present.solution:solution_table",
         "json": "kpitree.present.solution:solution_json",
         "csv": "kpitree.present.solution:solution_csv",
+    },
+    "kpitree.analysis.cascade.Cascade": {
+        "table": "kpitree.present.solution:cascade_table",
     },
     "kpitree.analysis.forecast.Forecast": {
         "table": "kpitree.present.forecast:forecast_table",
@@ -220,19 +226,16 @@ def title_of(result: Any) -> str:
 
 
 def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) -> str:
-    """``result``'s frame as an HTML table under its title, every text escaped (the report's
-    table writer, :func:`kpitree.present.html.table`); ``page`` wraps it in a whole document,
-    ``max_rows`` keeps the first and last rows of a long frame with an ellipsis row between."""
-    from kpitree.present.html import TABLE_STYLE, escape, table
+    """``result`` as HTML under its title, every text escaped: the tables of its text layout
+    (the same cells, units and labels as the terminal shows, notes as paragraphs) or, for a
+    result without one, its frame; ``page`` wraps it in a whole document, ``max_rows`` keeps
+    the first and last rows of a long table with an ellipsis row between."""
+    from kpitree.present.html import TABLE_STYLE, escape
 
-    frame = frame_of(result)
-    header, rows = _cells(frame)
-    if max_rows is not None and len(rows) > max_rows:
-        half = max_rows // 2
-        rows = [*rows[:half], ["…"] * len(header), *rows[len(rows) - half :]]
-    levels = _index_levels(frame)
-    numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
-    body = f"<h3>{escape(title_of(result))}</h3>\n{table(header, rows, numeric=numeric)}"
+    body = _laid_out_html(result, max_rows)
+    if body is None:
+        body = _frame_html(result, max_rows)
+    body = f"<h3>{escape(title_of(result))}</h3>\n{body}"
     if not page:
         return f'<div class="kpitree-result">{body}</div>'
     return (
@@ -240,6 +243,132 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
         f"<title>{escape(title_of(result))}</title>\n<style>{TABLE_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
+    """The result's text layout with each table it drew as an HTML table and the lines
+    between as notes; ``None`` when it has no text layout drawing tables. With ``max_rows``
+    (Jupyter's compact view) the tables share that many rows: a table past them is left out
+    and counted in a last note."""
+    from kpitree.present.html import escape
+    from kpitree.present.table import drawing
+
+    layout = _layout(result, "table")
+    if layout is None:
+        return None
+    with drawing() as tables:
+        text = layout(result)
+    if not tables:
+        return None
+    parts: list[str] = []
+    position, left = 0, max_rows
+    for shown, drawn in enumerate(tables):
+        at = text.find(drawn.text, position)
+        if at < 0:  # a layout that rewrote its table's text: show the frame instead
+            return None
+        if left is not None and left <= 0:
+            more = len(tables) - shown
+            parts.append(_note(f"… {more} more table{'s' * (more > 1)}: summary() shows all"))
+            return "\n".join(parts)
+        parts += _notes(text[position:at])
+        if drawn.title:
+            parts.append(f"<h4>{escape(drawn.title)}</h4>")
+        parts.append(_drawn_html(drawn, left))
+        if left is not None:
+            left -= len(drawn.rows)
+        position = at + len(drawn.text)
+    parts += _notes(text[position:])
+    return "\n".join(parts)
+
+
+def _drawn_html(drawn: DrawnTable, max_rows: int | None) -> str:
+    """One drawn table as an escaped HTML table: a marked column's gutter (goal ``*``, lever
+    ``>``, stock ``~``) in a column of its own before it, the goal's row bold, status cells in
+    the status colours, at most ``max_rows`` rows."""
+    from kpitree.present.html import table
+
+    header, align = list(drawn.header), drawn.align
+    rows = [list(row) for row in drawn.rows]
+    goal = [False] * len(rows)
+    if drawn.marked is not None:
+        at = drawn.marked
+        header.insert(at, "")
+        align = align[:at] + "l" + align[at:]
+        for index, row in enumerate(rows):
+            mark, name = row[at][:2].strip(), row[at][2:]
+            if name.startswith("~"):
+                mark, name = f"{mark} ~".strip(), name[1:]
+            goal[index] = mark.startswith("*")
+            row[at : at + 1] = [mark, name]
+    # The terminal pads some cells (indents, alignment): HTML would collapse the spaces anyway.
+    rows = [[cell.strip() for cell in row] for row in rows]
+    classes = [
+        [" ".join(filter(None, ["goal" if is_goal else None, _STATUS_CLASSES.get(cell)])) or None
+         for cell in row]
+        for row, is_goal in zip(rows, goal, strict=True)
+    ]  # fmt: skip
+    rows = _shortened(rows, ["…"] * len(header), max_rows)
+    classes = _shortened(classes, [None] * len(header), max_rows)
+    numeric = [how == "r" for how in align]
+    return table(header, rows, numeric=numeric, classes=classes)
+
+
+_STATUS_CLASSES = {
+    "on track": "on-track",
+    "ahead": "on-track",
+    "at risk": "at-risk",
+    "off track": "off-track",
+}
+"""Status cells get the report's status colours (ahead of plan counts as on track)."""
+
+
+def _notes(text: str) -> list[str]:
+    """The lines between a layout's tables, each escaped: a paragraph per line, and the
+    indented lines under one (a bottleneck's stalled stages, say) as a list."""
+    from kpitree.present.html import escape
+
+    parts: list[str] = []
+    items: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith(" "):
+            items.append(f"<li>{escape(line.strip())}</li>")
+            continue
+        if items:
+            parts.append('<ul class="note">' + "".join(items) + "</ul>")
+            items = []
+        parts.append(_note(line))
+    if items:
+        parts.append('<ul class="note">' + "".join(items) + "</ul>")
+    return parts
+
+
+def _note(line: str) -> str:
+    from kpitree.present.html import escape
+
+    return f'<p class="note">{escape(line.strip())}</p>'
+
+
+def _shortened(rows: list[_Row], filler: _Row, max_rows: int | None) -> list[_Row]:
+    """The first and last ``max_rows // 2`` rows with ``filler`` between, when there are more
+    than ``max_rows``."""
+    if max_rows is None or len(rows) <= max_rows:
+        return rows
+    half = max_rows // 2
+    return [*rows[:half], filler, *rows[len(rows) - half :]]
+
+
+def _frame_html(result: Any, max_rows: int | None) -> str:
+    """The result's frame as an escaped table (a result with no text layout)."""
+    from kpitree.present.html import table
+
+    frame = frame_of(result)
+    header, rows = _cells(frame)
+    rows = _shortened(rows, ["…"] * len(header), max_rows)
+    levels = _index_levels(frame)
+    numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
+    return table(header, rows, numeric=numeric)
 
 
 def _index_levels(frame: pd.DataFrame) -> int:

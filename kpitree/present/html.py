@@ -20,6 +20,8 @@ th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: 
          white-space: nowrap; }
 th { background: #f6f6f6; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
+td.goal { font-weight: 600; }
+ul.note { margin: 0.2rem 0; padding-left: 1.4rem; }
 """
 
 

@@ -1,0 +1,108 @@
+"""render(result, "html") shows the terminal's tables: the same headers and formatted cells,
+the goal/lever/stock gutter in a column of its own, status colours, notes as paragraphs, and
+the frame for a result with no text layout."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import kpitree
+from kpitree.render import render
+from tests.html_tables import tables
+
+SHOP = """
+name: shop
+kgi: revenue
+nodes:
+  visitors: {value: 1000, unit: visits, owner: "<b>marketing</b>"}
+  cvr: {value: 0.025, unit: "%", owner: web}
+  price: {value: 40, unit: JPY, owner: sales}
+  revenue: {formula: visitors * cvr * price, unit: JPY, target: 1500, owner: CEO}
+"""
+"""revenue = 1000 x 2.5 % x 40 = 1000 JPY against a target of 1500."""
+
+
+def _html(result: object) -> str:
+    text = render(result, "html")
+    assert isinstance(text, str)
+    return text
+
+
+def test_evaluation_cells_are_the_terminals_with_units() -> None:
+    """The evaluation's HTML table has the terminal's columns and cells: a rate in % (2.5 %),
+    thousands separated, the goal marked * in a gutter column and its row bold."""
+    html = _html(kpitree.loads(SHOP).evaluate())
+    (table,) = tables(html)
+    assert table.header == ["", "node", "unit", "owner", "value"]
+    assert table.cells == [
+        ["", "visitors", "visits", "<b>marketing</b>", "1,000"],
+        ["", "cvr", "%", "web", "2.5 %"],
+        ["", "price", "JPY", "sales", "40"],
+        ["*", "revenue", "JPY", "CEO", "1,000"],
+    ]
+    assert all("goal" in names for names in table.classes[3])
+    assert not any("goal" in names for row in table.classes[:3] for names in row)
+    assert "&lt;b&gt;marketing&lt;/b&gt;" in html  # the owner is text, not markup
+    assert "<b>" not in html
+    text = render(kpitree.loads(SHOP).evaluate(), "table")
+    assert isinstance(text, str)
+    assert "* revenue" in text  # the terminal keeps its gutter
+
+
+def test_comparison_marks_stocks_and_colours_status(write_tree, tmp_path) -> None:
+    """A stock is marked ~ in the gutter (with * for a goal that is one); off track and
+    ahead cells get the status colours' classes; the legend lines are paragraphs."""
+    path = write_tree(
+        """
+        name: t
+        kgi: base
+        time: {periods: 2, unit: month, start: 2027-01}
+        nodes:
+          new: {value: 10, owner: sales}
+          base: {formula: prev(base) + new, initial: 100, owner: ceo}
+        """
+    )
+    tree = kpitree.load(path)
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("period,new\n2027-01,5\n2027-02,20\n", encoding="utf-8")
+    html = _html(tree.compare(kpitree.read_actuals(actuals, tree)))
+    january, february = tables(html)
+    assert january.title.startswith("t at 2027-01: actual vs plan")
+    rows = {row["node"]: row for row in january.rows}
+    assert rows["base"][""] == "* ~"
+    assert rows["new"][""] == ""
+    # new: 5 against 10 is -50 %, off track; in February 20 against 10 is ahead.
+    assert (rows["new"]["actual"], rows["new"]["%"], rows["new"]["status"]) == (
+        "5", "-50.0 %", "off track",
+    )  # fmt: skip
+    status_at = january.header.index("status")
+    assert "off-track" in january.classes[0][status_at]
+    assert {row["node"]: row["status"] for row in february.rows}["new"] == "ahead"
+    assert "on-track" in february.classes[0][status_at]
+    assert '<p class="note">~ a stock: judged by its change over the period' in html
+
+
+def test_indented_note_lines_are_a_list() -> None:
+    """The bottleneck's alert lines, indented under their heading in the terminal, are the
+    items of a list after a paragraph."""
+    tree = kpitree.load("trees/saas_arr.yaml")
+    html = _html(tree.bottlenecks())
+    assert (
+        '<p class="note">Alerts at base values:</p>\n<ul class="note"><li>sql_rate: below' in html
+    )
+    assert "<li> " not in html
+
+
+def test_a_result_without_a_text_layout_shows_its_frame() -> None:
+    """An object with only the result contract (to_frame) is shown as its frame's table."""
+
+    class Plain:
+        def to_frame(self) -> pd.DataFrame:
+            return pd.DataFrame({"node": ["a", "b"], "value": [1.5, 2500.0]}).set_index("node")
+
+        def to_dict(self) -> dict[str, object]:
+            return {}
+
+    (table,) = tables(_html(Plain()))
+    assert table.header == ["node", "value"]
+    assert table.cells == [["a", "1.5"], ["b", "2,500"]]
