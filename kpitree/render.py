@@ -226,21 +226,24 @@ def title_of(result: Any) -> str:
 
 
 def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) -> str:
-    """``result`` as HTML under its title, every text escaped: the tables of its text layout
-    (the same cells, units and labels as the terminal shows, notes as paragraphs) or, for a
-    result without one, its frame; ``page`` wraps it in a whole document, ``max_rows`` keeps
-    the first and last rows of a long table with an ellipsis row between."""
-    from kpitree.present.html import TABLE_STYLE, escape
+    """``result`` as HTML, every text escaped: the tables of its text layout (the same cells,
+    units and labels as the terminal shows, under the layout's own titles, notes as
+    paragraphs) or, for a result without one, its frame under a title; ``page`` wraps it in
+    a whole document, ``max_rows`` keeps the first and last rows of a long table with an
+    ellipsis row between (the tables share the rows, see :func:`_laid_out_html`)."""
+    from kpitree.present.html import PAGE_STYLE, escape
 
     body = _laid_out_html(result, max_rows)
     if body is None:
         body = _frame_html(result, max_rows)
-    body = f"<h3>{escape(title_of(result))}</h3>\n{body}"
+    # A layout's first line (its heading or first table's title) names the tree and KGI.
+    if not body.startswith("<h4>"):
+        body = f"<h3>{escape(title_of(result))}</h3>\n{body}"
     if not page:
         return f'<div class="kpitree-result">{body}</div>'
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(title_of(result))}</title>\n<style>{TABLE_STYLE}</style>\n</head>\n"
+        f"<title>{escape(title_of(result))}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
 
@@ -270,7 +273,12 @@ def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
             more = len(tables) - shown
             parts.append(_note(f"… {more} more table{'s' * (more > 1)}: summary() shows all"))
             return "\n".join(parts)
-        parts += _notes(text[position:at])
+        between = text[position:at]
+        if not parts and between.strip() and not between.startswith(" "):
+            # The layout's first line, above its tables, is its heading.
+            heading, _, between = between.lstrip("\n").partition("\n")
+            parts.append(f"<h4>{escape(heading)}</h4>")
+        parts += _notes(between)
         if drawn.title:
             parts.append(f"<h4>{escape(drawn.title)}</h4>")
         parts.append(_drawn_html(drawn, left))
@@ -302,11 +310,16 @@ def _drawn_html(drawn: DrawnTable, max_rows: int | None) -> str:
             row[at : at + 1] = [mark, name]
     # The terminal pads some cells (indents, alignment): HTML would collapse the spaces anyway.
     rows = [[cell.strip() for cell in row] for row in rows]
+    gutter = drawn.marked
+
+    def names(column: int, cell: str, is_goal: bool) -> str | None:
+        found = ["mark" if column == gutter else None, "goal" if is_goal else None]
+        return " ".join(filter(None, [*found, _STATUS_CLASSES.get(cell)])) or None
+
     classes = [
-        [" ".join(filter(None, ["goal" if is_goal else None, _STATUS_CLASSES.get(cell)])) or None
-         for cell in row]
+        [names(column, cell, is_goal) for column, cell in enumerate(row)]
         for row, is_goal in zip(rows, goal, strict=True)
-    ]  # fmt: skip
+    ]
     rows = _shortened(rows, ["…"] * len(header), max_rows)
     classes = _shortened(classes, [None] * len(header), max_rows)
     numeric = [how == "r" for how in align]
@@ -323,24 +336,28 @@ _STATUS_CLASSES = {
 
 
 def _notes(text: str) -> list[str]:
-    """The lines between a layout's tables, each escaped: a paragraph per line, and the
-    indented lines under one (a bottleneck's stalled stages, say) as a list."""
+    """The lines between a layout's tables, escaped: consecutive lines as one paragraph (the
+    terminal's line breaks kept), and the indented lines under one (a bottleneck's alerts,
+    say) as a list."""
     from kpitree.present.html import escape
 
     parts: list[str] = []
-    items: list[str] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if line.startswith(" "):
-            items.append(f"<li>{escape(line.strip())}</li>")
-            continue
-        if items:
-            parts.append('<ul class="note">' + "".join(items) + "</ul>")
-            items = []
-        parts.append(_note(line))
-    if items:
-        parts.append('<ul class="note">' + "".join(items) + "</ul>")
+    block: list[str] = []
+    kind = ""
+    for line in [*text.splitlines(), ""]:
+        indented = line.startswith(" ") and bool(line.strip())
+        now = "" if not line.strip() else ("list" if indented else "paragraph")
+        if now != kind and block:
+            if kind == "list":
+                parts.append(
+                    '<ul class="note">' + "".join(f"<li>{item}</li>" for item in block) + "</ul>"
+                )
+            else:
+                parts.append('<p class="note">' + "<br>".join(block) + "</p>")
+            block = []
+        kind = now
+        if now:
+            block.append(escape(line.strip()))
     return parts
 
 

@@ -41,6 +41,7 @@ def test_evaluation_cells_are_the_terminals_with_units() -> None:
         ["*", "revenue", "JPY", "CEO", "1,000"],
     ]
     assert all("goal" in names for names in table.classes[3])
+    assert all("mark" in row[0] and "mark" not in row[1] for row in table.classes)
     assert not any("goal" in names for row in table.classes[:3] for names in row)
     assert "&lt;b&gt;marketing&lt;/b&gt;" in html  # the owner is text, not markup
     assert "<b>" not in html
@@ -51,7 +52,7 @@ def test_evaluation_cells_are_the_terminals_with_units() -> None:
 
 def test_comparison_marks_stocks_and_colours_status(write_tree, tmp_path) -> None:
     """A stock is marked ~ in the gutter (with * for a goal that is one); off track and
-    ahead cells get the status colours' classes; the legend lines are paragraphs."""
+    ahead cells get the status colours' classes; the legend's lines stay lines of a note."""
     path = write_tree(
         """
         name: t
@@ -79,18 +80,19 @@ def test_comparison_marks_stocks_and_colours_status(write_tree, tmp_path) -> Non
     assert "off-track" in january.classes[0][status_at]
     assert {row["node"]: row["status"] for row in february.rows}["new"] == "ahead"
     assert "on-track" in february.classes[0][status_at]
-    assert '<p class="note">~ a stock: judged by its change over the period' in html
+    assert "<br>~ a stock: judged by its change over the period" in html  # the legend's lines
 
 
 def test_indented_note_lines_are_a_list() -> None:
     """The bottleneck's alert lines, indented under their heading in the terminal, are the
-    items of a list after a paragraph."""
+    items of a list after a paragraph; the wrapped legend above is one paragraph."""
     tree = kpitree.load("trees/saas_arr.yaml")
     html = _html(tree.bottlenecks())
     assert (
         '<p class="note">Alerts at base values:</p>\n<ul class="note"><li>sql_rate: below' in html
     )
     assert "<li> " not in html
+    assert "near edge<br>(to benchmark); otherwise" in html
 
 
 def test_a_result_without_a_text_layout_shows_its_frame() -> None:
@@ -106,3 +108,15 @@ def test_a_result_without_a_text_layout_shows_its_frame() -> None:
     (table,) = tables(_html(Plain()))
     assert table.header == ["node", "value"]
     assert table.cells == [["a", "1.5"], ["b", "2,500"]]
+
+
+def test_status_colours_are_the_tree_diagrams() -> None:
+    """A result's own page colours status cells as the tree diagram and the report do."""
+    from kpitree.analysis.status import Status
+    from kpitree.plots.tree_diagram import COLOURS
+    from kpitree.present.html import PAGE_STYLE, STATUS_FILLS
+    from kpitree.report.html import STATUS_CLASSES
+
+    judged = [Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK]
+    assert {STATUS_CLASSES[status]: COLOURS[status] for status in judged} == STATUS_FILLS
+    assert "td.off-track { background: #f9d0d0;" in PAGE_STYLE

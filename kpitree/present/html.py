@@ -21,8 +21,30 @@ th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: 
 th { background: #f6f6f6; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 td.goal { font-weight: 600; }
-ul.note { margin: 0.2rem 0; padding-left: 1.4rem; }
+td.mark { padding-right: 0; color: #555; }
+p.note, ul.note { color: #555; font-size: 0.85rem; margin: 0.3rem 0; }
+ul.note { padding-left: 1.4rem; }
+h4 { margin: 1rem 0 0.2rem; font-size: 0.95rem; }
 """
+
+STATUS_FILLS = {
+    "on-track": ("#d8f0d2", "#2e7d32"),
+    "at-risk": ("#ffe7b8", "#e08a00"),
+    "off-track": ("#f9d0d0", "#c62828"),
+}
+"""(fill, border) of a status cell: the tree diagram's colours (``plots.tree_diagram.COLOURS``,
+kept here so that a table page imports no matplotlib)."""
+
+PAGE_STYLE = (
+    'body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;\n'
+    "       margin: 1.5rem 2rem; }\n"
+    + TABLE_STYLE
+    + "".join(
+        f"td.{name} {{ background: {fill}; border-bottom-color: {border}; }}\n"
+        for name, (fill, border) in STATUS_FILLS.items()
+    )
+)
+"""The style of a result's own HTML page (``--format html``): the report has its own."""
 
 
 def escape(text: object) -> str:
