@@ -274,8 +274,7 @@ def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
             parts.append(_note(f"… {more} more table{'s' * (more > 1)}: summary() shows all"))
             return "\n".join(parts)
         between = text[position:at]
-        if not parts and between.strip() and not between.startswith(" "):
-            # The layout's first line, above its tables, is its heading.
+        if not parts and _headed(between):
             heading, _, between = between.lstrip("\n").partition("\n")
             parts.append(f"<h4>{escape(heading)}</h4>")
         parts += _notes(between)
@@ -287,6 +286,17 @@ def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
         position = at + len(drawn.text)
     parts += _notes(text[position:])
     return "\n".join(parts)
+
+
+def _headed(text: str) -> bool:
+    """Whether the text above a layout's first table is a heading line with only indented
+    lines under it (a solve's verdict and its details), not a run of notes (alert lines)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return (
+        bool(lines)
+        and not lines[0].startswith(" ")
+        and all(line.startswith(" ") for line in lines[1:])
+    )
 
 
 def _drawn_html(drawn: DrawnTable, max_rows: int | None) -> str:

@@ -8,6 +8,7 @@ import pandas as pd
 
 import kpitree
 from kpitree.render import render
+from tests.conftest import TREES
 from tests.html_tables import tables
 
 SHOP = """
@@ -86,7 +87,7 @@ def test_comparison_marks_stocks_and_colours_status(write_tree, tmp_path) -> Non
 def test_indented_note_lines_are_a_list() -> None:
     """The bottleneck's alert lines, indented under their heading in the terminal, are the
     items of a list after a paragraph; the wrapped legend above is one paragraph."""
-    tree = kpitree.load("trees/saas_arr.yaml")
+    tree = kpitree.load(TREES / "saas_arr.yaml")
     html = _html(tree.bottlenecks())
     assert (
         '<p class="note">Alerts at base values:</p>\n<ul class="note"><li>sql_rate: below' in html
@@ -120,3 +121,19 @@ def test_status_colours_are_the_tree_diagrams() -> None:
     judged = [Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK]
     assert {STATUS_CLASSES[status]: COLOURS[status] for status in judged} == STATUS_FILLS
     assert "td.off-track { background: #f9d0d0;" in PAGE_STYLE
+
+
+def test_check_page_has_alert_notes_and_a_marked_status_table(cli) -> None:
+    """check --format html: the alert lines are notes (not a heading) under the result's
+    title, and the status table has the gutter: ARR, the goal and a stock, is '* ~'."""
+    status, out, _ = cli("check", TREES / "saas_arr.yaml", "--actuals",
+                         TREES / "saas_arr_actuals.csv", "--format", "html")  # fmt: skip
+    assert status == 1  # sql_rate's alert fires
+    assert (
+        '<h3>Check of saas_arr (arr)</h3>\n<p class="note">ALERT node &#x27;sql_rate&#x27;' in out
+    )
+    (table,) = tables(out)
+    assert table.title.startswith("Status at 2027-03 against plan")
+    rows = {row["node"]: row for row in table.rows}
+    assert rows["arr"][""] == "* ~"
+    assert (rows["sql_rate"]["gap"], rows["sql_rate"]["status"]) == ("+15.0 %", "off track")
