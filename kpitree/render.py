@@ -274,9 +274,11 @@ def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
             parts.append(_note(f"… {more} more table{'s' * (more > 1)}: summary() shows all"))
             return "\n".join(parts)
         between = text[position:at]
-        if not parts and _headed(between):
-            heading, _, between = between.lstrip("\n").partition("\n")
+        first, blank, rest = between.lstrip("\n").partition("\n\n")
+        if not parts and _headed(first):
+            heading, _, details = first.partition("\n")
             parts.append(f"<h4>{escape(heading)}</h4>")
+            between = details + blank + rest
         parts += _notes(between)
         if drawn.title:
             parts.append(f"<h4>{escape(drawn.title)}</h4>")
@@ -289,8 +291,9 @@ def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
 
 
 def _headed(text: str) -> bool:
-    """Whether the text above a layout's first table is a heading line with only indented
-    lines under it (a solve's verdict and its details), not a run of notes (alert lines)."""
+    """Whether the first block of text above a layout's first table is a heading line with
+    only indented lines under it (a solve's verdict and its details), not a run of notes
+    (alert lines)."""
     lines = [line for line in text.splitlines() if line.strip()]
     return (
         bool(lines)

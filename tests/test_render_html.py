@@ -137,3 +137,16 @@ def test_check_page_has_alert_notes_and_a_marked_status_table(cli) -> None:
     rows = {row["node"]: row for row in table.rows}
     assert rows["arr"][""] == "* ~"
     assert (rows["sql_rate"]["gap"], rows["sql_rate"]["status"]) == ("+15.0 %", "off track")
+
+
+def test_a_solve_verdict_heads_its_details() -> None:
+    """A solve's first line (its verdict) is the heading, its indented details a list, and
+    no generic title is added above it."""
+    solution = kpitree.load(TREES / "saas_arr.yaml").solve(["win_rate"])
+    html = render(solution, "html", page=False)
+    assert isinstance(html, str)
+    assert html.startswith(
+        '<div class="kpitree-result"><h4>saas_arr: ARR (arr) target 1,400,000,000 JPY/year at '
+        '2027-12: feasible</h4>\n<ul class="note"><li>reached 1,400,000,000 JPY/year'
+    )
+    assert "<h3>" not in html
