@@ -13,12 +13,10 @@ import importlib
 import io
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from kpitree.present.table import DrawnTable
 
 FORMATS = ("table", "json", "csv", "xlsx", "html")
 """Every format a result renders to; ``xlsx`` is bytes, the others text."""
@@ -35,7 +33,6 @@ EXTENSIONS = {
 SHEET_NAME_LIMIT = 31
 """Excel refuses longer sheet names."""
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_Row = TypeVar("_Row")
 
 # Per result type (module.Class, so that nothing is imported before it is rendered): the
 # present functions laying it out, as "module:function". A format missing here is derived
@@ -249,11 +246,9 @@ def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) 
 
 
 def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
-    """The result's text layout with each table it drew as an HTML table and the lines
-    between as notes; ``None`` when it has no text layout drawing tables. With ``max_rows``
-    (Jupyter's compact view) the tables share that many rows: a table past them is left out
-    and counted in a last note."""
-    from kpitree.present.html import escape
+    """The result's text layout as HTML (see :func:`kpitree.present.html.laid_out`); ``None``
+    when it has no text layout drawing tables."""
+    from kpitree.present.html import laid_out
     from kpitree.present.table import drawing
 
     layout = _layout(result, "table")
@@ -261,141 +256,16 @@ def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
         return None
     with drawing() as tables:
         text = layout(result)
-    if not tables:
-        return None
-    parts: list[str] = []
-    position, left = 0, max_rows
-    for shown, drawn in enumerate(tables):
-        at = text.find(drawn.text, position)
-        if at < 0:  # a layout that rewrote its table's text: show the frame instead
-            return None
-        if left is not None and left <= 0:
-            more = len(tables) - shown
-            parts.append(_note(f"… {more} more table{'s' * (more > 1)}: summary() shows all"))
-            return "\n".join(parts)
-        between = text[position:at]
-        first, blank, rest = between.lstrip("\n").partition("\n\n")
-        if not parts and _headed(first):
-            heading, _, details = first.partition("\n")
-            parts.append(f"<h4>{escape(heading)}</h4>")
-            between = details + blank + rest
-        parts += _notes(between)
-        if drawn.title:
-            parts.append(f"<h4>{escape(drawn.title)}</h4>")
-        parts.append(_drawn_html(drawn, left))
-        if left is not None:
-            left -= len(drawn.rows)
-        position = at + len(drawn.text)
-    parts += _notes(text[position:])
-    return "\n".join(parts)
-
-
-def _headed(text: str) -> bool:
-    """Whether the first block of text above a layout's first table is a heading line with
-    only indented lines under it (a solve's verdict and its details), not a run of notes
-    (alert lines)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    return (
-        bool(lines)
-        and not lines[0].startswith(" ")
-        and all(line.startswith(" ") for line in lines[1:])
-    )
-
-
-def _drawn_html(drawn: DrawnTable, max_rows: int | None) -> str:
-    """One drawn table as an escaped HTML table: a marked column's gutter (goal ``*``, lever
-    ``>``, stock ``~``) in a column of its own before it, the goal's row bold, status cells in
-    the status colours, at most ``max_rows`` rows."""
-    from kpitree.present.html import table
-
-    header, align = list(drawn.header), drawn.align
-    rows = [list(row) for row in drawn.rows]
-    goal = [False] * len(rows)
-    if drawn.marked is not None:
-        at = drawn.marked
-        header.insert(at, "")
-        align = align[:at] + "l" + align[at:]
-        for index, row in enumerate(rows):
-            mark, name = row[at][:2].strip(), row[at][2:]
-            if name.startswith("~"):
-                mark, name = f"{mark} ~".strip(), name[1:]
-            goal[index] = mark.startswith("*")
-            row[at : at + 1] = [mark, name]
-    # The terminal pads some cells (indents, alignment): HTML would collapse the spaces anyway.
-    rows = [[cell.strip() for cell in row] for row in rows]
-    gutter = drawn.marked
-
-    def names(column: int, cell: str, is_goal: bool) -> str | None:
-        found = ["mark" if column == gutter else None, "goal" if is_goal else None]
-        return " ".join(filter(None, [*found, _STATUS_CLASSES.get(cell)])) or None
-
-    classes = [
-        [names(column, cell, is_goal) for column, cell in enumerate(row)]
-        for row, is_goal in zip(rows, goal, strict=True)
-    ]
-    rows = _shortened(rows, ["…"] * len(header), max_rows)
-    classes = _shortened(classes, [None] * len(header), max_rows)
-    numeric = [how == "r" for how in align]
-    return table(header, rows, numeric=numeric, classes=classes)
-
-
-_STATUS_CLASSES = {
-    "on track": "on-track",
-    "ahead": "on-track",
-    "at risk": "at-risk",
-    "off track": "off-track",
-}
-"""Status cells get the report's status colours (ahead of plan counts as on track)."""
-
-
-def _notes(text: str) -> list[str]:
-    """The lines between a layout's tables, escaped: consecutive lines as one paragraph (the
-    terminal's line breaks kept), and the indented lines under one (a bottleneck's alerts,
-    say) as a list."""
-    from kpitree.present.html import escape
-
-    parts: list[str] = []
-    block: list[str] = []
-    kind = ""
-    for line in [*text.splitlines(), ""]:
-        indented = line.startswith(" ") and bool(line.strip())
-        now = "" if not line.strip() else ("list" if indented else "paragraph")
-        if now != kind and block:
-            if kind == "list":
-                parts.append(
-                    '<ul class="note">' + "".join(f"<li>{item}</li>" for item in block) + "</ul>"
-                )
-            else:
-                parts.append('<p class="note">' + "<br>".join(block) + "</p>")
-            block = []
-        kind = now
-        if now:
-            block.append(escape(line.strip()))
-    return parts
-
-
-def _note(line: str) -> str:
-    from kpitree.present.html import escape
-
-    return f'<p class="note">{escape(line.strip())}</p>'
-
-
-def _shortened(rows: list[_Row], filler: _Row, max_rows: int | None) -> list[_Row]:
-    """The first and last ``max_rows // 2`` rows with ``filler`` between, when there are more
-    than ``max_rows``."""
-    if max_rows is None or len(rows) <= max_rows:
-        return rows
-    half = max_rows // 2
-    return [*rows[:half], filler, *rows[len(rows) - half :]]
+    return laid_out(text, tables, max_rows)
 
 
 def _frame_html(result: Any, max_rows: int | None) -> str:
     """The result's frame as an escaped table (a result with no text layout)."""
-    from kpitree.present.html import table
+    from kpitree.present.html import shortened, table
 
     frame = frame_of(result)
     header, rows = _cells(frame)
-    rows = _shortened(rows, ["…"] * len(header), max_rows)
+    rows = shortened(rows, ["…"] * len(header), max_rows)
     levels = _index_levels(frame)
     numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
     return table(header, rows, numeric=numeric)
