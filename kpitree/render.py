@@ -68,6 +68,9 @@ _LAYOUTS: dict[str, dict[str, str]] = {
         "json": "kpitree.present.solution:solution_json",
         "csv": "kpitree.present.solution:solution_csv",
     },
+    "kpitree.analysis.cascade.Cascade": {
+        "table": "kpitree.present.solution:cascade_table",
+    },
     "kpitree.analysis.forecast.Forecast": {
         "table": "kpitree.present.forecast:forecast_table",
         "json": "kpitree.present.forecast:forecast_json",
@@ -220,26 +223,52 @@ def title_of(result: Any) -> str:
 
 
 def render_html(result: Any, *, max_rows: int | None = None, page: bool = True) -> str:
-    """``result``'s frame as an HTML table under its title, every text escaped (the report's
-    table writer, :func:`kpitree.present.html.table`); ``page`` wraps it in a whole document,
-    ``max_rows`` keeps the first and last rows of a long frame with an ellipsis row between."""
-    from kpitree.present.html import TABLE_STYLE, escape, table
+    """``result`` as HTML, every text escaped: the tables of its text layout (the same cells,
+    units and labels as the terminal shows, under the layout's own titles, notes as
+    paragraphs) or, for a result without one, its frame under a title; ``page`` wraps it in
+    a whole document, ``max_rows`` keeps the first and last rows of a long table with an
+    ellipsis row between (the tables share the rows, see :func:`_laid_out_html`)."""
+    from kpitree.present.html import PAGE_STYLE, escape
 
-    frame = frame_of(result)
-    header, rows = _cells(frame)
-    if max_rows is not None and len(rows) > max_rows:
-        half = max_rows // 2
-        rows = [*rows[:half], ["…"] * len(header), *rows[len(rows) - half :]]
-    levels = _index_levels(frame)
-    numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
-    body = f"<h3>{escape(title_of(result))}</h3>\n{table(header, rows, numeric=numeric)}"
+    body = _laid_out_html(result, max_rows)
+    if body is None:
+        body = _frame_html(result, max_rows)
+    # A layout's first line (its heading or first table's title) names the tree and KGI.
+    if not body.startswith("<h4>"):
+        body = f"<h3>{escape(title_of(result))}</h3>\n{body}"
     if not page:
         return f'<div class="kpitree-result">{body}</div>'
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(title_of(result))}</title>\n<style>{TABLE_STYLE}</style>\n</head>\n"
+        f"<title>{escape(title_of(result))}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n"
         f"<body>\n{body}\n</body>\n</html>\n"
     )
+
+
+def _laid_out_html(result: Any, max_rows: int | None) -> str | None:
+    """The result's text layout as HTML (see :func:`kpitree.present.html.laid_out`); ``None``
+    when it has no text layout drawing tables."""
+    from kpitree.present.html import laid_out
+    from kpitree.present.table import drawing
+
+    layout = _layout(result, "table")
+    if layout is None:
+        return None
+    with drawing() as tables:
+        text = layout(result)
+    return laid_out(text, tables, max_rows)
+
+
+def _frame_html(result: Any, max_rows: int | None) -> str:
+    """The result's frame as an escaped table (a result with no text layout)."""
+    from kpitree.present.html import shortened, table
+
+    frame = frame_of(result)
+    header, rows = _cells(frame)
+    rows = shortened(rows, ["…"] * len(header), max_rows)
+    levels = _index_levels(frame)
+    numeric = [False] * levels + [_is_numeric(frame[column]) for column in frame.columns]
+    return table(header, rows, numeric=numeric)
 
 
 def _index_levels(frame: pd.DataFrame) -> int:

@@ -57,8 +57,8 @@ def summary_of(result: Any) -> str:
 
 
 def html_of(result: Any) -> str:
-    """A compact HTML table of ``result``: a title line and at most :data:`HTML_ROWS` rows of
-    its frame, every text escaped."""
+    """``result``'s tables in compact HTML: the terminal's tables with at most
+    :data:`HTML_ROWS` rows among them, every text escaped."""
     from kpitree.render import render_html
 
     return render_html(result, max_rows=HTML_ROWS, page=False)

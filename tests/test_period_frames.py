@@ -16,6 +16,7 @@ from kpitree.analysis.landing import landing
 from kpitree.periods import label_of
 from kpitree.render import render
 from tests.conftest import TREES
+from tests.html_tables import tables
 
 
 def _tree() -> Any:
@@ -130,7 +131,9 @@ def test_text_output_keeps_fiscal_labels(write_tree) -> None:
     assert isinstance(csv_text, str)
     assert [line.split(",")[0] for line in csv_text.splitlines()] == ["period", "FY2026", "FY2027"]
     html = render(rollup, "html")
-    assert "<td>FY2027</td>" in html
+    assert isinstance(html, str)
+    # Both fiscal years are partial (January-March, April-December): marked as the terminal does.
+    assert tables(html)[0].header[-2:] == ["FY2026*", "FY2027*"]
     assert "2028" not in html
 
 
@@ -161,7 +164,9 @@ def test_calendar_fiscal_year_keeps_its_fy_labels(write_tree) -> None:
     csv_text = render(rollup, "csv")
     assert isinstance(csv_text, str)
     assert csv_text.splitlines()[1].startswith("FY2027,")
-    assert "<td>FY2027</td>" in render(rollup, "html")
+    html = render(rollup, "html")
+    assert isinstance(html, str)
+    assert tables(html)[0].header[-1] == "FY2027"
     workbook = render(rollup, "xlsx")
     assert isinstance(workbook, bytes)
     sheet = load_workbook(io.BytesIO(workbook)).active

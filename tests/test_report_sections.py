@@ -8,9 +8,10 @@ import re
 
 import pytest
 from conftest import TREES
+from html_tables import tables
 
 import kpitree
-from kpitree.present.numbers import format_number
+from kpitree.present.numbers import format_number, format_signed
 from kpitree.render import render
 from kpitree.report import build_report
 from kpitree.report.analysis_sections import cascade_levers
@@ -45,9 +46,7 @@ def _rows(fragment: str) -> list[list[str]]:
 
 def _table(fragment: str, number: int = 0) -> list[dict[str, str]]:
     """The body rows of table ``number`` in ``fragment``, each a mapping of header to cell."""
-    tables = re.findall(r"<table>.*?</table>", fragment, flags=re.S)
-    header = re.findall(r"<th>([^<]*)</th>", tables[number])
-    return [dict(zip(header, row, strict=True)) for row in _rows(tables[number])]
+    return tables(fragment)[number].rows
 
 
 def _rendered(result) -> str:
@@ -104,7 +103,9 @@ def test_sensitivity_rows_are_the_analysis(saas, saas_html) -> None:
     rows = _table(fragment)
     assert [row["input"] for row in rows] == [entry.name for entry in result.inputs]
     for row, entry in zip(rows, result.inputs, strict=True):
-        assert row["elasticity"] == format_number(entry.elasticity)
+        assert row["elasticity"] == (f"{entry.elasticity:+.3f}" if entry.upstream else "0")
+        assert row["dKGI/dinput"] == format_number(entry.derivative)
+        assert row["value"] == format_number(entry.mean_value, entry.unit)
     assert "Not upstream of arr: sales_cost, gross_margin." in fragment
     assert 'alt="Tornado chart of arr"' in saas_html
 
@@ -113,8 +114,8 @@ def test_sensitivity_by_hand_on_a_product(shop_html) -> None:
     """revenue = visitors x cvr x price: every elasticity is 1 and each derivative is the
     product of the other two inputs (1, 50,000 and 20)."""
     rows = _table(_section(shop_html, "sensitivity"))
-    assert [(r["input"], r["elasticity"], r["derivative"]) for r in rows] == [
-        ("visitors", "1", "1"), ("cvr", "1", "50,000"), ("price", "1", "20"),
+    assert [(r["input"], r["elasticity"], r["dKGI/dinput"]) for r in rows] == [
+        ("visitors", "+1.000", "1"), ("cvr", "+1.000", "50,000"), ("price", "+1.000", "20"),
     ]  # fmt: skip
 
 
@@ -125,10 +126,11 @@ def test_bottleneck_rows_are_the_analysis(saas, saas_html) -> None:
     fragment = _section(saas_html, "bottleneck")
     assert _rendered(result) in fragment
     rows = _table(fragment)
-    assert [row["input"] for row in rows] == [lever.name for lever in result.ranking]
-    sql = next(row for row in rows if row["input"] == "sql_rate")
+    assert [row["lever"] for row in rows] == [lever.name for lever in result.ranking]
+    assert [row["#"] for row in rows] == [str(rank) for rank in range(1, len(rows) + 1)]
+    sql = next(row for row in rows if row["lever"] == "sql_rate")
     assert (sql["owner"], sql["from"], sql["to"], sql["move"]) == (
-        "inside sales", "0.1", "0.11", "to_benchmark",
+        "inside sales", "0.1", "0.11", "to benchmark",
     )  # fmt: skip
     assert "Stalled stage: sql_rate (inside sales) at 10.0 %, 9.1 % below" in fragment
 
@@ -137,31 +139,45 @@ def test_bottleneck_by_hand(shop_html) -> None:
     """cvr at the near edge of its 2-4 % benchmark steps 10 % (to 2.2 %), as visitors and
     price do: +100 each (file order); a move costs effort x |ln(to/from)|, so by gain per cost
     visitors (100 / ln 1.1 = 1,049) leads cvr (100 / (4 ln 1.1) = 262.3)."""
-    rows = _table(_section(shop_html, "bottleneck"))
-    assert [(r["input"], r["to"], r["gain"], r["gain_per_effort"]) for r in rows] == [
-        ("visitors", "1,100", "100", "1,049"),
-        ("cvr", "0.022", "100", "262.3"),
-        ("price", "55", "100", ""),
+    fragment = _section(shop_html, "bottleneck")
+    rows = _table(fragment)
+    assert [(r["lever"], r["to"], r["gain"], r["gain %"]) for r in rows] == [
+        ("visitors", "1,100", "+100.00", "+10.0 %"),
+        ("cvr", "0.022", "+100.00", "+10.0 %"),
+        ("price", "55", "+100.00", "+10.0 %"),
     ]
+    by_effort = tables(fragment)[1]  # price has no effort: it is not ranked by cost
+    assert by_effort.title.startswith("By gain per effort")
+    assert [(r["lever"], r["gain"], r["gain / cost"]) for r in by_effort.rows] == [
+        ("visitors", "+100", "+1,049"), ("cvr", "+100", "+262.3"),
+    ]  # fmt: skip
 
 
 def test_cascade_uses_the_levers_with_effort(saas, saas_html) -> None:
     """saas_arr's inputs with an effort are solved with min-effort; the tables are the
-    renderer's of the solution and its cascade, and the values reach the 1.4 bn target."""
+    renderer's of the solution (levers, then the cascade by department, goal * and levers >)
+    and the values reach the 1.4 bn target."""
     levers, mode, _ = cascade_levers(Report(saas, saas.evaluate()))
     assert (levers, mode) == (["visit_cvr", "ad_budget", "sql_rate", "win_rate", "churn_rate"],
                               "min-effort")  # fmt: skip
     solution = saas.solve(levers, mode=mode)
     fragment = _section(saas_html, "cascade")
     assert _rendered(solution) in fragment
-    assert _rendered(solution.cascade()) in fragment
-    shown = {row["lever"]: row["after"] for row in _table(fragment, 0)}
-    assert shown == {name: format_number(value) for name, value in solution.values.items()}
+    levers = tables(fragment)[0]
+    assert levers.title == "Levers"
+    shown = {row["lever"]: row["needed"] for row in levers.rows}
+    units = {name: saas.nodes[name].unit for name in shown}
+    assert shown == {name: format_number(v, units[name]) for name, v in solution.values.items()}
     reached = saas.evaluate(overrides=solution.values).kgi_value
     assert reached == pytest.approx(1.4e9, rel=1e-6)
     assert "ARR reaches its target 1,400,000,000 at 2027-12" in fragment
-    goal = next(row for row in _table(fragment, 1) if row["node"] == "arr")
-    assert (goal["plan"], goal["target"]) == ("1,308,900,607", "1,400,000,000")
+    departments = tables(fragment)[1]
+    assert departments.title.startswith("Targets by department")
+    goal = next(row for row in departments.rows if row["node"] == "arr")
+    assert (goal[""], goal["plan 2027-12"], goal["target 2027-12"]) == (
+        "*", "1,308,900,607", "1,400,000,000",
+    )  # fmt: skip
+    assert {row["node"] for row in departments.rows if row[""] == ">"} == set(shown)
 
 
 def test_cascade_min_effort_by_hand(shop_html) -> None:
@@ -169,12 +185,13 @@ def test_cascade_min_effort_by_hand(shop_html) -> None:
     visitors go to 1,500 and cvr stays; revenue's target is 1,500."""
     fragment = _section(shop_html, "cascade")
     levers = _table(fragment, 0)
-    assert [(r["lever"], r["before"], r["after"]) for r in levers] == [
-        ("visitors", "1,000", "1,500"), ("cvr", "0.02", "0.02"),
+    assert [(r["lever"], r["now"], r["needed"], r["change"]) for r in levers] == [
+        ("visitors", "1,000", "1,500", "+50.0 %"), ("cvr", "0.02", "0.02", ""),
     ]  # fmt: skip
     targets = {row["node"]: (row["plan"], row["target"]) for row in _table(fragment, 1)}
     assert targets["revenue"] == ("1,000", "1,500")
     assert targets["price"] == ("50", "50")
+    assert len(tables(fragment)) == 2  # the cascade is shown once, inside the solution
 
 
 def test_cascade_without_effort_takes_top_bottlenecks_uniformly() -> None:
@@ -184,7 +201,7 @@ def test_cascade_without_effort_takes_top_bottlenecks_uniformly() -> None:
     fragment = _section(build_report(tree), "cascade")
     factor = 1.5 ** (1 / 3)
     assert "top 3 bottleneck levers, same relative change" in fragment
-    needed = {row["lever"]: row["after"] for row in _table(fragment, 0)}
+    needed = {row["lever"]: row["needed"] for row in _table(fragment, 0)}
     assert needed == {
         "cvr": format_number(0.02 * factor),
         "visitors": format_number(1000 * factor),
@@ -199,7 +216,9 @@ def test_cascade_infeasible_says_so() -> None:
     fragment = _section(build_report(tree), "cascade")
     assert "NOT FEASIBLE: within the levers&#x27; bounds revenue reaches at most 5,000" in fragment
     levers = _table(fragment, 0)
-    assert [(r["after"], r["binding"]) for r in levers] == [("2,000", "high"), ("0.05", "high")]
+    assert [(r["needed"], r["bound"]) for r in levers] == [
+        ("2,000", "at high bound [0, 2,000]"), ("0.05", "at high bound [0, 0.05]"),
+    ]  # fmt: skip
 
 
 def test_cascade_left_out_without_target() -> None:
@@ -254,14 +273,19 @@ def test_plan_vs_actual_is_the_comparison(saas, actuals, saas_html) -> None:
     comparison = saas.compare(actuals)
     fragment = _section(saas_html, "actuals")
     assert _rendered(comparison.only(["2027-03"])) in fragment
-    rows = _table(fragment)
+    (table,) = tables(fragment)
+    assert table.title.startswith("saas_arr at 2027-03: actual vs plan")
+    rows = table.rows
     assert [row["node"] for row in rows] == list(saas.nodes)
-    assert {row["period"] for row in rows} == {"2027-03"}
     for row in rows:
-        name = row["node"]
-        assert row["plan"] == format_number(float(comparison.plan[name][-1]))
-        assert row["actual"] == format_number(float(comparison.actual[name][-1]))
+        name, unit = row["node"], saas.nodes[row["node"]].unit
+        assert row["plan"] == format_number(float(comparison.plan[name][-1]), unit)
+        assert row["actual"] == format_number(float(comparison.actual[name][-1]), unit)
         assert row["status"] == comparison.status[name][-1]
+        stock = name in comparison.change_plan
+        assert row[""] == ("* " if name == saas.kgi else "") + ("~" if stock else "")
+    marks = {row["node"]: row[""] for row in rows}
+    assert (marks["arr"], marks["mrr"], marks["visits"]) == ("* ~", "~", "")
     assert "sql_rate (2027-01, 2027-02, 2027-03)" in fragment
     off = {name for name, _ in comparison.off_track}
     assert f"{len(off)} nodes off track in at least one period" in fragment
@@ -276,8 +300,14 @@ def test_attribution_is_the_analysis_and_adds_up(saas, actuals, saas_html) -> No
     comparison = saas.compare(actuals)
     gap = comparison.actual["arr"][-1] - comparison.plan["arr"][-1]
     assert sum(result.contributions.values()) == pytest.approx(gap, rel=1e-9)
-    shown = {row["input"]: row["contribution"] for row in _table(fragment)}
-    assert shown == {name: format_number(v) for name, v in result.contributions.items()}
+    rows = _table(fragment)
+    assert rows[-1] == {"input": "total", "owner": "", "contribution": format_signed(gap),
+                        "share": ""}  # fmt: skip
+    shown = {row["input"]: row["contribution"] for row in rows[:-1]}
+    assert shown == {name: format_signed(result.contributions[name]) for name in result.changed}
+    assert all(v == 0 for name, v in result.contributions.items() if name not in shown)
+    by_owner = {row["owner"]: row["contribution"] for row in _table(fragment, 1)}
+    assert by_owner == {owner: format_signed(v) for owner, v in result.by_owner.items()}
     for owner in result.by_owner:
         assert f"{owner} " in fragment
     assert 'alt="Waterfall of arr from plan to actual"' in fragment
@@ -293,11 +323,13 @@ def test_actual_sections_by_hand_on_a_static_tree(tmp_path) -> None:
     rows = {row["node"]: row for row in _table(_section(html, "actuals"))}
     revenue, cvr = rows["revenue"], rows["cvr"]
     assert (revenue["plan"], revenue["actual"], revenue["status"]) == ("1,000", "825", "off track")
+    assert (revenue["difference"], revenue["%"]) == ("-175", "-17.5 %")
     assert (cvr["actual"], cvr["difference"], cvr["status"]) == ("0.015", "-0.005", "off track")
+    assert (revenue[""], cvr[""]) == ("*", "")
     contributions = {
         row["input"]: row["contribution"] for row in _table(_section(html, "attribution"))
     }
-    assert contributions == {"visitors": "87.5", "cvr": "-262.5", "price": "0"}
+    assert contributions == {"visitors": "+87.5", "cvr": "-262.5", "total": "-175"}
 
 
 def test_script_in_tree_text_is_escaped_in_every_section(tmp_path) -> None:

@@ -20,6 +20,7 @@ from kpitree.cli.options import OUTPUT_EXTENSIONS
 from kpitree.render import EXTENSIONS, FORMATS, render, sheets_of
 from kpitree.results import HTML_ROWS, Result
 from tests.conftest import TREES
+from tests.html_tables import tables
 
 TREE = TREES / "saas_arr.yaml"
 ACTUALS = TREES / "saas_arr_actuals.csv"
@@ -174,12 +175,31 @@ def test_repr_is_short_and_names_the_result(result) -> None:
 
 
 def test_repr_html_is_a_compact_escaped_table(result) -> None:
-    """_repr_html_ is one table of at most HTML_ROWS body rows, under an escaped title."""
+    """_repr_html_ is the result's tables with at most HTML_ROWS body rows among them (and
+    one elision row), under an escaped title; every table holds the text layout's header."""
     text = result._repr_html_()
     assert text.startswith("<div")
-    assert text.count("<table") == 1
-    body = text.split("<tbody>", 1)[-1]
-    assert body.count("<tr") <= HTML_ROWS + 1  # the elision row of a long frame
+    shown = tables(text)
+    assert shown
+    assert sum(len(table.cells) for table in shown) <= HTML_ROWS + 1
+    full = tables(str(render(result, "html")))
+    assert [table.header for table in shown] == [table.header for table in full[: len(shown)]]
+
+
+def test_compact_html_leaves_out_the_tables_past_its_rows() -> None:
+    """A solve of saas_arr lays out 1 lever, then its 30 nodes by department and by period:
+    the compact view shows the lever, the departments cut to the rows left (first and last
+    halves around an elision row) and counts the table it leaves out."""
+    solution = _result("solution")
+    full = tables(str(render(solution, "html")))
+    assert [len(table.cells) for table in full] == [1, 30, 30]
+    compact = solution._repr_html_()
+    levers, departments = tables(compact)
+    assert levers.cells == full[0].cells
+    half = (HTML_ROWS - 1) // 2
+    assert departments.cells == [*full[1].cells[:half], ["…"] * len(full[1].header),
+                                 *full[1].cells[-half:]]  # fmt: skip
+    assert "… 1 more table: summary() shows all" in compact
 
 
 def test_json_parses_and_csv_has_the_frame_rows(result) -> None:

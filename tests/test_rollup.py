@@ -15,6 +15,7 @@ from kpitree.errors import DataError, SpecError
 from kpitree.node import Node
 from kpitree.rollup import rules
 from kpitree.timeaxis import TimeAxis, TimeAxisError
+from tests.html_tables import tables
 
 # Monthly, January to December 2027, fiscal year from April. By hand:
 # sql = mql * sql_rate: Jan-Mar 10 each; Apr 300 * 0.1 = 30, May 200 * 0.2 = 40, Jun
@@ -326,7 +327,7 @@ def test_a_node_built_in_python_checks_its_aggregate() -> None:
 
 
 def test_report_rolls_its_periods_table_up(fiscal) -> None:
-    """build_report(by="fiscal-year"): the roll-up's own table (one row per fiscal year), the
+    """build_report(by="fiscal-year"): the roll-up's own table (a column per fiscal year), the
     rules and the note on the partial year; a static tree is refused before anything is
     drawn."""
     from kpitree.report import build_report
@@ -334,10 +335,13 @@ def test_report_rolls_its_periods_table_up(fiscal) -> None:
 
     html = build_report(fiscal, by="fiscal-year", sections=[periods_section])
     assert "Every node by fiscal year" in html
-    assert "<td>FY2026</td>" in html
-    assert "last: " in html  # ARR, MRR: stocks
-    assert "sum: " in html  # SQL: a flow
-    assert "2,280" in html  # ARR at the end of FY2027: 12 x 190
+    (table,) = tables(html)
+    assert table.header[-2:] == ["FY2026*", "FY2027*"]  # both years partial: marked
+    rows = {row["node"]: row for row in table.rows}
+    assert rows["arr"]["roll-up"].startswith("last")  # ARR, MRR: stocks
+    assert rows["sql"]["roll-up"].startswith("sum")  # SQL: a flow
+    assert rows["arr"]["FY2027*"] == "2,280"  # ARR at the end of FY2027: 12 x 190
+    assert rows["arr"][""] == "*"
     assert "FY2026 is partial: the tree covers only 2027-01 to 2027-03 (3 months)" in html
     static = kpitree.Tree("s", "a", [Node("a", value=1.0)])
     with pytest.raises(DataError, match="tree 's' is static"):

@@ -46,3 +46,11 @@ def test_lower_is_better_colours_a_rise_red() -> None:
     assert segments[(round(100 / 1.1 - 100, 6), False)] == BETTER_COLOR
     result = kpitree.loads(TREE.replace("DIRECTION", "lower")).tornado()
     assert result.to_dict()["direction"] == "lower"
+
+
+def test_legend_names_the_kgi() -> None:
+    """The legend says which way is better for the KGI by its name (it once showed a bar's
+    KGI value: 'better for 110.0')."""
+    ax = plot_tornado(kpitree.loads(TREE.replace("DIRECTION", "lower")).tornado())
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels[:2] == ["better for k (lower is better)", "worse for k"]

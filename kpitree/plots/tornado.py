@@ -61,11 +61,11 @@ def plot_tornado(result: Tornado, ax: Axes | None = None, **style: Any) -> Axes:
         # Both ends on one side of the base (an input outside its benchmark range): the longer
         # segment first, so the shorter one stays visible on top of it.
         ends.sort(key=lambda end: -abs(end[0] - base))
-        for kgi, hatch in ends:
-            color = BETTER_COLOR if sign * (kgi - base) > 0 else WORSE_COLOR
+        for end, hatch in ends:
+            color = BETTER_COLOR if sign * (end - base) > 0 else WORSE_COLOR
             drawn = {"color": color, "height": 0.6, "hatch": hatch, "edgecolor": "white",
                      "linewidth": 0, **style}  # fmt: skip
-            ax.barh(position, kgi - base, left=base, **drawn)
+            ax.barh(position, end - base, left=base, **drawn)
     ax.set_yticks(positions, [_tick_label(bar) for bar in bars])
     ax.axvline(base, color="black", linewidth=1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: format_number(x, result.kgi_unit)))
@@ -81,8 +81,8 @@ def plot_tornado(result: Tornado, ax: Axes | None = None, **style: Any) -> Axes:
     )
     better = "lower" if sign < 0 else "higher"
     legend = [
-        Patch(color=BETTER_COLOR, label=f"better for {kgi} ({better} is better)"),
-        Patch(color=WORSE_COLOR, label=f"worse for {kgi}"),
+        Patch(color=BETTER_COLOR, label=f"better for {kgi_name} ({better} is better)"),
+        Patch(color=WORSE_COLOR, label=f"worse for {kgi_name}"),
         Patch(facecolor="grey", edgecolor="white", hatch=LOW_HATCH, label="input at its low value"),
     ]
     ax.legend(

@@ -35,10 +35,12 @@ def check_table(check: Check) -> str:
     header = ["node", "plan", "actual", "change plan", "change actual", "gap", "status"]
     if any(row[0][2:3] == "~" for row in rows):
         title += " (~ stock: gap and status judged on its change over the period)"
-        return text + "\n" + render_table(header, rows, title=title, align="lrrrrrl") + "\n"
+        return (
+            text + "\n" + render_table(header, rows, title=title, align="lrrrrrl", marked=0) + "\n"
+        )
     # No stock watched: no change columns.
     rows = [[*row[:3], *row[5:]] for row in rows]
-    table = render_table([*header[:3], *header[5:]], rows, title=title, align="lrrrl")
+    table = render_table([*header[:3], *header[5:]], rows, title=title, align="lrrrl", marked=0)
     return text + "\n" + table + "\n"
 
 

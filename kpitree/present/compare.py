@@ -66,7 +66,7 @@ def comparison_table(comparison: Comparison) -> str:
         header += ["change plan", "change actual"] if stocks else []
         header += ["%", "status"]
         align = "llrrr" + ("rr" if stocks else "") + "rl"
-        blocks.append(render_table(header, rows, title=title, align=align))
+        blocks.append(render_table(header, rows, title=title, align=align, marked=0))
     tolerance = format_percent(comparison.tolerance).lstrip("+")
     footer = (
         f"off track: an alert fires, or worse than plan by more than {tolerance} (as shown) in "

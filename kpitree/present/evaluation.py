@@ -24,7 +24,9 @@ def evaluation_table(evaluation: Evaluation) -> str:
         )  # fmt: skip
     scenario = f", scenario '{evaluation.scenario}'" if evaluation.scenario else ""
     title = f"{tree.name}{scenario}: KGI {tree.kgi} = {_kgi_text(evaluation)}"
-    return render_table(header, rows, title=title, align="lll" + "r" * len(periods)) + "\n"
+    return (
+        render_table(header, rows, title=title, align="lll" + "r" * len(periods), marked=0) + "\n"
+    )
 
 
 def _kgi_text(evaluation: Evaluation) -> str:

@@ -31,7 +31,7 @@ def rollup_table(rollup: Rollup, scenario: str | None = None) -> str:
         f"{tree.name}{scenario_text}: by {rollup.by}, KGI {tree.kgi} = {value} in "
         f"{rollup.periods[-1]} ({rollup.rules[tree.kgi].describe()})"
     )
-    text = render_table(header, rows, title=title, align="llll" + "r" * len(columns))
+    text = render_table(header, rows, title=title, align="llll" + "r" * len(columns), marked=0)
     for bucket in rollup.buckets:
         if bucket.partial:
             text += f"\n* {partial_note(tree, bucket)}"

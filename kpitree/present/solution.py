@@ -7,6 +7,7 @@ and for a timed tree the target of every node per period.
 
 from __future__ import annotations
 
+from kpitree.analysis.cascade import Cascade
 from kpitree.analysis.guardrails import LeverWarning
 from kpitree.analysis.levers import Lever
 from kpitree.analysis.solution import Solution
@@ -38,7 +39,7 @@ def solution_table(solution: Solution) -> str:
     if solution.within == "benchmark":
         lines.append("  levers kept within their benchmark ranges (and bounds)")
     lines += [f"  warning: {warning_text(solution, warning)}" for warning in solution.warnings]
-    lines += ["", _levers(solution), "", _departments(solution)]
+    lines += ["", _levers(solution), "", _departments(solution.cascade())]
     if tree.is_timed:
         lines += ["", _per_period(solution)]
     return "\n".join(lines) + "\n"
@@ -108,13 +109,18 @@ def _is_rate(node: Node) -> bool:
     return low is not None and high is not None and low >= 0 and high <= 1
 
 
-def _departments(solution: Solution) -> str:
-    cascade = solution.cascade()
+def cascade_table(cascade: Cascade) -> str:
+    """Every node's plan and target by owner (the goal marked ``*``, levers ``>``); for a
+    timed tree the total over the periods of a flow."""
+    return _departments(cascade) + "\n"
+
+
+def _departments(cascade: Cascade) -> str:
     timed = cascade.periods is not None
     rows = []
     for owner, members in cascade.departments().items():
         for index, row in enumerate(members):
-            marker = "* " if row.node == solution.node else ("> " if row.lever else "  ")
+            marker = "* " if row.node == cascade.node else ("> " if row.lever else "  ")
             cells = [
                 owner if index == 0 else "",
                 marker + row.node,
@@ -132,7 +138,7 @@ def _departments(solution: Solution) -> str:
         header[3:5] = [f"plan {cascade.periods[-1]}", f"target {cascade.periods[-1]}"]  # type: ignore[index]
         header.append("target total")
         title += "; total: sum over the periods, for flows"
-    return render_table(header, rows, title=title, align="lllrrr" + "r" * timed)
+    return render_table(header, rows, title=title, align="lllrrr" + "r" * timed, marked=1)
 
 
 def _change(change: float) -> str:

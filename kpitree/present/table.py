@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 CELL_WIDTH = 80
 """The most terminal columns one table cell takes; longer text ends in an ellipsis."""
 ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class DrawnTable:
+    """One table a layout drew: its cells as given (before cutting) and the text it became."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str | None
+    align: str
+    text: str
+    marked: int | None = None
+
+
+_drawn: ContextVar[list[DrawnTable] | None] = ContextVar("_drawn", default=None)
+
+
+@contextmanager
+def drawing() -> Iterator[list[DrawnTable]]:
+    """Collect every table :func:`render_table` draws inside the block, in order: the HTML
+    renderer lays a result out once, as text, and shows the same cells as HTML tables."""
+    tables: list[DrawnTable] = []
+    token = _drawn.set(tables)
+    try:
+        yield tables
+    finally:
+        _drawn.reset(token)
 
 
 def render_table(
@@ -17,6 +47,7 @@ def render_table(
     *,
     title: str | None = None,
     align: str | None = None,
+    marked: int | None = None,
 ) -> str:
     """Render ``rows`` under ``header`` as aligned columns, each cell cut to
     :data:`CELL_WIDTH` columns (see :func:`fit`).
@@ -30,11 +61,16 @@ def render_table(
     align : str, optional
         One character per column, ``l`` or ``r``; by default the first column is left-aligned
         and the others right-aligned (numbers).
+    marked : int, optional
+        The column whose cells start with a two-character mark (``"* "`` the goal, ``"> "`` a
+        lever, ``"  "`` none), then ``~`` for a stock: the terminal's gutter, which the HTML
+        renderer moves into a column of its own so that the cell holds the bare name.
     """
     columns = len(header)
     align = align or "l" + "r" * (columns - 1)
-    header = [fit(str(cell)) for cell in header]
-    rows = [[fit(str(cell)) for cell in row] for row in rows]
+    given = (tuple(map(str, header)), tuple(tuple(map(str, row)) for row in rows))
+    header = [fit(cell) for cell in given[0]]
+    rows = [[fit(cell) for cell in row] for row in given[1]]
     # Measured once per distinct text: a table repeats its owners, units and cut cells.
     measure = functools.cache(display_width)
     widths = [max(measure(row[i]) for row in [header, *rows]) for i in range(columns)]
@@ -49,7 +85,11 @@ def render_table(
     out = [title] if title else []
     out += [line(header), "  ".join("-" * width for width in widths)]
     out += [line(row) for row in rows]
-    return "\n".join(out)
+    text = "\n".join(out)
+    sink = _drawn.get()
+    if sink is not None:
+        sink.append(DrawnTable(*given, title, align, text, marked))
+    return text
 
 
 def fit(text: str, width: int = CELL_WIDTH) -> str:

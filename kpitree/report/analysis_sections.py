@@ -12,7 +12,6 @@ import math
 from typing import Any
 
 from kpitree.analysis.sampling import cut_share
-from kpitree.analysis.solution import Solution
 from kpitree.distribution import Distribution
 from kpitree.errors import KpiTreeError
 from kpitree.plots.forecast import plot_fan
@@ -164,16 +163,9 @@ def cascade_section(report: Report) -> str:
     if solution.plan.note:
         parts.append(paragraph(f"Note: {solution.plan.note}", "meta"))
     parts += [paragraph(f"Warning: {warning_text(solution, w)}") for w in solution.warnings]
-    parts += [result_table(solution), *_targets_table(solution)]
+    # The solution's own layout holds the targets by department (its cascade) too.
+    parts.append(result_table(solution))
     return section(title, *parts, anchor="cascade")
-
-
-def _targets_table(solution: Solution) -> list[str]:
-    cascade = solution.cascade()
-    note = "Targets by department: every node's plan and target, by owner."
-    if cascade.periods is not None:
-        note += " Total: the sum over the periods, for a flow."
-    return [paragraph(note), result_table(cascade)]
 
 
 def forecast_section(report: Report) -> str:
