@@ -102,9 +102,11 @@ def test_backtest_on_wider_data_is_flagged() -> None:
 
 
 def test_verdict_for_too_wide_bands() -> None:
-    """Coverage well above nominal reads as underconfident."""
+    """Coverage well above nominal reads as underconfident: the 50 % band covering 90 % of the
+    actuals is named, the calibrated 90 % band is not."""
     (note,) = verdicts({"p50": 0.9, "p90": 0.9}, 100)
-    assert "50 % band" not in note
+    assert "the 50 % band covers 90 %" in note
+    assert "90 % band" not in note
     assert "too wide" in note
 
 

@@ -53,11 +53,11 @@ def test_several_levers_note_shows_the_common_change_in_percent() -> None:
 
 
 def test_probability_note_shows_target_and_shares_as_the_table_does() -> None:
-    """P(revenue >= 100,000,000) = 90.0% is out of reach; shares as the probability table shows them."""
+    """P(revenue >= 100,000,000) = 90.0 % is out of reach; shares as the probability table shows them."""
     result = solve_probability(kpitree.loads(SHOP), ["visits"], 0.9, samples=200, seed=1)
     note = result.solution.plan.note
-    assert note.startswith("P(revenue >= 100,000,000) = 90.0% is out of reach")
-    assert "the best is 0.0% (SE 0.0%)" in note
+    assert note.startswith("P(revenue >= 100,000,000) = 90.0 % is out of reach")
+    assert "the best is 0.0 % (SE 0.0 %)" in note
 
 
 def test_sweep_bound_error_shows_percent() -> None:

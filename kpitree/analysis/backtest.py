@@ -28,6 +28,7 @@ from kpitree.analysis.forecast import simulate
 from kpitree.analysis.landing import landing
 from kpitree.analysis.learn import actual_run
 from kpitree.errors import DataError
+from kpitree.present.numbers import format_share
 from kpitree.results import Shown
 
 if TYPE_CHECKING:
@@ -274,8 +275,9 @@ def verdicts(coverage: dict[str, float], effective: float) -> tuple[str, ...]:
             else "too wide: the forecast is underconfident"
         )
         notes.append(
-            f"the {nominal:.0%} band covers {share:.0%} of the actuals (a calibrated model "
-            f"covers about {nominal:.0%}, +/- {2 * error:.0%} here): the bands are {way}"
+            f"the {format_share(nominal, 0)} band covers {format_share(share, 0)} of the actuals "
+            f"(a calibrated model covers about {format_share(nominal, 0)}, +/- "
+            f"{format_share(2 * error, 0)} here): the bands are {way}"
         )
     return tuple(notes)
 

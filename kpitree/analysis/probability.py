@@ -32,6 +32,7 @@ from kpitree.analysis.paths import ForecastPaths, PathSource
 from kpitree.analysis.solution import Solution
 from kpitree.errors import EvaluationError, SolveError
 from kpitree.node import Value
+from kpitree.present.numbers import format_share
 from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
@@ -227,8 +228,9 @@ def solve_probability(
 
     shown_target = format_message(goal_target, tree.nodes[name].unit)
     note = "" if feasible else (
-        f"P({name} {'>=' if goal > 0 else '<='} {shown_target}) = {probability:.1%} is out of "
-        f"reach within the levers' bounds: the best is {achieved:.1%} (SE {se:.1%})"
+        f"P({name} {'>=' if goal > 0 else '<='} {shown_target}) = {format_share(probability)} "
+        f"is out of reach within the levers' bounds: the best is {format_share(achieved)} "
+        f"(SE {format_share(se)})"
     )  # fmt: skip
     plan = LeverPlan(values, feasible, solved.final(name), method, note)
     interval = {lever.name: tuple(sorted(line.scalar(lever, e) for e in ends)) for lever in chosen}

@@ -10,7 +10,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from kpitree.plots.figures import new_axes, new_figure
 from kpitree.plots.fonts import with_fonts
-from kpitree.present.numbers import PERCENT_UNITS, format_number
+from kpitree.present.numbers import PERCENT_UNITS, format_number, format_share
 from kpitree.present.table import fit
 
 if TYPE_CHECKING:
@@ -83,7 +83,11 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
         )  # fmt: skip
     if result.target is not None:
         ax.axhline(result.target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
-        share = "" if result.p_target is None else f", reached on {result.p_target:.0%} of paths"
+        share = (
+            ""
+            if result.p_target is None
+            else f", reached on {format_share(result.p_target, 0)} of paths"
+        )
         ax.annotate(
             f"target {format_number(result.target, result.unit)}{share}",
             (0, result.target), xytext=(4, 4), textcoords="offset points",
@@ -127,7 +131,7 @@ def plot_histogram(result: Forecast, ax: Axes | None = None, bins: int = 60) -> 
         ax.axvline(result.target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
         text = "target"
         if result.p_target is not None:
-            text += f"\nP({result.meets} target) = {result.p_target:.1%}"
+            text += f"\nP({result.meets} target) = {format_share(result.p_target)}"
         ax.annotate(
             text, (result.target, 1), xycoords=("data", "axes fraction"), xytext=(4, -4),
             textcoords="offset points", va="top", color=TARGET_COLOR, fontsize=9, bbox=LABEL_BOX,

@@ -15,7 +15,7 @@ from matplotlib.ticker import PercentFormatter
 from kpitree.errors import DataError
 from kpitree.plots.figures import new_axes
 from kpitree.plots.fonts import with_fonts
-from kpitree.present.numbers import format_number
+from kpitree.present.numbers import format_number, format_share
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -66,7 +66,9 @@ def plot_sweep(result: Sweep, ax: Axes | None = None) -> Axes:
     if len(names) == 1:
         ax.plot(first, surface, marker="o", color="tab:blue")
         for level, style in zip(LEVELS, LEVEL_STYLES, strict=True):
-            ax.axhline(level, color="grey", linestyle=style, linewidth=1, label=f"{level:.0%}")
+            ax.axhline(
+                level, color="grey", linestyle=style, linewidth=1, label=format_share(level, 0)
+            )
         ax.set_ylim(-0.02, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel(names[0])
@@ -82,7 +84,7 @@ def plot_sweep(result: Sweep, ax: Axes | None = None) -> Axes:
         if len(first) > 1 and len(second) > 1:
             contours = ax.contour(second, first, surface, levels=list(LEVELS), colors="white",
                                   linestyles=list(LEVEL_STYLES), linewidths=1.5)  # fmt: skip
-            ax.clabel(contours, fmt=lambda level: f"{level:.0%}", fontsize=9)
+            ax.clabel(contours, fmt=lambda level: format_share(level, 0), fontsize=9)
         ax.set_xlabel(names[1])
         ax.set_ylabel(names[0])
     ax.set_title(_title(result))

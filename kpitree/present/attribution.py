@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kpitree.analysis.attribution import Attribution
 from kpitree.present.export import to_json
-from kpitree.present.numbers import format_number, format_signed
+from kpitree.present.numbers import format_number, format_share, format_signed
 from kpitree.present.table import render_table
 
 
@@ -45,4 +45,4 @@ def attribution_json(result: Attribution) -> str:
 
 
 def _share(value: float, delta: float) -> str:
-    return f"{value / delta:.1%}" if delta else "-"
+    return format_share(value / delta) if delta else "-"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kpitree.present.export import to_csv, to_json
-from kpitree.present.numbers import format_number
+from kpitree.present.numbers import format_number, format_share
 from kpitree.present.table import render_table
 
 if TYPE_CHECKING:
@@ -20,15 +20,15 @@ def backtest_table(result: Backtest) -> str:
         [
             name,
             str(int(counts[name])),
-            f"{scores['p50']:.0%}",
-            f"{scores['p90']:.0%}",
+            format_share(scores["p50"], 0),
+            format_share(scores["p90"], 0),
             format_number(scores["crps"], result.tree.nodes[name].unit),
         ]
         for name, scores in result.by_node.items()
     ]
     rows.append(
-        ["all", str(len(result.rows)), f"{result.coverage['p50']:.0%}",
-         f"{result.coverage['p90']:.0%}", ""]
+        ["all", str(len(result.rows)), format_share(result.coverage['p50'], 0),
+         format_share(result.coverage['p90'], 0), ""]
     )  # fmt: skip
     learned = ", learned rates" if result.learned else ""
     title = (

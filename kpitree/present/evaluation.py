@@ -5,7 +5,7 @@ from __future__ import annotations
 from kpitree.evaluation import Evaluation
 from kpitree.periods import period_labels
 from kpitree.present.export import to_csv, to_json
-from kpitree.present.numbers import format_number
+from kpitree.present.numbers import format_number, format_share
 from kpitree.present.table import render_table
 
 
@@ -36,7 +36,7 @@ def _kgi_text(evaluation: Evaluation) -> str:
         text += f" at {evaluation.periods[-1]}"
     if node.target is not None:
         share = evaluation.kgi_value / node.target if node.target else float("nan")
-        text += f" (target {format_number(node.target, node.unit)}, {share:.1%} of it)"
+        text += f" (target {format_number(node.target, node.unit)}, {format_share(share)} of it)"
     return text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kpitree.analysis.forecast import Forecast
 from kpitree.present.assumptions import assumption_lines
 from kpitree.present.export import to_csv, to_json
-from kpitree.present.numbers import format_number
+from kpitree.present.numbers import format_number, format_share
 from kpitree.present.table import render_table
 
 
@@ -30,7 +30,7 @@ def forecast_table(result: Forecast) -> str:
         where = f" at {result.periods[-1]}" if result.periods else ""
         text += (
             f"\nP({result.node} {result.meets} {format_number(result.target, unit)}{where}) = "
-            f"{result.p_target:.1%}"
+            + format_share(result.p_target)
         )
     for line in assumption_lines(result.tree, result.fixed, result.notes):
         text += f"\n{line}"

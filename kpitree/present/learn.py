@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kpitree.present.export import to_json
+from kpitree.present.numbers import format_share
 from kpitree.present.table import render_table
 
 if TYPE_CHECKING:
@@ -23,12 +24,12 @@ def learn_table(result: Learning) -> str:
             [
                 rate.name,
                 f"Beta({prior['a']:.4g}, {prior['b']:.4g})",
-                f"{prior['mean']:.2%}",
+                format_share(prior["mean"], 2),
                 f"{rate.successes:,.1f}",
                 f"{rate.trials:,.1f}",
-                f"{posterior['mean']:.2%}",
-                f"{posterior['p5']:.2%}",
-                f"{posterior['p95']:.2%}",
+                format_share(posterior["mean"], 2),
+                format_share(posterior["p5"], 2),
+                format_share(posterior["p95"], 2),
             ]
         )
     data = result.to_dict()

@@ -97,6 +97,14 @@ def format_percent(fraction: float) -> str:
     return f"{fraction * 100:+,.1f} %"
 
 
+def format_share(fraction: float, decimals: int = 1) -> str:
+    """``0.136`` -> ``13.6 %`` (a probability or a share, unsigned), spaced like the tables'
+    percentages."""
+    if math.isnan(fraction):
+        return "-"
+    return f"{fraction * 100:,.{decimals}f} %"
+
+
 def partial_mark(elapsed: float | None, paced: bool = False) -> str:
     """How a partial period is marked in every table: ``(partial, 61 % elapsed)``, with
     ``flows paced`` when its flows were scaled to the whole period."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kpitree.analysis.sweep import COLUMNS, Sweep
 from kpitree.present.export import to_csv, to_json
-from kpitree.present.numbers import format_number
+from kpitree.present.numbers import format_number, format_share
 from kpitree.present.table import render_table
 
 
@@ -31,7 +31,7 @@ def sweep_table(result: Sweep) -> str:
     for row in result.rows:
         cells = [format_number(row[name], tree.nodes[name].unit) for name in result.grid]  # type: ignore[arg-type]
         p_target = row["p_target"]
-        cells.append("-" if p_target is None else f"{p_target:.1%}")
+        cells.append("-" if p_target is None else format_share(p_target))
         cells += [format_number(row[column], unit) for column in COLUMNS[1:]]  # type: ignore[arg-type]
         rows.append(cells)
     lines += ["", render_table(header, rows, align="r" * len(header))]

@@ -17,7 +17,7 @@ from kpitree.errors import KpiTreeError
 from kpitree.plots.forecast import plot_fan
 from kpitree.plots.tornado import plot_tornado
 from kpitree.present.assumptions import fixed_values
-from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.numbers import format_number, format_percent, format_share, format_signed
 from kpitree.present.solution import warning_text
 from kpitree.report.context import Report
 from kpitree.report.html import image, paragraph, result_table, section
@@ -54,8 +54,9 @@ def sensitivity_section(report: Report) -> str:
         note += f" Not upstream of {tree.kgi}: {', '.join(ignored)}."
     parts.append(paragraph(note, "meta"))
     if swings.bars:
+        swing = "over its range" if swings.swing is None else f"±{format_share(swings.swing, 0)}"
         caption = (
-            f"Each input swung ±{swings.swing:.0%} alone, every other input at its value; bars "
+            f"Each input swung {swing} alone, every other input at its value; bars "
             "run from the base KGI to the KGI at the low (hatched) and high value, green where "
             "the KGI improves and red where it worsens."
         )

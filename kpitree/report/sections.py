@@ -20,7 +20,7 @@ from kpitree.analysis.status import MARGIN, Status, judged_value, node_status, s
 from kpitree.analysis.stocks import level_before, stocks
 from kpitree.facade import Tree
 from kpitree.plots.tree_diagram import plot_tree
-from kpitree.present.numbers import format_number, format_percent, format_signed
+from kpitree.present.numbers import format_number, format_percent, format_share, format_signed
 from kpitree.report.actuals_sections import actuals_section, attribution_section
 from kpitree.report.analysis_sections import (
     bottleneck_section,
@@ -143,7 +143,8 @@ def diagram_section(report: Report) -> str:
     caption = (
         "Each box: label, value (at the last period), unit, target or alert, owner. "
         "Off track: the alert fires or the value misses its target by more than "
-        f"{MARGIN:.0%}; at risk: within {MARGIN:.0%} of the target or of the alert threshold; "
+        f"{format_share(MARGIN, 0)}; at risk: within {format_share(MARGIN, 0)} of the target or "
+        "of the alert threshold; "
         "on track otherwise; grey: no target and no alert. Dashed arrows read an earlier period "
         "(prev, delay)."
     )
