@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import math
 import os
 import re
 import sys
 import tempfile
-from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kpitree.errors import UsageError  # UsageError re-exported from here
 from kpitree.excerpt import excerpt
-from kpitree.numbers import CharacterError, plain_text
+from kpitree.numbers import parse_number
+from kpitree.numbers import parse_whole as parse_whole  # the commands read options through here
 
 if TYPE_CHECKING:
     from kpitree.facade import Tree
@@ -34,7 +33,6 @@ OUTPUT_EXTENSIONS = {
 """The format ``-o FILE`` writes by its extension, unless ``--format`` says."""
 PATH_LIMIT = 200
 """Characters of a path quoted in a message: whole as people write them, cut when absurd."""
-_FLOAT_MAX = Decimal(sys.float_info.max)
 FIGURE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
@@ -259,52 +257,6 @@ def _with_curves(tree: Tree, args: argparse.Namespace) -> Tree:
         name: value for name, value in parse_overrides(listed).items() if isinstance(value, list)
     }
     return tree.with_curves(curves, scenario if scenario_lists else None)
-
-
-def parse_number(text: str, what: str) -> float:
-    """A number as people type it: ``1_000``, ``2.5e6``, ``12%`` (0.12)."""
-    try:
-        clean = plain_text(text).strip().replace("_", "")
-    except CharacterError as error:
-        raise UsageError(f"{what}: {error}") from None
-    scale = 1.0
-    if clean.endswith("%"):
-        clean, scale = clean[:-1].strip(), 0.01
-    try:
-        number = float(clean) * scale
-    except ValueError:
-        raise UsageError(f"{what}: '{excerpt(text)}' is not a number") from None
-    if not math.isfinite(number):
-        raise UsageError(f"{what}: expected a finite number, found '{excerpt(text)}'")
-    return number
-
-
-def parse_whole(text: str | None, what: str) -> int | None:
-    """A whole number >= 0 as people type it (``100_000``, ``1e5``), read exactly (a seed of
-    ``9007199254740993`` stays that number, it does not go through a float); ``None`` passes.
-    """
-    if text is None:
-        return None
-    try:
-        clean = plain_text(text).strip().replace("_", "")
-    except CharacterError as error:
-        raise UsageError(f"{what}: {error}") from None
-    percent = clean.endswith("%")
-    if percent:
-        clean = clean[:-1].strip()
-    try:
-        number = Decimal(clean)
-    except (InvalidOperation, ValueError):
-        raise UsageError(f"{what}: '{excerpt(text)}' is not a number") from None
-    if percent:
-        number = number.scaleb(-2, Context(prec=len(clean) + 2))
-    # Beyond a float's range is refused as parse_number refuses it, and it keeps int() from
-    # building a number with millions of digits.
-    if not number.is_finite() or abs(number) > _FLOAT_MAX:
-        raise UsageError(f"{what}: expected a finite number, found '{excerpt(text)}'")
-    if number < 0 or number != number.to_integral_value():
-        raise UsageError(f"{what}: expected a whole number >= 0, found '{excerpt(text)}'")
-    return int(number)
 
 
 def parse_overrides(items: list[str]) -> dict[str, float | list[float]]:

@@ -2,7 +2,7 @@
 
 Every analysis goes through the facade (:class:`kpitree.Tree`) and every result through its
 ``to_dict()``, so the numbers the page shows are those ``kpitree ... --format json`` prints.
-Values from the page are read as ``--set`` reads them (:func:`kpitree.cli.options.parse_number`:
+Values from the page are read as ``--set`` reads them (:func:`kpitree.numbers.parse_number`:
 ``1_000``, ``2.5e6``, ``12%``; never evaluated) and checked against the tree's bounds by the
 tree itself, so a bad value gets the command line's message word for word.
 
@@ -34,9 +34,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpitree.cli.options import parse_number, parse_whole
 from kpitree.errors import UsageError
 from kpitree.excerpt import excerpt
+from kpitree.numbers import parse_number, parse_whole
 
 if TYPE_CHECKING:
     from kpitree.evaluation import Evaluation

@@ -156,7 +156,7 @@ def scenario_values(overrides: Mapping[str, object]) -> Values:
         text.
     """
     # The parser lives with the command line; importing it here keeps one reading of numbers.
-    from kpitree.cli.options import parse_number
+    from kpitree.numbers import parse_number
 
     if not isinstance(overrides, Mapping):
         raise DataError(f"a scenario maps input names to values, found {excerpt(repr(overrides))}")
