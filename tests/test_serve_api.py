@@ -197,6 +197,26 @@ def test_solve_equals_cli(server, cli) -> None:
     assert rows["win_rate"]["lever"] is True
 
 
+def test_weighted_solve_equals_cli(server, cli) -> None:
+    """A weighted goal seek from the page is ``kpitree solve --mode weighted --weight``, and a
+    weight that is not a number is the option's own message."""
+    body = {"target": 1.45e9, "levers": ["win_rate", "visit_cvr"], "mode": "weighted",
+            "weights": {"win_rate": 2, "visit_cvr": "1"}}  # fmt: skip
+    status, data, _ = request(server, "/api/solve", body)
+    code, out, _ = cli(
+        "solve", SAAS, "--lever", "win_rate", "--lever", "visit_cvr", "--mode", "weighted",
+        "--weight", "win_rate=2", "--weight", "visit_cvr=1", "--target", "1.45e9",
+        "--format", "json",
+    )  # fmt: skip
+    assert (status, code) == (200, 0)
+    assert data["solution"] == json.loads(out)
+    changes = data["solution"]["changes"]
+    assert changes["win_rate"] == pytest.approx(2 * changes["visit_cvr"], rel=1e-6)
+    status, data, _ = request(server, "/api/solve", {**body, "weights": {"win_rate": "two"}})
+    assert status == 400
+    assert data["error"] == "--weight win_rate: 'two' is not a number"
+
+
 def test_infeasible_solve_is_200(server, cli) -> None:
     """A target out of the levers' reach is answered 200 with the solution saying so."""
     body = {"target": 1e13, "levers": ["win_rate"], "overrides": {"visits": 1000}}

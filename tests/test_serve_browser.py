@@ -339,6 +339,33 @@ def test_goal_seek_matches_cli_solve(server, watched, cli):
     assert reached == pytest.approx(1.4e9, rel=1e-6)
 
 
+def test_weighted_goal_seek_takes_the_weights_typed(server, watched, cli):
+    """In the weighted mode each lever shows a weight field; the levers reached are
+    `kpitree solve --mode weighted --weight`'s for the weights typed."""
+    page = watched(server.url).page
+    assert not page.is_visible("input.lever-weight[data-lever=win_rate]")
+    page.check("#levers input[value=sql_rate]")
+    page.check("#levers input[value=win_rate]")
+    page.select_option("#solve-mode", "weighted")
+    page.fill("input.lever-weight[data-lever=win_rate]", "3")
+    page.click("#solve")
+    page.wait_for_selector("#solve-cascade", timeout=WAIT_MS)
+    expected = _cli_json(
+        cli, "solve", server.tree, "--lever", "sql_rate", "--lever", "win_rate",
+        "--mode", "weighted", "--weight", "sql_rate=1", "--weight", "win_rate=3",
+    )  # fmt: skip
+    assert expected["changes"]["win_rate"] == pytest.approx(3 * expected["changes"]["sql_rate"])
+    rows = page.eval_on_selector_all(
+        "#solve-levers tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    from kpitree.present.numbers import format_number
+
+    assert {row[0]: row[2] for row in rows} == {
+        "Opportunity rate (MQL -> SQL)": format_number(expected["levers"]["sql_rate"]),
+        "Win rate (opportunity -> won)": format_number(expected["levers"]["win_rate"]),
+    }
+
+
 def test_department_view_shows_only_that_owner(server, watched):
     """?owner= shows that owner's inputs only, dims the other owners' boxes and keeps the URL."""
     page = watched(server.url + "?owner=inside%20sales").page

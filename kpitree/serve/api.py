@@ -306,7 +306,8 @@ def kgi_summary(evaluation: Evaluation) -> dict[str, Any]:
 # -- POST /api/solve --------------------------------------------------------------------------
 def solve(state: Loaded, body: Mapping[str, Any]) -> dict[str, Any]:
     """Lever values at which the KGI reaches the target, as ``kpitree solve --format json``
-    prints them, and the cascade's rows (each node's target, with its owner)."""
+    prints them, and the cascade's rows (each node's target, with its owner). ``weights``
+    (lever: weight, for the weighted mode) are read and checked as ``--weight`` is."""
     from kpitree.analysis.multilever import MODES
 
     levers = body.get("levers")
@@ -318,6 +319,14 @@ def solve(state: Loaded, body: Mapping[str, Any]) -> dict[str, Any]:
     raw_target = body.get("target")
     target = None if raw_target is None else _number(raw_target, "--target")
     options: dict[str, Any] = {}
+    weights = body.get("weights")
+    if weights is not None:
+        if not isinstance(weights, Mapping):
+            raise UsageError(f"weights: expected lever: weight pairs, found {_kind(weights)}")
+        options["weights"] = {
+            str(name): _number(value, f"--weight {excerpt(str(name))}")
+            for name, value in weights.items()
+        }
     period = body.get("period")
     if period is not None:
         if not isinstance(period, str | int) or isinstance(period, bool):

@@ -443,6 +443,8 @@
     const tree = state.tree;
     const box = $("levers");
     const checked = new Set(Array.from(box.querySelectorAll("input:checked"), (i) => i.value));
+    const weights = new Map(Array.from(box.querySelectorAll("input.lever-weight"),
+      (i) => [i.dataset.lever, i.value]));
     box.textContent = "";
     for (const name of tree.levers) {
       const node = state.nodes[name] || { name };
@@ -453,7 +455,14 @@
       check.type = "checkbox";
       check.value = name;
       check.checked = checked.has(name);
-      label.append(check, " " + (node.label || name));
+      // The weighted mode moves each lever in proportion to its weight (--weight NAME=W).
+      const weight = document.createElement("input");
+      weight.className = "lever-weight";
+      weight.dataset.lever = name;
+      weight.inputMode = "decimal";
+      weight.value = weights.get(name) || "1";
+      weight.setAttribute("aria-label", `weight of ${node.label || name}`);
+      label.append(check, weight, " " + (node.label || name));
       label.title = name + (node.owner ? ` · ${node.owner}` : "");
       box.appendChild(label);
     }
@@ -462,6 +471,7 @@
     mode.length = 0;
     for (const name of tree.modes) mode.add(new Option(name, name));
     if (chosen) mode.value = chosen;
+    showWeights();
     const kgi = state.nodes[tree.kgi];
     const target = Array.isArray(kgi && kgi.target) ? last(kgi.target) : kgi && kgi.target;
     if (!$("solve-target").value && target !== null && target !== undefined) {
@@ -473,6 +483,10 @@
     for (const label of tree.periods || []) period.add(new Option(label, label));
     period.value = periodChosen;
     period.disabled = !(tree.periods && tree.periods.length);
+  }
+
+  function showWeights() {
+    $("levers").classList.toggle("weighted", $("solve-mode").value === "weighted");
   }
 
   async function runSolve() {
@@ -490,6 +504,11 @@
       period: $("solve-period").value || null,
       overrides: Object.assign({}, state.overrides),
     };
+    if (body.mode === "weighted") {
+      body.weights = Object.fromEntries(levers.map((name) => [name,
+        $("levers").querySelector(`input.lever-weight[data-lever="${CSS.escape(name)}"]`)
+          .value.trim() || "1"]));
+    }
     try {
       const answer = await api("/api/solve", body);
       state.solution = answer;
@@ -799,6 +818,7 @@
       button.addEventListener("click", () => openTab(button.dataset.tab));
     }
     $("solve").addEventListener("click", runSolve);
+    $("solve-mode").addEventListener("change", showWeights);
     $("forecast").addEventListener("click", runForecast);
     $("save").addEventListener("click", save);
     $("download").addEventListener("click", download);
