@@ -316,7 +316,11 @@ def _cells(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 
 def sheets_of(result: Any) -> dict[str, pd.DataFrame]:
     """The frames an xlsx workbook of ``result`` holds, by sheet name: a solution's levers and
-    its cascade one sheet per department; any other result its frame."""
+    its cascade one sheet per department; a result with ``sheets()`` (a measurement) those;
+    any other result its frame."""
+    sheets_method = getattr(result, "sheets", None)
+    if callable(sheets_method):
+        return dict(sheets_method())
     cascade = getattr(result, "cascade", None)
     if callable(cascade):
         sheets = {"levers": result.to_frame()}

@@ -233,7 +233,7 @@ def test_bundled_tree_measure_csv_reads_back_as_the_same_actuals(cli, tmp_path: 
         assert value == pytest.approx(again[key], rel=1e-12, abs=1e-9), key
     tree = kpitree.load(tree_path)
     actuals = actuals_from_measure(tree, "2027-05-31")
-    assert set(actuals.implied) == {"visit_cvr", "cpl", "win_rate", "churn_rate"}
+    assert set(actuals.implied) == {"visit_cvr", "cpl", "sql_rate", "win_rate", "churn_rate"}
     pinning = [row for row in actuals.reconciliation if row["pins"] is not None]
     assert pinning
     for row in pinning:

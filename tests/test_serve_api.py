@@ -1,6 +1,6 @@
 """The dashboard's JSON API over a real socket: the numbers equal the library's and the command
-line's ``--format json``, bad values get the ``--set`` messages, and the server refuses what it
-must (path traversal, oversize bodies, unknown routes)."""
+line's ``--format json``, bad values get the ``--set`` messages (naming the input, not the
+flag), and the server refuses what it must (path traversal, oversize bodies, unknown routes)."""
 
 from __future__ import annotations
 
@@ -157,21 +157,33 @@ def test_milestones_by_quarter(write_tree, tmp_path) -> None:
     ],
 )
 def test_bad_values_get_the_set_message(server, cli, name, value, typed) -> None:
-    """A value --set refuses is refused with 400 and the command line's message word for word."""
+    """A value --set refuses is refused with 400 and the command line's message, naming the
+    input where the command line names its ``--set`` flag."""
     status, data, _ = request(server, "/api/evaluate", {"overrides": {name: value}})
     code, _, err = cli("eval", SAAS, "--set", f"{name}={typed}")
     assert (status, code) == (400, 2)
     assert "Traceback" not in data["error"]
-    assert f"kpitree: {data['error']}\n" == err
+    assert "--set" not in data["error"]
+    assert f"kpitree: {data['error']}\n" == err.replace("kpitree: --set ", "kpitree: ", 1)
+
+
+def test_page_message_names_the_input_not_the_flag(server, cli) -> None:
+    """Text that is not a number is refused as ``sql_rate: 'abc' is not a number`` on the
+    page while the command line still says ``--set sql_rate: ...``."""
+    status, data, _ = request(server, "/api/evaluate", {"overrides": {"sql_rate": "abc"}})
+    code, _, err = cli("eval", SAAS, "--set", "sql_rate=abc")
+    assert (status, code) == (400, 2)
+    assert data["error"] == "sql_rate: 'abc' is not a number"
+    assert err == "kpitree: --set sql_rate: 'abc' is not a number\n"
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (True, "--set win_rate: expected a number, found true"),
-        (None, "--set win_rate: expected a number, found null"),
-        ({"a": 1}, "--set win_rate: expected a number, found an object"),
-        (10**400, "--set win_rate: expected a finite number"),
+        (True, "win_rate: expected a number, found true"),
+        (None, "win_rate: expected a number, found null"),
+        ({"a": 1}, "win_rate: expected a number, found an object"),
+        (10**400, "win_rate: expected a finite number"),
     ],
 )
 def test_values_json_has_but_set_has_not(server, value, message) -> None:
@@ -199,7 +211,7 @@ def test_solve_equals_cli(server, cli) -> None:
 
 def test_weighted_solve_equals_cli(server, cli) -> None:
     """A weighted goal seek from the page is ``kpitree solve --mode weighted --weight``, and a
-    weight that is not a number is the option's own message."""
+    weight that is not a number names the weight (the page has no ``--weight`` flag)."""
     body = {"target": 1.45e9, "levers": ["win_rate", "visit_cvr"], "mode": "weighted",
             "weights": {"win_rate": 2, "visit_cvr": "1"}}  # fmt: skip
     status, data, _ = request(server, "/api/solve", body)
@@ -214,7 +226,7 @@ def test_weighted_solve_equals_cli(server, cli) -> None:
     assert changes["win_rate"] == pytest.approx(2 * changes["visit_cvr"], rel=1e-6)
     status, data, _ = request(server, "/api/solve", {**body, "weights": {"win_rate": "two"}})
     assert status == 400
-    assert data["error"] == "--weight win_rate: 'two' is not a number"
+    assert data["error"] == "weight of win_rate: 'two' is not a number"
 
 
 def test_infeasible_solve_is_200(server, cli) -> None:
@@ -236,7 +248,7 @@ def test_infeasible_solve_is_200(server, cli) -> None:
         ({"levers": "win_rate"}, "levers: expected a list of input names"),
         ({"levers": ["arr"]}, "lever 'arr' is derived"),
         ({"levers": ["win_rate"], "mode": "fast"}, "mode: expected one of uniform"),
-        ({"levers": ["win_rate"], "target": "big"}, "--target: 'big' is not a number"),
+        ({"levers": ["win_rate"], "target": "big"}, "target: 'big' is not a number"),
     ],
 )
 def test_bad_solve_requests(server, body, message) -> None:

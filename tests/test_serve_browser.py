@@ -292,6 +292,24 @@ def test_invalid_text_shows_the_server_message_beside_the_field(server, watched,
     assert page.text_content("#error-win_rate") == ""
 
 
+def test_text_that_is_not_a_number_names_the_input_not_the_flag(server, watched, cli):
+    """Typing 'abc' shows "sql_rate: 'abc' is not a number" beside the field, the command
+    line's message without its ``--set`` flag."""
+    record = watched(server.url)
+    record.allowed.add(400)
+    page = record.page
+    page.fill("#field-sql_rate", "abc")
+    page.press("#field-sql_rate", "Enter")
+    page.wait_for_function(
+        "() => document.getElementById('error-sql_rate').textContent !== ''", timeout=WAIT_MS
+    )
+    status, _, err = cli("eval", server.tree, "--set", "sql_rate=abc")
+    assert status == 2
+    message = page.text_content("#error-sql_rate")
+    assert message == "sql_rate: 'abc' is not a number"
+    assert err == f"kpitree: --set {message}\n"
+
+
 def test_reset_and_scenario_picker(server, watched, cli):
     """A scenario from the tree shows its KGI; Reset brings back the base plan's."""
     page = watched(server.url).page

@@ -16,8 +16,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "compute every node's 'measure:' per period in the tree's time zone: rows counted, "
         "sums, distinct counts, stocks active at each period's end, or raw SQL. Periods after "
         "--as-of are empty; the period holding it is partial. Inputs pinned by measured derived "
-        "nodes are implied (JSON and CSV), and each measured derived node is reconciled with "
-        "what the tree computes (JSON). The CSV output reads back as --actuals.",
+        "nodes are implied, and each measured derived node is reconciled with what the tree "
+        "computes (measured, computed, difference), over complete periods: the table shows "
+        "both under the measured values, JSON has them too. The CSV output reads back as "
+        "--actuals.",
     )
     add_tree(parser)
     parser.add_argument(

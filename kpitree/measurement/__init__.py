@@ -43,7 +43,9 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         An :class:`~kpitree.actuals.Actuals` (what ``read_actuals`` returns, so every analysis
         takes it), the partial period included as measured to date, with one value per
         measured node and period (``measured``), the inputs implied by measured derived nodes
-        (``implied``) and the reconciliation.
+        (``implied``) and the reconciliation, both over complete periods only: the partial
+        period's implied inputs are those of its paced flows, given by
+        :func:`actuals_from_measure` with ``partial="pace"``.
 
     Raises
     ------
@@ -108,14 +110,36 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         "measured": measured,
         "time": tree.time,
         "elapsed": elapsed,
+        "units": {name: node.unit for name, node in tree.nodes.items()},
     }
     if not reported:  # an as-of date before the axis: nothing to imply or reconcile
         return Measurement(tree.name, source, (), {}, tree.periods, partial=partial_index, **extra)
+    # Inputs are implied, and measured nodes reconciled, over complete periods only: counts to
+    # date against a whole period's plan would imply rates a fraction of the real ones (a web
+    # conversion of 1.2 % half-way through a month converting 2.4 %). The partial period's
+    # implied inputs come from its paced flows: actuals_from_measure(partial="pace").
+    complete = {
+        name: {index: v for index, v in by_period.items() if index != partial_index}
+        for name, by_period in values.items()
+    }
     actuals = with_implied(
-        tree, source, reported, {name: v for name, v in values.items() if v}, None,
+        tree, source, reported, {name: v for name, v in complete.items() if v}, None,
         partial_index,
     )  # fmt: skip
     fields: dict[str, Any] = {f.name: getattr(actuals, f.name) for f in dataclasses.fields(actuals)}
+    if partial_index is not None:
+        # The partial period stays among the actuals as measured to date.
+        to_date = {
+            name: by_period[partial_index]
+            for name, by_period in values.items()
+            if partial_index in by_period
+        }
+        inputs = {name: dict(v) for name, v in fields["values"].items()}
+        derived = {name: dict(v) for name, v in fields["derived"].items()}
+        for name, value in to_date.items():
+            target = inputs if tree.nodes[name].is_input else derived
+            target.setdefault(name, {})[partial_index] = value
+        fields |= {"values": inputs, "derived": derived}
     return Measurement(**fields | extra)
 
 

@@ -39,12 +39,15 @@ class Measurement(Shown, Actuals):
         periods after ``as_of``.
     time : TimeAxis or None
         The tree's time axis.
+    units : dict[str, str or None]
+        The unit of every measured node and implied input, for the tables.
     """
 
     as_of: dt.date | None = None
     measured: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     time: TimeAxis | None = field(default=None, compare=False)
     """The tree's time axis, for the frame's ``PeriodIndex``."""
+    units: dict[str, str | None] = field(default_factory=dict, compare=False)
 
     @property
     def partial_label(self) -> str | None:
@@ -91,6 +94,31 @@ class Measurement(Shown, Actuals):
         }
         columns["partial"] = [index == self.partial for index in range(len(labels))]
         return pd.DataFrame(columns, index=period_index(self.time, labels))
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """The workbook's sheets: ``measured`` (:meth:`to_frame`), ``implied`` (one column
+        per implied input, one row per period) and ``reconciliation`` (one row per measured
+        derived node and period, the JSON's fields as columns)."""
+        import numpy as np
+        import pandas as pd
+
+        from kpitree.periods import period_index
+
+        labels = list(self.labels or ())
+        implied = pd.DataFrame(
+            {
+                name: np.array([np.nan if v is None else v for v in values], dtype=float)
+                for name, values in self.implied_series().items()
+            },
+            index=period_index(self.time, labels),
+        )
+        columns = ["node", "period", "measured", "computed", "difference", "pins"]
+        rows = [[row[key] for key in columns] for row in self.reconciliation]
+        return {
+            "measured": self.to_frame(),
+            "implied": implied,
+            "reconciliation": pd.DataFrame(rows, columns=columns).set_index(["node", "period"]),
+        }
 
     def to_csv(self) -> str:
         """A ``period`` column, one column per measured node and one per implied input; one

@@ -4,7 +4,9 @@ Every analysis goes through the facade (:class:`kpitree.Tree`) and every result 
 ``to_dict()``, so the numbers the page shows are those ``kpitree ... --format json`` prints.
 Values from the page are read as ``--set`` reads them (:func:`kpitree.numbers.parse_number`:
 ``1_000``, ``2.5e6``, ``12%``; never evaluated) and checked against the tree's bounds by the
-tree itself, so a bad value gets the command line's message word for word.
+tree itself, so a bad value gets the command line's message, except that it names the page's
+field (``sql_rate: 'abc' is not a number``) where the command line names its flag
+(``--set sql_rate: ...``): a web page has no flags.
 
 The routes (``kpitree.serve.app`` maps them to these functions):
 
@@ -70,8 +72,8 @@ def parse_overrides(raw: object) -> Overrides:
     Raises
     ------
     UsageError
-        For a value that is not a number as ``--set`` reads one (the message names
-        ``--set NAME`` as the command line's does).
+        For a value that is not a number as ``--set`` reads one (the message names the
+        input, ``NAME: ...``, where the command line's names ``--set NAME``).
     """
     if raw is None:
         return {}
@@ -79,7 +81,7 @@ def parse_overrides(raw: object) -> Overrides:
         raise UsageError(f"overrides: expected an object {{input: value}}, found {_kind(raw)}")
     overrides: Overrides = {}
     for name, value in raw.items():
-        what = f"--set {excerpt(name)}"
+        what = excerpt(name)
         if isinstance(value, list):
             overrides[name] = [_number(item, what) for item in value]
         else:
@@ -317,14 +319,14 @@ def solve(state: Loaded, body: Mapping[str, Any]) -> dict[str, Any]:
     if mode not in MODES:
         raise UsageError(f"mode: expected one of {', '.join(MODES)}, found {_kind(mode)}")
     raw_target = body.get("target")
-    target = None if raw_target is None else _number(raw_target, "--target")
+    target = None if raw_target is None else _number(raw_target, "target")
     options: dict[str, Any] = {}
     weights = body.get("weights")
     if weights is not None:
         if not isinstance(weights, Mapping):
             raise UsageError(f"weights: expected lever: weight pairs, found {_kind(weights)}")
         options["weights"] = {
-            str(name): _number(value, f"--weight {excerpt(str(name))}")
+            str(name): _number(value, f"weight of {excerpt(str(name))}")
             for name, value in weights.items()
         }
     period = body.get("period")

@@ -14,7 +14,7 @@ Security, by where the server listens:
   SameSite=Strict, by the answer to a request that carried it in the query); without it the
   answer is 401 and nothing else.
 
-Errors are JSON ``{"error": message}``: 400 bad input (the ``--set`` message for a bad value),
+Errors are JSON ``{"error": message}``: 400 bad input (``--set``'s message naming the input),
 404, 405, 409 a save conflict, 413 a body over 1 MB, 500 anything unforeseen (one line on
 standard error, never a traceback to the page).
 """
