@@ -178,3 +178,41 @@ def test_dashboard_header_shows_the_roll_up(flow) -> None:
     """The dashboard's KGI header value is the quarter's sum, as eval shows it."""
     summary = kgi_summary(flow("2027-Q4: 330").evaluate())
     assert (summary["value"], summary["target"], summary["status"]) == (300.0, 330.0, "at risk")
+
+
+def test_landing_forecast_judges_the_quarter_with_its_actuals(write_tree, tmp_path, cli) -> None:
+    """Actual rates 0.15 and 0.12 in October and November, plan 0.1 in December: the quarter
+    is 150 + 120 + 100 = 370 on every path, so P(won >= 330 in 2027-Q4) is 100 %."""
+    path = write_tree(FLOW.format(target="2027-Q4: 330", extra=""))
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("period,rate\n2027-10,0.15\n2027-11,0.12\n", encoding="utf-8")
+    status, out, _ = cli("forecast", path, "--actuals", actuals, "--samples", "20")
+    assert status == 0
+    assert "P(won >= 330 in 2027-Q4) = 100.0 %" in out
+
+
+def test_forecast_by_quarter_judges_the_same_span(flow) -> None:
+    """Rolled up by quarter, the Q4 column is the sum the target is judged on: 300 < 330."""
+    result = flow("2027-Q4: 330").forecast(samples=10, seed=1, by="quarter")
+    assert result.periods[-1] == "2027-Q4"
+    assert result.mean[-1] == pytest.approx(300.0)
+    assert result.p_target == 0.0
+
+
+def test_fan_writes_the_quarter_target_instead_of_a_monthly_line(flow) -> None:
+    """The fan of monthly values draws no line at 330 (a quarter's sum) and says the target is
+    judged over 2027-Q4; the histogram of quarter sums keeps its target line."""
+    import matplotlib.pyplot as plt
+
+    from kpitree.plots.forecast import plot_fan, plot_histogram
+
+    result = flow("2027-Q4: 330").forecast(samples=10, seed=1)
+    ax = plot_fan(result)
+    try:
+        assert not any(list(line.get_ydata()) == [330, 330] for line in ax.lines)
+        texts = [text.get_text() for text in ax.texts]
+        assert "target 330 over 2027-Q4, reached on 0 % of paths" in texts
+        hist = plot_histogram(result)
+        assert any(list(line.get_xdata()) == [330, 330] for line in hist.lines)
+    finally:
+        plt.close("all")
