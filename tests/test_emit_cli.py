@@ -106,7 +106,7 @@ def test_quiet_silences_warnings(cli) -> None:
     argv = ("solve", TREE, "--lever", "win_rate", "--format", "csv")
     loud = cli(*argv)
     quiet = cli(*argv, "--quiet")
-    assert loud[2] == "warning: win_rate: stretch: 31.4 % against a benchmark of 20-30 %\n"
+    assert loud[2] == "warning: win_rate: stretch: 0.3144 against a benchmark of 0.2-0.3\n"
     assert quiet == (0, loud[1], "")
 
 

@@ -45,7 +45,7 @@ def test_bundled_uniform_solve_warns_of_the_alert(cli) -> None:
     _, table, _ = cli(
         "solve", TREES / "saas_arr.yaml", "--lever", "sql_rate", "--lever", "win_rate"
     )
-    assert "  warning: sql_rate: 11.3 % trips its alert (below 15 %)" in table
+    assert "  warning: sql_rate: 0.113 trips its alert (below 0.15)" in table
 
 
 def test_one_lever_beyond_its_benchmark_is_a_stretch(cli) -> None:
@@ -57,7 +57,7 @@ def test_one_lever_beyond_its_benchmark_is_a_stretch(cli) -> None:
     assert (warning.lever, warning.kind, warning.limit) == ("win_rate", "beyond_benchmark", 0.30)
     assert warning.value == pytest.approx(solution.values["win_rate"])
     _, table, _ = cli("solve", TREES / "saas_arr.yaml", "--lever", "win_rate")
-    assert "  warning: win_rate: stretch: 31.4 % against a benchmark of 20-30 %" in table
+    assert "  warning: win_rate: stretch: 0.3144 against a benchmark of 0.2-0.3" in table
 
 
 def test_within_benchmark_bounds_the_lever() -> None:
@@ -139,18 +139,18 @@ def test_csv_puts_the_warnings_on_stderr(cli) -> None:
     )  # fmt: skip
     assert status == 0
     assert "warning" not in out
-    assert err == "warning: sql_rate: 11.3 % trips its alert (below 15 %)\n"
+    assert err == "warning: sql_rate: 0.113 trips its alert (below 0.15)\n"
 
 
 def test_report_cascade_shows_the_warnings() -> None:
     """The report's cascade solves the CAC tree's levers with an effort by min-effort: the
-    whole move on sql_rate (effort 1), to 0.1 x 4/3 = 13.3 %, under its 15 % alert; the
+    whole move on sql_rate (effort 1), to 0.1 x 4/3 = 0.1333, under its 0.15 alert; the
     section says so."""
     from kpitree.report import build_report
     from kpitree.report.analysis_sections import cascade_section
 
     html = build_report(kpitree.loads(CAC), sections=[cascade_section])
-    assert "Warning: sql_rate: 13.3 % trips its alert (below 15 %)" in html
+    assert "Warning: sql_rate: 0.1333 trips its alert (below 0.15)" in html
 
 
 def test_a_target_already_met_is_said() -> None:

@@ -60,6 +60,22 @@ PARTIAL = "partial"
 """The status of every node in a partial period that is not paced: measured to date, not
 judged as a whole period."""
 STATUS_ORDER = (UNKNOWN, PARTIAL, OFF_TRACK, ON_TRACK, AHEAD)
+
+NOISE_ULPS = 8
+"""A difference within this many units in the last place of the larger of the two values
+compared is float noise (an implied rate recomputed as 0.1 * 2.5 / 2.5), shown as 0."""
+
+
+def gap(plan: Any, actual: Any) -> np.ndarray:
+    """``actual - plan``, with 0 where the difference is within :data:`NOISE_ULPS` of float
+    noise relative to the values compared (``|d| <= 8 eps max(|plan|, |actual|)``)."""
+    plan, actual = np.asarray(plan, dtype=float), np.asarray(actual, dtype=float)
+    difference = actual - plan
+    scale = np.maximum(np.abs(plan), np.abs(actual))
+    noise = np.abs(difference) <= NOISE_ULPS * np.finfo(float).eps * scale
+    return np.where(noise, 0.0, difference)
+
+
 """The order of the frame's ordered categorical status: no verdict, then worst to best."""
 
 
@@ -141,11 +157,12 @@ class Comparison(Shown):
             return self.relative(name)
         plan = self.change_plan[name]
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(plan != 0, (self.change_actual[name] - plan) / np.abs(plan), np.nan)
+            difference = gap(plan, self.change_actual[name])
+            return np.where(plan != 0, difference / np.abs(plan), np.nan)
 
     def difference(self, name: str) -> np.ndarray:
-        """Actual minus plan, per reported period."""
-        return self.actual[name] - self.plan[name]
+        """Actual minus plan, per reported period (0 within float noise: :func:`gap`)."""
+        return gap(self.plan[name], self.actual[name])
 
     def relative(self, name: str) -> np.ndarray:
         """(actual - plan) / |plan| per reported period, NaN where the plan is 0."""

@@ -42,6 +42,7 @@ from kpitree.analysis.sampling import (
     fixed_dict,
     seed_entropy,
 )
+from kpitree.analysis.status import milestone_at
 from kpitree.analysis.streaming import (
     OrderStatistics,
     bins_for,
@@ -54,7 +55,8 @@ from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.parallel import Executor, LocalExecutor, portable
 from kpitree.results import Shown
-from kpitree.rollup import buckets_of, partial_note, paths_needed
+from kpitree.rollup import buckets_of, partial_note, paths_needed, reads, rules
+from kpitree.targets import Milestone
 from kpitree.tree import Overrides, Tree
 
 if TYPE_CHECKING:
@@ -95,9 +97,11 @@ class Forecast(Shown):
         The node's target (or the one given).
     p_target : float or None
         Share of paths whose value at the last period meets ``target``: at least it, or at
-        most it when lower is better (:attr:`meets`).
+        most it when lower is better (:attr:`meets`). When the node's last target is a quarter
+        or year (:attr:`target_label`), each path's roll-up over it (a flow's sum, a stock's
+        last month, a ratio recomputed) is judged instead.
     final : numpy.ndarray
-        Every path's value at the last period (for the histogram).
+        Every path's value at the last period (for the histogram), or over the target's span.
     scenario : str or None
         The scenario the run was on.
     fixed : dict[str, Value]
@@ -136,6 +140,9 @@ class Forecast(Shown):
     actual_through: str | None = None
     actual: np.ndarray | None = None
     learned: tuple[LearnedRate, ...] = ()
+    target_label: str | None = None
+    """The quarter or year the target is judged over (``None``: the last period); ``final``
+    and ``p_target`` are then each path's roll-up over it."""
 
     @property
     def unit(self) -> str | None:
@@ -258,7 +265,8 @@ def forecast(
     node : str, optional
         The node to forecast (default: the KGI).
     target : float, optional
-        The value to reach at the last period (default: the node's ``target``).
+        The value to reach at the last period (default: the node's ``target``, judged over
+        its quarter or year when it is one).
     overrides : mapping, optional
         Input values (a number, or one per period) that replace the tree's; each input set
         here is fixed at its value and not drawn, and a correlation naming it is dropped.
@@ -301,9 +309,17 @@ def forecast(
         raise DataError("counts cannot be drawn in a forecast from actuals (yet)")
     samples = int(samples)
     name = tree.kgi if node is None else tree.node(node).name
+    judged: tuple[int, int] | None = None
+    target_label: str | None = None
     if target is None:
         target = tree.nodes[name].target
+        milestone = final_judgement_span(tree, name)
+        if milestone is not None:
+            # A quarter or year target: each path is judged on its roll-up over that span.
+            judged, target_label = (milestone.first, milestone.last), milestone.label
     needed = (name,) if by is None else paths_needed(tree, name, by)
+    if judged is not None:
+        needed = tuple(dict.fromkeys((*needed, *span_needed(tree, name))))
     plan = assumptions(tree, overrides, scenario)
     entropy = seed_entropy(seed)
     sampler = InputSampler(tree, plan.fixed)
@@ -321,8 +337,9 @@ def forecast(
         """The chunks of paths in order: ``(first path, (rows, columns) values summarised,
         (rows,) values at the last period)``."""
         chunk_plan = ChunkPlan(
-            plan.values, tuple(plan.fixed), entropy, samples, needed, name, by, counts, landing
-        )
+            plan.values, tuple(plan.fixed), entropy, samples, needed, name, by, counts, landing,
+            judged,
+        )  # fmt: skip
         ranges = [(start, min(samples, start + chunk)) for start in range(0, samples, chunk)]
         for start, stop, (values, last, flagged) in _chunks(
             tree, executor, ranges, in_memory, chunk_plan,
@@ -348,6 +365,7 @@ def forecast(
         counts=counts,
         periods=tuple(bucket.label for bucket in buckets) if buckets else tree.periods,
         target=None if target is None else float(target),
+        target_label=target_label,
         scenario=plan.scenario,
         fixed=plan.fixed,
         notes=plan.notes
@@ -522,3 +540,17 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.array(array, dtype=float)
     array.flags.writeable = False
     return array
+
+
+def final_judgement_span(tree: Tree, name: str) -> Milestone | None:
+    """The target of ``name`` judged at the last period when it is a quarter or year (a
+    span), else ``None``."""
+    if tree.time is None:
+        return None
+    milestone = milestone_at(tree, name, tree.time.periods - 1)
+    return milestone if milestone is not None and milestone.is_span else None
+
+
+def span_needed(tree: Tree, name: str) -> tuple[str, ...]:
+    """The nodes a roll-up of ``name`` reads: itself and, for a ratio, its flows."""
+    return (name, *sorted(reads(tree, rules(tree)[name]) - {name}))

@@ -19,7 +19,7 @@ from kpitree.analysis.sampling import BLOCK, InputSampler, generators
 from kpitree.engine import Engine
 from kpitree.node import Value
 from kpitree.parallel import rebuilt
-from kpitree.rollup import roll_paths
+from kpitree.rollup import aggregate, reads, roll_paths, rules
 from kpitree.tree import Tree
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ class ChunkPlan:
     counts: str | None
     landing: Landing | None = None
     """A landing forecast's actuals and learned rates (see :mod:`kpitree.analysis.landing`)."""
+    judged: tuple[int, int] | None = None
+    """The 0-based span of a quarter or year target: each path's "last" value is then the
+    node's roll-up over it (:func:`kpitree.rollup.aggregate`), not its last period's."""
 
 
 def chunk_inputs(
@@ -92,7 +95,13 @@ def forecast_chunk(
     name = plan.name
     values = run[name] if plan.by is None else roll_paths(tree, run, name, plan.by)[1]
     counted = {node: int(rows.sum()) for node, rows in flagged.items()}
-    return np.ascontiguousarray(values), np.array(run[name][:, -1]), counted
+    if plan.judged is None:
+        return np.ascontiguousarray(values), np.array(run[name][:, -1]), counted
+    first, last = plan.judged
+    rule = rules(tree)[name]
+    parts = {other: run[other] for other in {name} | reads(tree, rule)}
+    span = aggregate(tree, parts, [range(first, last + 1)])[name][:, 0]
+    return np.ascontiguousarray(values), np.array(span, dtype=float), counted
 
 
 _WORKER: dict[str, Any] = {}

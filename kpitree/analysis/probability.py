@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kpitree.analysis.forecast import final_judgement_span
 from kpitree.analysis.guardrails import lever_warnings
 from kpitree.analysis.levers import Lever, LeverPlan, directions, resolve_levers
 from kpitree.analysis.multilever import check_weights
@@ -32,7 +33,7 @@ from kpitree.analysis.paths import ForecastPaths, PathSource
 from kpitree.analysis.solution import Solution
 from kpitree.errors import EvaluationError, SolveError
 from kpitree.node import Value
-from kpitree.present.numbers import format_share
+from kpitree.present.numbers import format_message, format_share
 from kpitree.results import Shown
 from kpitree.tree import Overrides, Tree
 
@@ -180,6 +181,15 @@ def solve_probability(
             f"node '{name}' has no target: give one (--target VALUE on the command line, "
             "target= in Python) or add 'target:' to the node in the tree file"
         )
+    span = final_judgement_span(tree, name) if target is None else None
+    if span is not None:
+        # Each path is judged at the last period; a quarter or year target is its roll-up.
+        raise SolveError(
+            f"node '{name}': its last target ({format_message(goal_target, tree.nodes[name].unit)}"
+            f" in {span.label}) is judged over the {_span_word(span.label)}, and a solve for a "
+            f"probability judges the last period of each path: give --target VALUE for the "
+            f"last period (target= in Python), or solve without --probability"
+        )
     base = tree.input_values(overrides, scenario)
     baseline = tree.evaluate(overrides=overrides, scenario=scenario)
     chosen = resolve_levers(tree, levers, name, base, within=within or "bounds")
@@ -223,9 +233,6 @@ def solve_probability(
         f"{line.words()}; per path the change that reaches the target, by bisection on "
         f"{count:,} fixed paths (seed {getattr(paths, 'seed', '?')})"
     )
-    # Formatting is presentation's; imported here so the note reads as the tables do.
-    from kpitree.present.numbers import format_message
-
     shown_target = format_message(goal_target, tree.nodes[name].unit)
     note = "" if feasible else (
         f"P({name} {'>=' if goal > 0 else '<='} {shown_target}) = {format_share(probability)} "
@@ -380,3 +387,7 @@ class _Line:
         if len(self.levers) == 1:
             return "one lever"
         return "the same relative change" if self.mode == "uniform" else "weighted changes"
+
+
+def _span_word(label: str) -> str:
+    return "quarter" if "Q" in label else "year"

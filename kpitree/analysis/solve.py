@@ -89,7 +89,8 @@ def solve(
         quarter ``2027-Q2`` or year ``2027``) instead of the last period's. A quarter or year is
         the node's roll-up over it (a stock's last month, a flow's sum, a ratio of flows
         recomputed). The default target is the node's target judged at the period's end
-        (:func:`kpitree.analysis.status.target_at`), over that target's own span.
+        (:func:`kpitree.analysis.status.target_at`), over that target's own span; without a
+        period, the last period's target, over its span when it is a quarter or year.
 
     Returns
     -------
@@ -175,6 +176,10 @@ def _judged_target(
     span: tuple[int, int] | None
     if period is None:
         span, label = None, None
+        last = milestone_at(tree, name, tree.time.periods - 1) if tree.time else None
+        if target is None and last is not None and last.is_span:
+            # The last milestone is a quarter or year: met over its span, as --period names it.
+            return last.label, (last.first, last.last), last.value
     elif tree.time is None:
         raise SolveError(f"tree '{tree.name}' is static: it has no period '{period}' to solve at")
     else:

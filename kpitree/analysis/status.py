@@ -195,3 +195,22 @@ def statuses(
             verdict = max(verdict, alert, key=_RANK.__getitem__)
         result[name] = verdict
     return result
+
+
+def final_judgement(
+    tree: Tree, name: str, values: dict[str, np.ndarray]
+) -> tuple[Milestone, float] | None:
+    """The target of node ``name`` judged at the last period and the value it is judged on
+    (the roll-up over the span of a quarter or year), or ``None`` without one.
+
+    Raises
+    ------
+    DataError
+        As :func:`target_at`.
+    """
+    last = tree.time.periods - 1 if tree.time is not None else 0
+    milestone = milestone_at(tree, name, last)
+    if milestone is None:
+        return None
+    value, _ = judged_value(tree, name, values, milestone, stocks(tree))
+    return milestone, value

@@ -194,13 +194,12 @@ def sweep(
     fixed: dict[str, Any] = dict(overrides or {})
     if executor is None or isinstance(executor, LocalExecutor):
         rows = [
-            point_row(tree, point, samples, entropy, goal_target, fixed, scenario)
-            for point in points
+            point_row(tree, point, samples, entropy, target, fixed, scenario) for point in points
         ]
     else:
         key, data = portable(tree)
         jobs = [
-            (key, data, batch, samples, entropy, goal_target, fixed, scenario)
+            (key, data, batch, samples, entropy, target, fixed, scenario)
             for batch in _batches(points, getattr(executor, "workers", 1))
         ]
         rows = [row for batch in executor.map(_run_batch, jobs) for row in batch]
@@ -245,13 +244,11 @@ def point_row(
         tree, samples, seed, target=target, overrides={**dict(overrides or {}), **point},
         scenario=scenario,
     )  # fmt: skip
-    p_target = None
-    if target is not None:
-        reached = tree.kgi_sign * (np.asarray(result.final) - target) >= 0
-        p_target = int(np.count_nonzero(reached)) / result.samples
+    # The forecast judges the node's own target (over its quarter or year when it is one)
+    # when ``target`` is None, as it judges a given one at the last period.
     return {
         **{name: float(value) for name, value in point.items()},
-        "p_target": p_target,
+        "p_target": result.p_target,
         "mean": float(result.mean[-1]),
         "p5": float(result.quantiles[5][-1]),
         "p50": float(result.quantiles[50][-1]),

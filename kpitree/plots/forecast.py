@@ -81,7 +81,22 @@ def plot_fan(result: Forecast, ax: Axes | None = None) -> Axes:
             x[: first + 1], result.actual, color=ACTUAL_COLOR, linewidth=2, marker="o",
             markersize=3, label=f"actual to {result.actual_through}",
         )  # fmt: skip
-    if result.target is not None:
+    spanned = result.target_label is not None and result.target_label not in (result.periods or ())
+    if result.target is not None and spanned:
+        # A quarter or year target is met by the roll-up over it, not by any one period's
+        # value: a line across the periods would be read against the wrong numbers.
+        share = (
+            ""
+            if result.p_target is None
+            else f", reached on {format_share(result.p_target, 0)} of paths"
+        )
+        ax.annotate(
+            f"target {format_number(result.target, result.unit)} over "
+            f"{result.target_label}{share}",
+            (0, 1), xycoords="axes fraction", xytext=(4, -4), textcoords="offset points",
+            va="top", color=TARGET_COLOR, fontsize=9, bbox=LABEL_BOX,
+        )  # fmt: skip
+    elif result.target is not None:
         ax.axhline(result.target, color=TARGET_COLOR, linestyle="--", linewidth=1.2)
         share = (
             ""

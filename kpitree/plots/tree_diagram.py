@@ -21,12 +21,13 @@ from matplotlib.textpath import TextToPath
 
 from kpitree.analysis.batch import resolve_period
 from kpitree.analysis.status import Status, statuses
+from kpitree.errors import DataError
 from kpitree.plots.figures import new_figure
 from kpitree.plots.fonts import with_fonts
 from kpitree.plots.layout import Layout, layered_layout
 from kpitree.present.numbers import PERCENT_UNITS, format_number
 from kpitree.present.table import fit
-from kpitree.targets import target_at
+from kpitree.targets import TargetError, span_of, target_at
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -76,7 +77,9 @@ def plot_tree(
         Draw here (scaled to fit); by default a new pyplot figure sized to the tree (shown
         inline in a notebook, by ``plt.show()`` elsewhere).
     period : str or int, optional
-        The period shown (a label or 1-based number), the last by default.
+        The period shown (a label or 1-based number), the last by default. A quarter or year
+        label of a finer axis is refused with the month to give instead: each box shows one
+        period's value, and a quarter's target is judged at its last month.
     fontsize : float
         Text size in points when the figure is made here.
 
@@ -84,6 +87,7 @@ def plot_tree(
     -------
     matplotlib Axes
     """
+    _check_one_period(tree, period)
     index = resolve_period(tree, period)
     status = statuses(evaluation, index + 1 if tree.is_timed else None) if evaluation else {}
     texts = {
@@ -119,6 +123,22 @@ def plot_tree(
     )  # fmt: skip
     _legend(ax, evaluation is not None, size, margin, legend_band)
     return ax
+
+
+def _check_one_period(tree: Tree, period: str | int | None) -> None:
+    """Refuse a quarter or year label, naming the month that shows its target judged."""
+    if not isinstance(period, str) or tree.time is None or tree.time.index_of(period) is not None:
+        return
+    try:
+        first, last = span_of(period, tree.time)
+    except TargetError:
+        return  # not a span either: resolve_period says what the periods are
+    labels = tree.time.labels
+    raise DataError(
+        f"the tree diagram shows one period, and '{period}' spans {labels[first]} .. "
+        f"{labels[last]}: give one of its periods, such as {labels[last]} (the last, where "
+        f"a target of '{period}' is judged on the roll-up)"
+    )
 
 
 def _value(tree: Tree, node: Node, evaluation: Evaluation | None, index: int) -> float | None:

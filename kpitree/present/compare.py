@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kpitree.analysis.alert_list import Alerts
 from kpitree.analysis.alerts import AlertHit
-from kpitree.analysis.compare import Comparison
+from kpitree.analysis.compare import Comparison, gap
 from kpitree.node import PERCENT_UNITS
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import (
@@ -22,13 +22,14 @@ from kpitree.present.table import render_table
 def plan_actual_cells(plan: float, actual: float, unit: str | None) -> tuple[str, str, str]:
     """Plan, actual and their difference as shown in every plan-vs-actual table: a rate (unit
     ``%``) with the decimals its difference needs and the difference in percentage points."""
+    difference = float(gap(plan, actual))
     if unit in PERCENT_UNITS:
         plan_text, actual_text = format_rate_pair(plan, actual)
-        return plan_text, actual_text, format_points(actual - plan, plan, actual)
+        return plan_text, actual_text, format_points(difference, plan, actual)
     return (
         format_number(plan, unit),
         format_number(actual, unit),
-        format_signed(actual - plan, unit),
+        format_signed(difference, unit),
     )
 
 

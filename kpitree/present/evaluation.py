@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kpitree.analysis.status import final_judgement
 from kpitree.evaluation import Evaluation
 from kpitree.periods import period_labels
 from kpitree.present.export import to_csv, to_json
@@ -31,12 +32,20 @@ def evaluation_table(evaluation: Evaluation) -> str:
 
 def _kgi_text(evaluation: Evaluation) -> str:
     node = evaluation.tree.nodes[evaluation.kgi]
-    text = format_number(evaluation.kgi_value, node.unit)
-    if evaluation.periods:
-        text += f" at {evaluation.periods[-1]}"
-    if node.target is not None:
-        share = evaluation.kgi_value / node.target if node.target else float("nan")
-        text += f" (target {format_number(node.target, node.unit)}, {format_share(share)} of it)"
+    judged = final_judgement(evaluation.tree, evaluation.kgi, evaluation.values)
+    if judged is not None and judged[0].is_span:
+        # A quarter or year target is judged on the KGI's roll-up over it, not its last month.
+        milestone, value = judged
+        text = f"{format_number(value, node.unit)} in {milestone.label}"
+        target: float | None = milestone.value
+    else:
+        value, target = evaluation.kgi_value, node.target
+        text = format_number(value, node.unit)
+        if evaluation.periods:
+            text += f" at {evaluation.periods[-1]}"
+    if target is not None:
+        share = value / target if target else float("nan")
+        text += f" (target {format_number(target, node.unit)}, {format_share(share)} of it)"
     return text
 
 

@@ -28,6 +28,8 @@ def forecast_table(result: Forecast) -> str:
     text = render_table(header, rows, title=title)
     if result.target is not None and result.p_target is not None:
         where = f" at {result.periods[-1]}" if result.periods else ""
+        if result.target_label is not None:
+            where = f" in {result.target_label}"
         text += (
             f"\nP({result.node} {result.meets} {format_number(result.target, unit)}{where}) = "
             + format_share(result.p_target)

@@ -11,7 +11,6 @@ from kpitree.analysis.cascade import Cascade
 from kpitree.analysis.guardrails import LeverWarning
 from kpitree.analysis.levers import Lever
 from kpitree.analysis.solution import Solution
-from kpitree.node import Node
 from kpitree.present.export import to_csv, to_json
 from kpitree.present.numbers import PERCENT_UNITS, format_message, format_number, format_percent
 from kpitree.present.table import render_table
@@ -74,25 +73,17 @@ def _binding(lever: Lever, side: str, unit: str | None) -> str:
 
 
 def warning_text(solution: Solution, warning: LeverWarning) -> str:
-    """``sql_rate: stretch: 63.8 % against a benchmark of 20-30 %`` or ``sql_rate: 11.3 %
-    trips its alert (below 15 %)``."""
+    """``sql_rate: stretch: 0.638 against a benchmark of 0.2-0.3`` or ``sql_rate: 11.3 %
+    trips its alert (below 15.0 %)``: each number in the node's unit, as the tables show it."""
     node = solution.tree.nodes[warning.lever]
 
     def show(value: float | None) -> str:
-        if value is None:
-            return ""
-        if _is_rate(node):
-            return f"{value * 100:.3g} %"
-        return format_number(value, node.unit)
+        return "" if value is None else format_message(value, node.unit)
 
     if warning.kind == "beyond_benchmark":
         low, high = warning.low, warning.high
         if low is not None and high is not None and low != high:
-            bench = (
-                f"{show(low).removesuffix(' %')}-{show(high)}"
-                if _is_rate(node)
-                else (f"{show(low)}-{show(high)}")
-            )
+            bench = f"{show(low).removesuffix(' %')}-{show(high)}"
         elif high is not None and (low is None or low == high):
             bench = f"at most {show(high)}" if low is None else show(high)
         else:
@@ -100,13 +91,6 @@ def warning_text(solution: Solution, warning: LeverWarning) -> str:
         return f"{warning.lever}: stretch: {show(warning.value)} against a benchmark of {bench}"
     side = "below" if warning.low is not None else "above"
     return f"{warning.lever}: {show(warning.value)} trips its alert ({side} {show(warning.limit)})"
-
-
-def _is_rate(node: Node) -> bool:
-    if node.unit in (*PERCENT_UNITS, "ratio"):
-        return True
-    low, high = node.bounds
-    return low is not None and high is not None and low >= 0 and high <= 1
 
 
 def cascade_table(cascade: Cascade) -> str:

@@ -144,6 +144,8 @@ def cascade_section(report: Report) -> str:
     except KpiTreeError as error:
         return section(title, intro, paragraph(f"Not solved: {error.message}"), anchor="cascade")
     when = _when(tree.periods[-1] if tree.periods else None)
+    if solution.period is not None:  # a quarter or year target, met over its span
+        when = f" in {solution.period}"
     target = format_number(solution.target, goal.unit)
     if solution.feasible:
         verdict = f"{goal.title} reaches its target {target}{when} with the levers below."
@@ -186,13 +188,14 @@ def forecast_section(report: Report) -> str:
     unit = result.unit
     last = result.periods[-1] if result.periods else None
     parts = []
+    when = _when(last) if result.target_label is None else f" in {result.target_label}"
     if result.target is not None and result.p_target is not None:
         # Monte Carlo error of a share p over n paths: sqrt(p (1 - p) / n).
         error = math.sqrt(result.p_target * (1 - result.p_target) / result.samples)  # type: ignore[misc]
         parts.append(
             paragraph(
                 f"P({tree.kgi} {'≤' if result.meets == '<=' else '≥'} "
-                f"{format_number(result.target, unit)}{_when(last)}) = "
+                f"{format_number(result.target, unit)}{when}) = "
                 f"{_rate(result.p_target)} (± {_rate(error)} Monte Carlo standard error).",  # type: ignore[misc]
                 "verdict",
             )

@@ -16,7 +16,14 @@ import numpy as np
 from kpitree import __version__
 from kpitree.analysis.alert_list import Alerts
 from kpitree.analysis.alerts import check_alerts
-from kpitree.analysis.status import MARGIN, Status, judged_value, node_status, statuses
+from kpitree.analysis.status import (
+    MARGIN,
+    Status,
+    final_judgement,
+    judged_value,
+    node_status,
+    statuses,
+)
 from kpitree.analysis.stocks import level_before, stocks
 from kpitree.facade import Tree
 from kpitree.plots.tree_diagram import plot_tree
@@ -76,19 +83,28 @@ def kgi_section(report: Report) -> str:
     periods, quarters or years) with the value each is judged on and its status."""
     tree, evaluation = report.tree, report.evaluation
     goal = tree.nodes[tree.kgi]
-    value = evaluation.kgi_value
+    value, target = evaluation.kgi_value, goal.target
     when = f" at {tree.periods[-1]}" if tree.periods else ""
+    start = float("nan")
+    judged = final_judgement(tree, tree.kgi, evaluation.values)
+    if judged is not None and judged[0].is_span:
+        # A quarter or year target: the KGI's roll-up over it is what meets it, as statuses
+        # judge it, not its last month.
+        milestone = judged[0]
+        value, target, when = judged[1], milestone.value, f" in {milestone.label}"
+        needed = judged_value(tree, tree.kgi, evaluation.values, milestone, stocks(tree))[1]
+        start = float("nan") if needed is None else milestone.value - needed
+    elif target is not None and tree.kgi in stocks(tree):
+        start = level_before(tree, tree.kgi, evaluation.values, stocks(tree))
     rows = [["value" + when, format_number(value, goal.unit)]]
-    if goal.target is not None:
-        rows.append(["target", format_number(goal.target, goal.unit)])
-        rows.append(["gap (value - target)", format_number(value - goal.target, goal.unit)])
-        if goal.target:
-            rows.append(["value / target - 1", format_percent(value / goal.target - 1)])
-        if tree.kgi in stocks(tree):
-            values = evaluation.values
-            start = level_before(tree, tree.kgi, values, stocks(tree))
+    if target is not None:
+        rows.append(["target", format_number(target, goal.unit)])
+        rows.append(["gap (value - target)", format_number(value - target, goal.unit)])
+        if target:
+            rows.append(["value / target - 1", format_percent(value / target - 1)])
+        if tree.kgi in stocks(tree) and np.isfinite(start):
             rows.append(
-                ["change planned (target - start)", format_signed(goal.target - start, goal.unit)]
+                ["change planned (target - start)", format_signed(target - start, goal.unit)]
             )
             rows.append(["change reached (value - start)", format_signed(value - start, goal.unit)])
     rows += _milestone_rows(report)

@@ -274,9 +274,10 @@ def node_statuses(evaluation: Evaluation, index: int | None = None) -> dict[str,
 
 
 def kgi_summary(evaluation: Evaluation) -> dict[str, Any]:
-    """The KGI's value at the last period, its target and status there, and each milestone
-    (a target by period) with the value it is judged on and its status."""
-    from kpitree.analysis.status import judged_value, target_at
+    """The KGI's value at the last period (its roll-up over the last target's quarter or year
+    when that target is one), its target and status there, and each milestone (a target by
+    period) with the value it is judged on and its status."""
+    from kpitree.analysis.status import final_judgement, judged_value, target_at
     from kpitree.analysis.stocks import stocks
     from kpitree.targets import milestones
 
@@ -296,9 +297,14 @@ def kgi_summary(evaluation: Evaluation) -> dict[str, Any]:
             }
         )
     target = target_at(tree, kgi, last)
+    value = evaluation.kgi_value
+    judged = final_judgement(tree, kgi, evaluation.values)
+    if judged is not None and judged[0].is_span:
+        # The last target is a quarter's or year's: the header shows the roll-up, as eval does.
+        value = judged[1]
     return {
         "name": kgi,
-        "value": evaluation.kgi_value,
+        "value": value,
         "target": target if target is not None else tree.nodes[kgi].target,
         "status": node_statuses(evaluation)[kgi],
         "milestones": found,

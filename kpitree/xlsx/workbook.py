@@ -18,10 +18,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from kpitree.analysis.status import Status
+from kpitree.analysis.status import Status, milestone_at
 from kpitree.analysis.stocks import level_before, stocks
 from kpitree.node import PERCENT_UNITS
-from kpitree.xlsx.formula import FormulaTemplate
+from kpitree.rollup import Terms, rules
+from kpitree.xlsx.formula import FormulaTemplate, excel_number
 from kpitree.xlsx.layout import (
     FIRST_NODE_ROW,
     FORMULA,
@@ -153,10 +154,13 @@ def _write_summary(sheet: Worksheet, layout: Layout, values: str) -> None:
     _text(sheet, KGI_ROW, OWNER, "target")
     if kgi.target is not None:
         sheet.cell(KGI_ROW, UNIT, f"={layout.address(row, TARGET)}")
-    _text(
-        sheet, KGI_ROW, FORMULA, f"value ({layout.period_labels[-1]})" if tree.is_timed else "value"
-    )
-    sheet.cell(KGI_ROW, TARGET, f"={layout.cell(tree.kgi, layout.periods)}")
+    judged = _judged_cell(layout, tree.kgi)
+    when = layout.period_labels[-1] if tree.is_timed else None
+    milestone = milestone_at(tree, tree.kgi, layout.periods - 1) if tree.is_timed else None
+    if milestone is not None and milestone.is_span:
+        when = milestone.label  # the summary shows the roll-up the target is judged on
+    _text(sheet, KGI_ROW, FORMULA, f"value ({when})" if when else "value")
+    sheet.cell(KGI_ROW, TARGET, f"={judged}")
     sheet.cell(
         KGI_ROW,
         STATUS,
@@ -191,6 +195,36 @@ def _write_headers(sheet: Worksheet, layout: Layout) -> None:
     sheet.freeze_panes = sheet.cell(FIRST_NODE_ROW, LABEL)
 
 
+def _judged_cell(layout: Layout, name: str) -> str:
+    """What the target at the last period is judged on: that period's cell, or for a quarter
+    or year target the roll-up over its cells (a flow's SUM, a stock's last cell, a mean's
+    AVERAGE, a ratio of flows SUM over SUM)."""
+    tree, last = layout.tree, layout.cell(name, layout.periods)
+    if tree.time is None or tree.nodes[name].target is None:
+        return last
+    milestone = milestone_at(tree, name, tree.time.periods - 1)
+    if milestone is None or not milestone.is_span:
+        return last
+    rule = rules(tree)[name]
+
+    def span(node: str) -> str:
+        return f"{layout.cell(node, milestone.first + 1)}:{layout.cell(node, milestone.last + 1)}"
+
+    if rule.kind == "sum":
+        return f"SUM({span(name)})"
+    if rule.kind == "mean":
+        return f"AVERAGE({span(name)})"
+    if rule.kind == "ratio" and all(
+        symbol.name in layout.rows for _, symbol in (*rule.numerator, *rule.denominator)
+    ):
+
+        def total(terms: Terms) -> str:
+            return "+".join(f"{excel_number(c)}*SUM({span(s.name)})" for c, s in terms)
+
+        return f"(({total(rule.numerator)})/({total(rule.denominator)}))"
+    return last  # a stock's last month (a ratio reading lags stays on its last month)
+
+
 def _write_node(
     sheet: Worksheet,
     layout: Layout,
@@ -210,9 +244,7 @@ def _write_node(
         sheet.cell(row, TARGET, node.target).fill = _INPUT_FILL
     stock_names = stocks(tree) if node.target is not None else set()
     start = level_before(tree, name, levels(), stock_names) if name in stock_names else None
-    status = status_formula(
-        node, layout.cell(name, layout.periods), layout.address(row, TARGET), start
-    )
+    status = status_formula(node, _judged_cell(layout, name), layout.address(row, TARGET), start)
     if status is not None:
         sheet.cell(row, STATUS, status)
     if node.initial is not None and tree.is_timed:
