@@ -354,11 +354,11 @@
     for (const milestone of kgi.milestones || []) {
       const chip = document.createElement("li");
       chip.className = "chip " + KT.charts.statusClass(milestone.status);
-      chip.title = `${milestone.period}: ${KT.format.number(milestone.value, node.unit)} ` +
+      chip.title = `${milestone.label || milestone.period}: ${KT.format.number(milestone.value, node.unit)} ` +
         `against ${KT.format.number(milestone.target, node.unit)} (${milestone.status || "-"})`;
       const period = document.createElement("span");
       period.className = "chip-period";
-      period.textContent = milestone.period;
+      period.textContent = milestone.label || milestone.period;
       const figure = document.createElement("span");
       figure.className = "chip-value";
       figure.textContent = `${KT.format.short(milestone.value, node.unit)} / ` +
