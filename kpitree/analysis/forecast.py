@@ -159,14 +159,12 @@ class Forecast(Shown):
         return pd.DataFrame(columns, index=index)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "samples", "seed", "scenario", "fixed", "periods", "mean", "sd",
-        "quantiles", "target", "p_target"}`` (plus ``"node"`` when a node other than the KGI
-        was forecast, ``"nonfinite"`` when a formula hid a non-finite part on some paths),
-        lists with one entry per period, ``fixed`` mapping each fixed input to its value (a
-        list for one value per period); JSON-ready."""
-        data: dict[str, Any] = {"kgi": self.tree.kgi}
-        if self.node != self.tree.kgi:
-            data["node"] = self.node
+        """``{"tree", "kgi", "node", "samples", "seed", "scenario", "fixed", "periods",
+        "mean", "sd", "quantiles", "target", "p_target"}`` (``node`` is the node forecast,
+        the KGI unless asked otherwise; plus ``"nonfinite"`` when a formula hid a non-finite
+        part on some paths), lists with one entry per period, ``fixed`` mapping each fixed
+        input to its value (a list for one value per period); JSON-ready."""
+        data: dict[str, Any] = {"tree": self.tree.name, "kgi": self.tree.kgi, "node": self.node}
         data |= {
             "samples": self.samples,
             "seed": self.seed,

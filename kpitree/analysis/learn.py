@@ -107,9 +107,11 @@ class Learning(Shown):
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"rates": [...], "window", "actual_through"}``; JSON-ready."""
+        """``{"tree", "kgi", "rates": [...], "window", "actual_through"}``; JSON-ready."""
         labels = self.tree.periods
         return {
+            "tree": self.tree.name,
+            "kgi": self.tree.kgi,
             "rates": [rate.to_dict() for rate in self.rates],
             "window": self.window,
             "actual_through": labels[self.through] if labels else None,

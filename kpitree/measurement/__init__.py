@@ -108,6 +108,7 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         "measured": measured,
         "time": tree.time,
         "elapsed": elapsed,
+        "kgi": tree.kgi,
     }
     if not reported:  # an as-of date before the axis: nothing to imply or reconcile
         return Measurement(tree.name, source, (), {}, tree.periods, partial=partial_index, **extra)

@@ -45,6 +45,8 @@ class Measurement(Shown, Actuals):
     measured: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     time: TimeAxis | None = field(default=None, compare=False)
     """The tree's time axis, for the frame's ``PeriodIndex``."""
+    kgi: str | None = None
+    """The tree's KGI, named in :meth:`to_dict` as every result names it."""
 
     @property
     def partial_label(self) -> str | None:
@@ -62,11 +64,12 @@ class Measurement(Shown, Actuals):
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "as_of", "periods", "partial", "measured", "implied",
+        """``{"tree", "kgi", "as_of", "periods", "partial", "measured", "implied",
         "reconciliation"}``, JSON-ready: period labels, the partial period's label (or
         ``None``) and ``None`` for a period not measured."""
         return {
             "tree": self.tree,
+            "kgi": self.kgi,
             "as_of": self.as_of.isoformat() if self.as_of is not None else None,
             "periods": list(self.labels or ()),
             "partial": self.partial_label,
