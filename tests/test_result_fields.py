@@ -101,3 +101,12 @@ def test_input_rows_are_keyed_input_in_json_csv_and_frame(kind: str, rows: str) 
     header = next(csv.reader(io.StringIO(str(render(result, "csv")))))
     assert header[0] == "input"
     assert result.to_frame().index.name == "input"
+
+
+def test_dir_shows_only_the_public_api() -> None:
+    """dir(kpitree) lists the public names, the subpackages and __version__, none of the
+    module's own imports (Any, TYPE_CHECKING, importlib, annotations, ModuleType)."""
+    assert dir(kpitree) == sorted({*kpitree.__all__, "analysis", "plots", "report", "__version__"})
+    for helper in ("Any", "TYPE_CHECKING", "importlib", "annotations", "ModuleType", "pkgutil"):
+        assert helper not in dir(kpitree)
+    assert all(hasattr(kpitree, name) for name in dir(kpitree))
