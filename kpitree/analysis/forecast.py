@@ -185,7 +185,7 @@ class Forecast(Shown):
             data["actual_through"] = self.actual_through
         if self.learned:
             data["learned"] = [
-                {"name": rate.name, "trials": rate.trials, "successes": rate.successes}
+                {"input": rate.name, "trials": rate.trials, "successes": rate.successes}
                 for rate in self.learned
             ]
         return data
