@@ -136,6 +136,9 @@ class Forecast(Shown):
     actual_through: str | None = None
     actual: np.ndarray | None = None
     learned: tuple[LearnedRate, ...] = ()
+    by: str | None = None
+    """The roll-up the paths were summarised by (``quarter``, ``year``, ``fiscal-year``);
+    ``periods`` are then its buckets' labels."""
 
     @property
     def unit(self) -> str | None:
@@ -149,17 +152,21 @@ class Forecast(Shown):
         return "<=" if better_sign(self.tree, self.node) < 0 else ">="
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per period (a ``PeriodIndex`` named ``period`` as the axis is; ``value``
-        for a static tree), columns mean, sd, p5 .. p95."""
-        from kpitree.periods import period_index
+        """One row per period (a ``PeriodIndex`` named ``period`` as the axis is, of the
+        roll-up's buckets when summarised ``by`` one; ``value`` for a static tree), columns
+        mean, sd, p5 .. p95."""
+        from kpitree.periods import bucket_index, period_index
 
-        index = period_index(self.tree.time, list(self.periods) if self.periods else None)
+        if self.by is not None and self.periods:
+            index = bucket_index(self.tree.time, self.by, self.periods)
+        else:
+            index = period_index(self.tree.time, list(self.periods) if self.periods else None)
         columns = {"mean": self.mean, "sd": self.sd}
         columns |= {f"p{q}": values for q, values in self.quantiles.items()}
         return pd.DataFrame(columns, index=index)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "node", "samples", "seed", "scenario", "fixed", "periods",
+        """``{"tree", "kgi", "node", "samples", "seed", "scenario", "fixed", "by", "periods",
         "mean", "sd", "quantiles", "target", "p_target"}`` (``node`` is the node forecast,
         the KGI unless asked otherwise; plus ``"nonfinite"`` when a formula hid a non-finite
         part on some paths), lists with one entry per period, ``fixed`` mapping each fixed
@@ -170,6 +177,7 @@ class Forecast(Shown):
             "seed": self.seed,
             "scenario": self.scenario,
             "fixed": fixed_dict(self.fixed),
+            "by": self.by,
             "periods": list(self.periods) if self.periods else None,
             "mean": [float(v) for v in self.mean],
             "sd": [float(v) for v in self.sd],
@@ -356,6 +364,7 @@ def forecast(
         actual_through=None if landing is None else _label(tree, landing.through),
         actual=None if landing is None or by else _frozen(landing.actual(tree, name)),
         learned=() if landing is None or landing.learning is None else landing.learning.rates,
+        by=by,
         **summary,
     )
 
