@@ -93,7 +93,17 @@ def test_values_follow_the_analysis_not_the_defaults() -> None:
     assert evaluation.rollup("quarter").to_dict()["scenario"] == "optimistic"
 
 
-@pytest.mark.parametrize(("kind", "rows"), [("sobol", "indices"), ("shapley", "effects")])
+@pytest.mark.parametrize(
+    ("kind", "rows"),
+    [
+        ("sobol", "indices"),
+        ("shapley", "effects"),
+        ("tornado", "bars"),
+        ("sensitivity", "inputs"),
+        ("bottleneck", "ranking"),
+        ("learning", "rates"),
+    ],
+)
 def test_input_rows_are_keyed_input_in_json_csv_and_frame(kind: str, rows: str) -> None:
     """An input explained is called 'input' in JSON rows, CSV header and frame index alike."""
     result = _result(kind)
