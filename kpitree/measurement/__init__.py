@@ -104,11 +104,11 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         elapsed = ((day - start).days + 1) / (end - start).days
     source = f"measured as of {day.isoformat()}"
     extra: dict[str, Any] = {
+        "kgi": tree.kgi,
         "as_of": day,
         "measured": measured,
         "time": tree.time,
         "elapsed": elapsed,
-        "kgi": tree.kgi,
     }
     if not reported:  # an as-of date before the axis: nothing to imply or reconcile
         return Measurement(tree.name, source, (), {}, tree.periods, partial=partial_index, **extra)

@@ -41,12 +41,12 @@ class Measurement(Shown, Actuals):
         The tree's time axis.
     """
 
+    kgi: str | None = None
+    """The tree's KGI, named in :meth:`to_dict` as every result names it."""
     as_of: dt.date | None = None
     measured: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     time: TimeAxis | None = field(default=None, compare=False)
     """The tree's time axis, for the frame's ``PeriodIndex``."""
-    kgi: str | None = None
-    """The tree's KGI, named in :meth:`to_dict` as every result names it."""
 
     @property
     def partial_label(self) -> str | None:
