@@ -32,12 +32,12 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "landing": ("node", "scenario", "seed"),
     "learning": (),
     "measurement": (),
-    "probability": ("node", "period", "seed"),
+    "probability": ("node", "period", "scenario", "seed"),
     "rollup": ("scenario",),
     "sensitivity": ("period", "scenario"),
     "shapley": ("period", "scenario", "seed"),
     "sobol": ("period", "scenario", "seed"),
-    "solution": ("node", "period"),
+    "solution": ("node", "period", "scenario"),
     "sweep": ("scenario", "seed"),
     "tornado": ("period", "scenario"),
     "validation": (),
@@ -86,8 +86,8 @@ def test_values_follow_the_analysis_not_the_defaults() -> None:
     assert [sobol[key] for key in ("tree", "period", "scenario", "seed")] == [
         "saas_arr", "2027-12", "pessimistic", 9
     ]  # fmt: skip
-    solution = tree.solve(["win_rate"], node="won", target=40).to_dict()
-    assert [solution[key] for key in ("kgi", "node")] == ["arr", "won"]
+    solution = tree.solve(["win_rate"], node="won", target=40, scenario="optimistic").to_dict()
+    assert [solution[key] for key in ("kgi", "node", "scenario")] == ["arr", "won", "optimistic"]
     evaluation = tree.evaluate(scenario="optimistic")
     assert evaluation.to_dict()["scenario"] == "optimistic"
     assert evaluation.rollup("quarter").to_dict()["scenario"] == "optimistic"
