@@ -129,6 +129,9 @@ class Forecast(Shown):
     target: float | None
     p_target: float | None
     final: np.ndarray
+    by: str | None = None
+    """The roll-up the paths were summarised by (``quarter``, ``year``, ``fiscal-year``);
+    ``periods`` are then its buckets' labels."""
     scenario: str | None = None
     fixed: dict[str, Value] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -136,9 +139,6 @@ class Forecast(Shown):
     actual_through: str | None = None
     actual: np.ndarray | None = None
     learned: tuple[LearnedRate, ...] = ()
-    by: str | None = None
-    """The roll-up the paths were summarised by (``quarter``, ``year``, ``fiscal-year``);
-    ``periods`` are then its buckets' labels."""
 
     @property
     def unit(self) -> str | None:
