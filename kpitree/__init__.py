@@ -84,7 +84,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBPACKAGES))
+    # The public API only: the helpers this module imports (importlib, Any, ModuleType)
+    # are no part of it, and tab completion should not offer them.
+    return sorted({*__all__, *_SUBPACKAGES, "__version__"})
 
 
 def _import_package(name: str) -> ModuleType:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,7 +69,7 @@ class Evaluation(Shown):
         # module) should not wait for them.
         from kpitree.rollup import roll_up
 
-        return roll_up(self.tree, self.values, by)
+        return replace(roll_up(self.tree, self.values, by), scenario=self.scenario)
 
     def to_frame(self, by: str | None = None) -> pd.DataFrame:
         """One column per node; one row per period (a ``PeriodIndex`` named ``period``: monthly,
@@ -86,10 +86,11 @@ class Evaluation(Shown):
         return pd.DataFrame(columns, index=index)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "periods", "values"}``, JSON-ready."""
+        """``{"tree", "kgi", "scenario", "periods", "values"}``, JSON-ready."""
         return {
             "tree": self.tree.name,
             "kgi": self.kgi,
+            "scenario": self.scenario,
             "periods": self.periods,
             "values": {
                 name: (float(value) if value.ndim == 0 else [float(v) for v in value])

@@ -48,6 +48,13 @@ class Result(Protocol):
         ...
 
 
+def last_label(tree: Any) -> str | None:
+    """The label of ``tree``'s last period, the one an analysis of "the KGI at the last
+    period" explains; ``None`` for a static tree."""
+    labels = getattr(tree, "periods", None)
+    return str(labels[-1]) if labels else None
+
+
 def summary_of(result: Any) -> str:
     """The text table of ``result``, as the command line prints it."""
     from kpitree.render import render

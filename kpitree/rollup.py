@@ -70,6 +70,8 @@ class Rollup(Shown):
     buckets: tuple[Bucket, ...]
     values: dict[str, np.ndarray]
     rules: dict[str, Rule]
+    scenario: str | None = None
+    """The scenario evaluated (``None``: the plan)."""
 
     @property
     def periods(self) -> list[str]:
@@ -90,11 +92,12 @@ class Rollup(Shown):
         return pd.DataFrame({name: self.values[name] for name in self.tree.nodes}, index=index)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "by", "periods", "partial", "aggregate", "values"}``, JSON-ready:
-        the shape of an evaluation's, with the buckets as periods."""
+        """``{"tree", "kgi", "scenario", "by", "periods", "partial", "aggregate", "values"}``,
+        JSON-ready: the shape of an evaluation's, with the buckets as periods."""
         return {
             "tree": self.tree.name,
             "kgi": self.tree.kgi,
+            "scenario": self.scenario,
             "by": self.by,
             "periods": self.periods,
             "partial": self.partial,

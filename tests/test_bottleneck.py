@@ -168,7 +168,7 @@ def test_cli_json_shape(cli) -> None:
     assert (status, err) == (0, "")
     data = json.loads(out)
     assert data["kgi"] == "arr"
-    keys = {"name", "from", "to", "move", "kgi_after", "gain", "gain_pct", "owner"}
+    keys = {"input", "from", "to", "move", "kgi_after", "gain", "gain_pct", "owner"}
     assert all(keys <= set(lever) for lever in data["ranking"])
     assert data["stalled_stage"]["name"] == "sql_rate"
     assert data["alerts"][0] == {

@@ -124,13 +124,13 @@ def test_cli_to_far_and_json_move(cli, write_tree) -> None:
     assert (status, err) == (0, "")
     data = json.loads(out)
     assert (data["to"], data["direction"]) == ("near", "lower")
-    moves = {row["name"]: row["move"] for row in data["ranking"]}
+    moves = {row["input"]: row["move"] for row in data["ranking"]}
     assert moves == {
         "leads": "to_benchmark", "sql_rate": "to_benchmark", "win_rate": "step",
         "ad_budget": "step", "sales_cost": "step",
     }  # fmt: skip
     status, out, _ = cli("bottleneck", path, "--to", "far", "--format", "json")
-    far = {row["name"]: (row["to"], row["move"]) for row in json.loads(out)["ranking"]}
+    far = {row["input"]: (row["to"], row["move"]) for row in json.loads(out)["ranking"]}
     assert far["leads"] == (3000, "far")
     assert far["win_rate"] == (0.3, "far")
     status, out, _ = cli("bottleneck", path)

@@ -157,7 +157,7 @@ def test_node_option_solves_for_another_node(cli) -> None:
                          "--format", "json")  # fmt: skip
     assert status == 0
     data = json.loads(out)
-    assert data["kgi"] == "sql"
+    assert (data["kgi"], data["node"]) == ("arr", "sql")
     assert data["levers"]["sql_rate"] == pytest.approx(50 / 320, rel=1e-12)
 
 

@@ -27,11 +27,13 @@ def test_validate_prints_a_one_line_summary(cli) -> None:
 
 
 def test_eval_json_has_the_documented_shape(cli) -> None:
-    """eval --format json gives tree, kgi, periods and a list per node for a timed tree."""
+    """eval --format json gives tree, kgi, scenario, periods and a list per node for a timed
+    tree."""
     status, out, _ = cli("eval", TREES / "saas_arr.yaml", "--format", "json")
     assert status == 0
     data = json.loads(out)
-    assert set(data) == {"tree", "kgi", "periods", "values"}
+    assert set(data) == {"tree", "kgi", "scenario", "periods", "values"}
+    assert data["scenario"] is None
     assert data["periods"][0] == "2027-01"
     assert data["periods"][-1] == "2027-12"
     assert len(data["values"]["arr"]) == 12

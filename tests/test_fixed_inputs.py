@@ -235,7 +235,7 @@ def test_cli_sobol_on_a_scenario(cli) -> None:
     assert status == 0
     assert data["scenario"] == "pessimistic"
     assert data["fixed"] == {"visit_cvr": 0.02, "win_rate": 0.2, "churn_rate": 0.015}
-    assert [row["name"] for row in data["indices"]] == ["cpl", "outbound_leads"]
+    assert [row["input"] for row in data["indices"]] == ["cpl", "outbound_leads"]
     assert err.startswith(
         "kpitree: note: the distributions of the fixed inputs are not drawn: visit_cvr"
     )

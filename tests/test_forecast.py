@@ -167,8 +167,8 @@ def test_result_dict_frame_and_immutability() -> None:
     tree = kpitree.loads(PRODUCT)
     result = tree.forecast(samples=500, seed=1, target=12)
     data = result.to_dict()
-    assert list(data) == ["kgi", "samples", "seed", "scenario", "fixed", "periods", "mean",
-                          "sd", "quantiles", "target", "p_target"]  # fmt: skip
+    assert list(data) == ["tree", "kgi", "node", "samples", "seed", "scenario", "fixed",
+                          "by", "periods", "mean", "sd", "quantiles", "target", "p_target"]  # fmt: skip
     assert data["scenario"] is None
     assert data["fixed"] == {}
     assert data["periods"] is None
@@ -263,8 +263,8 @@ def test_cli_forecast_json_table_csv_and_plot(cli, tmp_path) -> None:
     )
     assert (status, err) == (0, "")
     data = json.loads(out)
-    assert list(data) == ["kgi", "samples", "seed", "scenario", "fixed", "periods", "mean",
-                          "sd", "quantiles", "target", "p_target"]  # fmt: skip
+    assert list(data) == ["tree", "kgi", "node", "samples", "seed", "scenario", "fixed",
+                          "by", "periods", "mean", "sd", "quantiles", "target", "p_target"]  # fmt: skip
     assert data["scenario"] is None
     assert data["fixed"] == {}
     assert (data["kgi"], data["samples"], data["seed"], data["target"]) == ("arr", 2000, 3, 1.4e9)

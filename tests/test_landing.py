@@ -150,7 +150,7 @@ def test_forecast_draws_learned_rates_from_posterior(funnel) -> None:
     assert abs(result.mean[-1] - 200 * law.mean()) < 4 * 200 * law.std() / math.sqrt(samples)
     assert result.mean[:3] == pytest.approx([10, 40, 90])
     learned = result.to_dict()["learned"]
-    assert [entry["name"] for entry in learned] == ["sql_rate"]
+    assert [entry["input"] for entry in learned] == ["sql_rate"]
     assert "win_rate: no actual in the window, not learned" in result.notes
     assert learned[0]["trials"] == pytest.approx(600)
 

@@ -34,7 +34,7 @@ def test_forecast_learn_lists_rates_and_trials(cli) -> None:
     status, out, _ = cli("forecast", TREE, "--actuals", ACTUALS, "--learn", "--samples",
                          "4096", "--seed", "1", "--format", "json")  # fmt: skip
     assert status == 0
-    learned = {entry["name"]: entry for entry in json.loads(out)["learned"]}
+    learned = {entry["input"]: entry for entry in json.loads(out)["learned"]}
     assert set(learned) == {"visit_cvr", "sql_rate", "win_rate", "churn_rate"}
     status, out, _ = cli("forecast", TREE, "--actuals", ACTUALS, "--learn", "--as-of",
                          "2027-02", "--samples", "4096", "--seed", "1")  # fmt: skip
@@ -44,11 +44,11 @@ def test_forecast_learn_lists_rates_and_trials(cli) -> None:
 
 
 def test_learn_json_shape(cli) -> None:
-    """learn --format json gives name, prior, successes, trials and posterior per rate."""
+    """learn --format json gives input, prior, successes, trials and posterior per rate."""
     status, out, _ = cli("learn", TREE, "--actuals", ACTUALS, "--window", "2", "--format", "json")
     assert status == 0
     rate = json.loads(out)["rates"][0]
-    assert set(rate) >= {"name", "prior", "successes", "trials", "posterior"}
+    assert set(rate) >= {"input", "prior", "successes", "trials", "posterior"}
     assert set(rate["posterior"]) == {"a", "b", "mean", "p5", "p95"}
     assert rate["posterior"]["a"] == pytest.approx(rate["prior"]["a"] + rate["successes"])
 

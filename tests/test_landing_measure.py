@@ -46,10 +46,10 @@ def test_learn_from_measure_equals_learn_from_its_csv(cli, measured_csv: Path) -
     second = cli("learn", TREE, "--actuals", measured_csv, "--as-of", "2027-05", "--format", "json")
     assert first[0] == second[0] == 0
     measured, from_file = json.loads(first[1])["rates"], json.loads(second[1])["rates"]
-    assert [rate["name"] for rate in measured] == [rate["name"] for rate in from_file]
+    assert [rate["input"] for rate in measured] == [rate["input"] for rate in from_file]
     for rate, other in zip(measured, from_file, strict=True):
         for part in ("prior", "posterior"):
-            assert rate[part] == pytest.approx(other[part], rel=1e-12), (rate["name"], part)
+            assert rate[part] == pytest.approx(other[part], rel=1e-12), (rate["input"], part)
         assert rate["successes"] == pytest.approx(other["successes"], rel=1e-12)
         assert rate["trials"] == pytest.approx(other["trials"], rel=1e-12)
 

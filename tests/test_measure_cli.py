@@ -26,6 +26,7 @@ def test_json_shape(cli, tmp_path: Path) -> None:
     assert (status, err) == (0, "")
     assert json.loads(out) == {
         "tree": "measured",
+        "kgi": "total",
         "as_of": "2027-02-10",
         "periods": ["2027-01", "2027-02", "2027-03"],
         "partial": "2027-02",

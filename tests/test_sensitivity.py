@@ -259,8 +259,8 @@ def test_cli_json_shape(cli) -> None:
     )
     assert len(data["inputs"]) == 13
     first = data["inputs"][0]
-    assert {"name", "value", "derivative", "elasticity", "owner"} <= set(first)
-    visits = next(entry for entry in data["inputs"] if entry["name"] == "visits")
+    assert {"input", "value", "derivative", "elasticity", "owner"} <= set(first)
+    visits = next(entry for entry in data["inputs"] if entry["input"] == "visits")
     assert len(visits["value"]) == 12
 
 

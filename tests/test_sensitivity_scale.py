@@ -251,6 +251,6 @@ def test_cli_sensitivity_of_six_argument_max(write_tree, cli) -> None:
     status, out, err = cli("sensitivity", path, "--format", "json")
     assert (status, err) == (0, "")
     data = json.loads(out)
-    assert data["inputs"][0]["name"] == "c"
+    assert data["inputs"][0]["input"] == "c"
     assert data["inputs"][0]["derivative"] == 10.0
     assert [entry["derivative"] for entry in data["inputs"][1:]] == [0.0] * 5

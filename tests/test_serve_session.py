@@ -145,12 +145,13 @@ def test_save_scenario_then_eval_reads_it(tree_file, cli) -> None:
         assert "room" in info["scenarios"]
         assert info["version"] == data["version"]
         _, by_name, _ = request(server, "/api/evaluate", {"scenario": "room"})
-    assert by_name["evaluation"] == shown["evaluation"]
+    assert by_name["evaluation"]["scenario"] == "room"
+    assert {**by_name["evaluation"], "scenario": None} == shown["evaluation"]
     text = tree_file.read_text(encoding="utf-8")
     assert "# Inside sales reaches the 15 % target, closing improves, churn falls." in text
     code, out, _ = cli("eval", tree_file, "--scenario", "room", "--format", "json")
     assert code == 0
-    assert json.loads(out) == shown["evaluation"]
+    assert json.loads(out) == by_name["evaluation"]
 
 
 def test_stale_version_is_409_and_nothing_written(tree_file) -> None:

@@ -83,7 +83,7 @@ def test_effects_add_up_to_one_and_a_seed_repeats_them() -> None:
     assert one.evaluations == 64 * 4 + 64 * 4 * 3
     assert list(one.to_frame().columns) == ["Sh", "Sh_se", "Sh_conf"]
     assert list(one.to_dict()) == [
-        "kgi", "orders", "evaluations", "variance", "correlated", "scenario", "fixed", "effects"
+        "tree", "kgi", "period", "seed", "orders", "evaluations", "variance", "correlated", "scenario", "fixed", "effects"
     ]  # fmt: skip
     assert not one.correlated
 
@@ -163,7 +163,7 @@ def test_cli_sobol_shapley_table_json_and_plot(cli, write_tree, tmp_path) -> Non
                            "--format", "json")  # fmt: skip
     data = json.loads(out)
     assert (status, err) == (0, "")
-    assert [e["name"] for e in data["effects"]] == ["x1", "x2", "x3"]
+    assert [e["input"] for e in data["effects"]] == ["x1", "x2", "x3"]
     assert sum(e["Sh"] for e in data["effects"]) == pytest.approx(1.0)
     assert data["correlated"] is True
 

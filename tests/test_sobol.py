@@ -174,8 +174,17 @@ def test_same_seed_same_indices_and_the_result_shapes() -> None:
     assert np.array_equal(one.S1, two.S1)
     assert np.array_equal(one.ST_conf, two.ST_conf)
     data = one.to_dict()
-    assert list(data) == ["kgi", "samples", "scenario", "fixed", "indices"]
-    assert list(data["indices"][0]) == ["name", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(data) == [
+        "tree",
+        "kgi",
+        "period",
+        "seed",
+        "samples",
+        "scenario",
+        "fixed",
+        "indices",
+    ]
+    assert list(data["indices"][0]) == ["input", "S1", "S1_conf", "ST", "ST_conf"]
     assert list(one.to_frame().index) == [
         "visit_cvr",
         "cpl",

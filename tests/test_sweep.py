@@ -71,14 +71,14 @@ def test_grid_values_include_both_ends() -> None:
 
 
 def test_json_and_csv_shapes(write_tree, cli) -> None:
-    """JSON is {kgi, target, samples, seed, rows: [{NAME, p_target, mean, p5, p50, p95}]};
+    """JSON is {tree, kgi, scenario, target, samples, seed, rows: [{NAME, p_target, mean, p5, p50, p95}]};
     CSV has one line per point after the header."""
     path = write_tree(GOAL)
     status, out, err = cli("sweep", path, "--grid", "deals=100:200:3", "--samples", "1000",
                            "--seed", "3", "--format", "json")  # fmt: skip
     assert (status, err) == (0, "")
     data = json.loads(out)
-    assert set(data) == {"kgi", "target", "samples", "seed", "rows"}
+    assert set(data) == {"tree", "kgi", "scenario", "target", "samples", "seed", "rows"}
     assert data["seed"] == 3
     assert list(data["rows"][0]) == ["deals", "p_target", "mean", "p5", "p50", "p95"]
     status, out, _ = cli("sweep", path, "--grid", "deals=100:200:3", "--samples", "1000",

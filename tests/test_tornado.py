@@ -131,9 +131,9 @@ def test_cli_json_shape_and_plot(cli, tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["kgi"] == "arr"
     assert len(data["bars"]) == 11
-    keys = {"name", "low_value", "high_value", "kgi_low", "kgi_high", "spread"}
+    keys = {"input", "low_value", "high_value", "kgi_low", "kgi_high", "spread"}
     assert all(keys <= set(bar) for bar in data["bars"])
-    assert data["bars"][0]["name"] == "win_rate"
+    assert data["bars"][0]["input"] == "win_rate"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -174,9 +174,12 @@ class Attribution(Shown):
         return pd.DataFrame(rows).set_index("input")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "base", "new", "delta", "contributions", "by_owner", ...}``, JSON-ready."""
+        """``{"tree", "kgi", "node", "period", "previous_period", "base", "new", "delta",
+        "contributions", "by_owner", ...}``, JSON-ready: ``node`` is the node explained."""
         return {
-            "kgi": self.node,
+            "tree": self.tree.name,
+            "kgi": self.tree.kgi,
+            "node": self.node,
             "period": self.period,
             "previous_period": self.previous,
             "base": self.base,

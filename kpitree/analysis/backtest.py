@@ -118,9 +118,10 @@ class Backtest(Shown):
         return period_columns(self.rows, self.tree.time, ("cutoff", "period"))
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "cutoffs", "coverage": {"p50", "p90"}, "crps", "by_node", "samples",
+        """``{"tree", "kgi", "cutoffs", "coverage": {"p50", "p90"}, "crps", "by_node", "samples",
         "seed", "learned", "calibrated", "notes", "rows": [...]}``; JSON-ready."""
         return {
+            "tree": self.tree.name,
             "kgi": self.tree.kgi,
             "cutoffs": list(self.cutoffs),
             "coverage": dict(self.coverage),

@@ -88,9 +88,10 @@ class Lever:
         return None if cost is None else self.gain / cost
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (``from`` and ``to`` are the values)."""
+        """JSON-ready fields (``from`` and ``to`` are the values; the input under ``input``
+        as in the CSV and the frame)."""
         return {
-            "name": self.name,
+            "input": self.name,
             "from": self.from_value,
             "to": self.to_value,
             "move": self.move,

@@ -9,7 +9,7 @@ for flows and rates implied by flows (the roll-up rule of :mod:`kpitree.rollup`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from kpitree.rollup import aggregate, rules
 
 if TYPE_CHECKING:
     from kpitree.evaluation import Evaluation
+    from kpitree.tree import Tree
 
 NO_OWNER = "(no owner)"
 
@@ -60,6 +61,8 @@ class Cascade(Shown):
     node: str
     periods: tuple[str, ...] | None
     rows: tuple[CascadeRow, ...]
+    tree: Tree | None = field(default=None, compare=False)
+    """The tree solved, for the ``tree`` and ``kgi`` of :meth:`to_dict`."""
 
     def departments(self) -> dict[str, list[CascadeRow]]:
         """Rows grouped by owner, owners in order of first appearance (no owner last)."""
@@ -96,10 +99,12 @@ class Cascade(Shown):
         return pd.DataFrame.from_records(records).set_index("node")
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"node", "periods", "owners", "rows": [{"node", "owner", "plan", "target", ...}]}``,
-        JSON-ready: the rows of :meth:`to_frame`."""
+        """``{"tree", "kgi", "node", "periods", "owners", "rows": [{"node", "owner", "plan",
+        "target", ...}]}``, JSON-ready: the rows of :meth:`to_frame`."""
         frame = self.to_frame().reset_index()
         return {
+            "tree": None if self.tree is None else self.tree.name,
+            "kgi": None if self.tree is None else self.tree.kgi,
             "node": self.node,
             "periods": None if self.periods is None else list(self.periods),
             "owners": self.owners(),
@@ -147,4 +152,4 @@ def build_cascade(baseline: Evaluation, solved: Evaluation, node: str, levers: s
                 plan_total=float(plan_totals[name][0]) if flow else None,
             )
         )
-    return Cascade(node, tree.periods, tuple(rows))
+    return Cascade(node, tree.periods, tuple(rows), tree)

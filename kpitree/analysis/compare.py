@@ -222,7 +222,7 @@ class Comparison(Shown):
         return frame if self.change_plan else frame.drop(columns=["change_plan", "change_actual"])
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "partial",
+        """``{"tree", "kgi", "scenario", "tolerance", "periods", "partial",
         "partial_elapsed", "partial_paced", "rows"}``, JSON-ready; rows of stocks add
         ``change_plan`` and ``change_actual``."""
         frame = self.to_frame()
@@ -234,7 +234,7 @@ class Comparison(Shown):
         return {
             "tree": self.tree.name,
             "kgi": self.tree.kgi,
-            "plan_scenario": self.scenario,
+            "scenario": self.scenario,
             "tolerance": self.tolerance,
             "periods": list(self.periods) if self.periods is not None else None,
             "partial": self.partial,

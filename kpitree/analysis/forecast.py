@@ -133,6 +133,9 @@ class Forecast(Shown):
     target: float | None
     p_target: float | None
     final: np.ndarray
+    by: str | None = None
+    """The roll-up the paths were summarised by (``quarter``, ``year``, ``fiscal-year``);
+    ``periods`` are then its buckets' labels."""
     scenario: str | None = None
     fixed: dict[str, Value] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -156,29 +159,32 @@ class Forecast(Shown):
         return "<=" if better_sign(self.tree, self.node) < 0 else ">="
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per period (a ``PeriodIndex`` named ``period`` as the axis is; ``value``
-        for a static tree), columns mean, sd, p5 .. p95."""
-        from kpitree.periods import period_index
+        """One row per period (a ``PeriodIndex`` named ``period`` as the axis is, of the
+        roll-up's buckets when summarised ``by`` one; ``value`` for a static tree), columns
+        mean, sd, p5 .. p95."""
+        from kpitree.periods import bucket_index, period_index
 
-        index = period_index(self.tree.time, list(self.periods) if self.periods else None)
+        if self.by is not None and self.periods:
+            index = bucket_index(self.tree.time, self.by, self.periods)
+        else:
+            index = period_index(self.tree.time, list(self.periods) if self.periods else None)
         columns = {"mean": self.mean, "sd": self.sd}
         columns |= {f"p{q}": values for q, values in self.quantiles.items()}
         return pd.DataFrame(columns, index=index)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "samples", "seed", "scenario", "fixed", "periods", "mean", "sd",
-        "quantiles", "target", "p_target"}`` (plus ``"node"`` when a node other than the KGI
-        was forecast, ``"nonfinite"`` when a formula hid a non-finite part on some paths),
-        lists with one entry per period, ``fixed`` mapping each fixed input to its value (a
-        list for one value per period); JSON-ready."""
-        data: dict[str, Any] = {"kgi": self.tree.kgi}
-        if self.node != self.tree.kgi:
-            data["node"] = self.node
+        """``{"tree", "kgi", "node", "samples", "seed", "scenario", "fixed", "by", "periods",
+        "mean", "sd", "quantiles", "target", "p_target"}`` (``node`` is the node forecast,
+        the KGI unless asked otherwise; plus ``"nonfinite"`` when a formula hid a non-finite
+        part on some paths), lists with one entry per period, ``fixed`` mapping each fixed
+        input to its value (a list for one value per period); JSON-ready."""
+        data: dict[str, Any] = {"tree": self.tree.name, "kgi": self.tree.kgi, "node": self.node}
         data |= {
             "samples": self.samples,
             "seed": self.seed,
             "scenario": self.scenario,
             "fixed": fixed_dict(self.fixed),
+            "by": self.by,
             "periods": list(self.periods) if self.periods else None,
             "mean": [float(v) for v in self.mean],
             "sd": [float(v) for v in self.sd],
@@ -194,7 +200,7 @@ class Forecast(Shown):
             data["actual_through"] = self.actual_through
         if self.learned:
             data["learned"] = [
-                {"name": rate.name, "trials": rate.trials, "successes": rate.successes}
+                {"input": rate.name, "trials": rate.trials, "successes": rate.successes}
                 for rate in self.learned
             ]
         return data
@@ -376,6 +382,7 @@ def forecast(
         actual_through=None if landing is None else _label(tree, landing.through),
         actual=None if landing is None or by else _frozen(landing.actual(tree, name)),
         learned=() if landing is None or landing.learning is None else landing.learning.rates,
+        by=by,
         **summary,
     )
 

@@ -68,12 +68,12 @@ class LearnedRate:
         return stats.beta(*self.posterior)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"name", "flow", "count", "prior": {"a", "b", "mean"}, "successes", "trials",
+        """``{"input", "flow", "count", "prior": {"a", "b", "mean"}, "successes", "trials",
         "posterior": {"a", "b", "mean", "p5", "p95"}}``; JSON-ready."""
         a, b = self.posterior
         p5, p95 = (float(v) for v in self.law().ppf([0.05, 0.95]))
         return {
-            "name": self.name,
+            "input": self.name,
             "flow": self.flow,
             "count": self.count,
             "prior": {"a": self.prior[0], "b": self.prior[1], "mean": _mean(self.prior)},
@@ -107,16 +107,19 @@ class Learning(Shown):
     notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"rates": [...], "window", "actual_through"}``; JSON-ready."""
+        """``{"tree", "kgi", "rates": [...], "window", "actual_through"}``; JSON-ready."""
         labels = self.tree.periods
         return {
+            "tree": self.tree.name,
+            "kgi": self.tree.kgi,
             "rates": [rate.to_dict() for rate in self.rates],
             "window": self.window,
             "actual_through": labels[self.through] if labels else None,
         }
 
     def to_frame(self) -> Any:
-        """One row per rate (index ``name``): prior and posterior shapes and means, data."""
+        """One row per rate (index ``input``, the rate's name): prior and posterior shapes
+        and means, data."""
         import pandas as pd
 
         rows = []
@@ -124,7 +127,7 @@ class Learning(Shown):
             data = rate.to_dict()
             rows.append(
                 {
-                    "name": rate.name,
+                    "input": rate.name,
                     "prior_a": rate.prior[0],
                     "prior_b": rate.prior[1],
                     "prior_mean": data["prior"]["mean"],
@@ -133,7 +136,7 @@ class Learning(Shown):
                     **{f"posterior_{k}": v for k, v in data["posterior"].items()},
                 }
             )
-        return pd.DataFrame(rows).set_index("name")
+        return pd.DataFrame(rows).set_index("input")
 
 
 def _mean(shapes: tuple[float, float]) -> float:

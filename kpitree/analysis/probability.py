@@ -96,9 +96,10 @@ class ProbabilitySolution(Shown):
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        """``solve``'s JSON plus ``"probability": {"target", "achieved", "se",
+        """``solve``'s JSON plus ``"seed"`` and ``"probability": {"target", "achieved", "se",
         "lever_interval", "samples", "seed", "best"}``."""
         data = self.solution.to_dict()
+        data["seed"] = self.seed
         data["probability"] = {
             "target": self.probability,
             "achieved": self.achieved,

@@ -49,10 +49,10 @@ class InputSensitivity:
         return float(np.mean(self.value))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields."""
+        """JSON-ready fields, the input under ``input`` as in the CSV and the frame."""
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         return {
-            "name": self.name,
+            "input": self.name,
             "value": value,
             "derivative": self.derivative,
             "elasticity": self.elasticity,

@@ -45,7 +45,7 @@ from kpitree.analysis.sampling import (
 )
 from kpitree.errors import DataError
 from kpitree.node import Value
-from kpitree.results import Shown
+from kpitree.results import Shown, last_label
 from kpitree.tree import Overrides, Tree
 
 INNER = 3
@@ -118,10 +118,14 @@ class Shapley(Shown):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "orders", "evaluations", "variance", "correlated", "scenario", "fixed",
-        "effects": [{"name", "Sh", "Sh_se", "Sh_conf"}, ...]}``."""
+        """``{"tree", "kgi", "period", "seed", "orders", "evaluations", "variance",
+        "correlated", "scenario", "fixed", "effects": [{"input", "Sh", "Sh_se", "Sh_conf"},
+        ...]}``: ``period`` is the last period's label, the one explained."""
         return {
+            "tree": self.tree.name,
             "kgi": self.tree.kgi,
+            "period": last_label(self.tree),
+            "seed": self.seed,
             "orders": self.orders,
             "evaluations": self.evaluations,
             "variance": self.variance,
@@ -130,7 +134,7 @@ class Shapley(Shown):
             "fixed": fixed_dict(self.fixed),
             "effects": [
                 {
-                    "name": name,
+                    "input": name,
                     "Sh": float(self.effects[i]),
                     "Sh_se": float(self.effects_se[i]),
                     "Sh_conf": float(self.effects_conf[i]),

@@ -52,7 +52,7 @@ from kpitree.analysis.sobol_chunks import DesignPlan, design_outputs, design_str
 from kpitree.errors import DataError
 from kpitree.node import Value
 from kpitree.parallel import Executor, LocalExecutor, portable
-from kpitree.results import Shown
+from kpitree.results import Shown, last_label
 from kpitree.tree import Overrides, Tree
 
 REPLICATES = 8
@@ -119,16 +119,20 @@ class Sobol(Shown):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "samples", "scenario", "fixed", "indices": [{"name", "S1", "S1_conf",
-        "ST", "ST_conf"}, ...]}``; ``fixed`` maps each fixed input to its value."""
+        """``{"tree", "kgi", "period", "seed", "samples", "scenario", "fixed", "indices":
+        [{"input", "S1", "S1_conf", "ST", "ST_conf"}, ...]}``; ``period`` is the last
+        period's label (the one explained), ``fixed`` maps each fixed input to its value."""
         return {
+            "tree": self.tree.name,
             "kgi": self.tree.kgi,
+            "period": last_label(self.tree),
+            "seed": self.seed,
             "samples": self.samples,
             "scenario": self.scenario,
             "fixed": fixed_dict(self.fixed),
             "indices": [
                 {
-                    "name": name,
+                    "input": name,
                     "S1": float(self.S1[i]),
                     "S1_conf": float(self.S1_conf[i]),
                     "ST": float(self.ST[i]),

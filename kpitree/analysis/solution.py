@@ -127,12 +127,21 @@ class Solution(Shown):
         ]
         return pd.DataFrame.from_records(records).set_index("lever")
 
+    @property
+    def scenario(self) -> str | None:
+        """The scenario the solve started from (``None``: the plan)."""
+        return self.baseline.scenario
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: kgi (the node solved for), target, feasible, levers, changes,
-        kgi_reached, values (every node at the solved inputs), owners, warnings, and details;
-        ``period`` is the period whose target was met (null: the last)."""
+        """JSON-ready: tree, kgi (the tree's goal), node (the node solved for), scenario, target,
+        feasible, levers, changes, kgi_reached (the value ``node`` reaches), values (every
+        node at the solved inputs), owners, warnings, and details; ``period`` is the period
+        whose target was met (null: the last)."""
         return {
-            "kgi": self.node,
+            "tree": self.tree.name,
+            "kgi": self.tree.kgi,
+            "node": self.node,
+            "scenario": self.scenario,
             "target": self.target,
             "period": self.period,
             "feasible": self.feasible,
@@ -141,7 +150,6 @@ class Solution(Shown):
             "kgi_reached": self.reached,
             "values": self.evaluation.to_dict()["values"],
             "owners": self.cascade().owners(),
-            "tree": self.tree.name,
             "periods": self.evaluation.periods,
             "mode": self.mode,
             "method": self.plan.method,

@@ -73,10 +73,12 @@ class Sweep(Shown):
         return pd.DataFrame.from_records(list(self.rows), columns=[*self.grid, *COLUMNS])
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"kgi", "target", "samples", "seed", "rows": [{NAME: value, ..., "p_target",
-        "mean", "p5", "p50", "p95"}]}``; JSON-ready."""
+        """``{"tree", "kgi", "scenario", "target", "samples", "seed", "rows": [{NAME: value,
+        ..., "p_target", "mean", "p5", "p50", "p95"}]}``; JSON-ready."""
         return {
+            "tree": self.tree.name,
             "kgi": self.tree.kgi,
+            "scenario": self.scenario,
             "target": self.target,
             "samples": self.samples,
             "seed": self.seed,

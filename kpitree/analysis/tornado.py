@@ -66,9 +66,9 @@ class TornadoBar:
         return abs(self.kgi_high - self.kgi_low)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields."""
+        """JSON-ready fields, the input under ``input`` as in the CSV and the frame."""
         return {
-            "name": self.name,
+            "input": self.name,
             "base_value": self.base_value,
             "low_value": self.low_value,
             "high_value": self.high_value,

@@ -82,7 +82,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     add_tree(parser)
     add_actuals(parser)
-    add_format(parser, ("table", "json"))
+    add_format(parser)
     parser.set_defaults(run=run)
 
 

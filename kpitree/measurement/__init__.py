@@ -106,6 +106,7 @@ def measure(tree: Tree, as_of: dt.date | str | None = None) -> Measurement:
         elapsed = ((day - start).days + 1) / (end - start).days
     source = f"measured as of {day.isoformat()}"
     extra: dict[str, Any] = {
+        "kgi": tree.kgi,
         "as_of": day,
         "measured": measured,
         "time": tree.time,

@@ -43,6 +43,8 @@ class Measurement(Shown, Actuals):
         The unit of every measured node and implied input, for the tables.
     """
 
+    kgi: str | None = None
+    """The tree's KGI, named in :meth:`to_dict` as every result names it."""
     as_of: dt.date | None = None
     measured: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     time: TimeAxis | None = field(default=None, compare=False)
@@ -65,11 +67,12 @@ class Measurement(Shown, Actuals):
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "as_of", "periods", "partial", "measured", "implied",
+        """``{"tree", "kgi", "as_of", "periods", "partial", "measured", "implied",
         "reconciliation"}``, JSON-ready: period labels, the partial period's label (or
         ``None``) and ``None`` for a period not measured."""
         return {
             "tree": self.tree,
+            "kgi": self.kgi,
             "as_of": self.as_of.isoformat() if self.as_of is not None else None,
             "periods": list(self.labels or ()),
             "partial": self.partial_label,

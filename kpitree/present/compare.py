@@ -92,7 +92,7 @@ def comparison_table(comparison: Comparison) -> str:
 
 
 def comparison_json(comparison: Comparison) -> str:
-    """``{"tree", "kgi", "plan_scenario", "tolerance", "periods", "rows"}``."""
+    """``{"tree", "kgi", "scenario", "tolerance", "periods", "rows"}``."""
     return to_json(comparison.to_dict()) + "\n"
 
 

@@ -11,8 +11,10 @@ from kpitree.present.table import render_table
 
 def forecast_table(result: Forecast) -> str:
     """Periods as rows; mean, sd and the quantiles as columns; the chance of the target."""
+    from kpitree.render import frame_of
+
     unit = result.unit
-    frame = result.to_frame()
+    frame = frame_of(result)  # the roll-up's labels (2027-Q1, FY2027-Q1), not pandas' names
     header = ["period", *frame.columns]
     rows = [
         [str(period), *(format_number(float(v), unit) for v in row)]
@@ -47,8 +49,10 @@ def forecast_json(result: Forecast) -> str:
 
 
 def forecast_csv(result: Forecast) -> str:
-    """One row per period: period, mean, sd, p5 .. p95."""
-    return to_csv(result.to_frame())
+    """One row per period (labelled as the table labels it): period, mean, sd, p5 .. p95."""
+    from kpitree.render import frame_of
+
+    return to_csv(frame_of(result))
 
 
 def landing_lines(result: Forecast) -> list[str]:

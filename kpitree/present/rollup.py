@@ -39,7 +39,7 @@ def rollup_table(rollup: Rollup, scenario: str | None = None) -> str:
 
 
 def rollup_json(rollup: Rollup, scenario: str | None = None) -> str:
-    """``{"tree", "kgi", "by", "periods", "partial", "aggregate", "values"}``."""
+    """``{"tree", "kgi", "scenario", "by", "periods", "partial", "aggregate", "values"}``."""
     data = rollup.to_dict()
     if scenario:
         data["scenario"] = scenario

@@ -539,12 +539,12 @@
     box.textContent = "";
     if (!state.solution) return;
     const solution = state.solution.solution;
-    const kgiNode = state.nodes[solution.kgi] || {};
+    const kgiNode = state.nodes[solution.node] || {};
     const head = document.createElement("p");
     head.className = "verdict " + (solution.feasible ? "status-on-track" : "status-off-track");
     head.id = "solve-verdict";
     head.textContent = solution.feasible
-      ? `${kgiNode.label || solution.kgi} reaches ${KT.format.number(solution.target, kgiNode.unit)}`
+      ? `${kgiNode.label || solution.node} reaches ${KT.format.number(solution.target, kgiNode.unit)}`
       : `Not reachable within the levers' bounds: best ` +
         `${KT.format.number(solution.kgi_reached, kgiNode.unit)}`;
     box.appendChild(head);
