@@ -50,7 +50,8 @@ def request(
         f"http://{address}:{server.port}{path}",
         data=data,
         method=method or ("GET" if data is None else "POST"),
-        headers=dict(headers or {}),
+        # As the page sends it: JSON bodies are refused under any other type.
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(req, timeout=30) as response:

@@ -154,3 +154,74 @@ def test_is_loopback(text, loopback) -> None:
 def test_host_name(header, name) -> None:
     """The Host header's name is read without its port, IPv6 brackets removed."""
     assert host_name(header) == name
+
+
+# -- another site's page posting to the loopback server (no token there) ------------------------
+CROSS_SITE = [
+    {"Content-Type": "text/plain"},
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {"Origin": "http://evil.example"},
+    {"Origin": "http://127.0.0.1:1"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_posts_another_site_could_send_are_refused(tmp_path, headers) -> None:
+    """A post a foreign page can send without a preflight (text/plain, a form) or that the
+    browser marks as cross-site is refused, and the tree file is left as it was."""
+    tree_file = tmp_path / "t.yaml"
+    tree_file.write_bytes(SAAS.read_bytes())
+    with running(tree_file) as server:
+        version = request(server, "/api/tree")[1]["version"]
+        body = {"name": "csrf", "overrides": {"churn_rate": 0.5}, "version": version}
+        status, data, _ = request(server, "/api/scenario", body, headers=headers)
+    assert status in (403, 415)
+    assert data["error"] in (
+        "requests from another site are refused", "the body must be sent as application/json"
+    )  # fmt: skip
+    assert tree_file.read_bytes() == SAAS.read_bytes()
+
+
+def test_same_origin_post_is_served(local_server) -> None:
+    """The page's own posts (same origin, same-origin fetch) are served."""
+    origin = {"Origin": f"http://127.0.0.1:{local_server.port}", "Sec-Fetch-Site": "same-origin"}
+    assert request(local_server, "/api/evaluate", {}, headers=origin)[0] == 200
+
+
+def test_unread_body_is_not_taken_for_a_request(local_server) -> None:
+    """A body sent to a page that does not read it is dropped, not answered as the next
+    request on the same connection."""
+    import socket
+
+    smuggled = b"GET /api/actuals HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    head = (
+        f"POST /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(smuggled)}\r\n"
+        "Content-Type: application/json\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", local_server.port), timeout=30) as connection:
+        connection.sendall(head + smuggled)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.") == 1
+    assert answer.startswith(b"HTTP/1.0 404") or answer.startswith(b"HTTP/1.1 404")
+
+
+def test_hostile_bodies_and_names_are_client_errors(local_server) -> None:
+    """Deeply nested JSON is 400 and a static name with a NUL byte or too long 404, never a
+    500; a save listing many names that are not inputs is refused before any YAML is written."""
+    import time
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert request(local_server, "/api/evaluate", raw=deep)[0] == 400
+    assert request(local_server, "/static/x%00.js")[0] == 404
+    assert request(local_server, "/static/" + "a" * 5000)[0] == 404
+    made_up = {f"n{i}": 1 for i in range(40_000)}
+    started = time.perf_counter()
+    status, data, _ = request(
+        local_server, "/api/scenario.yaml", {"name": "x", "overrides": made_up}
+    )
+    assert (status, data["error"]) == (400, "overrides: 'n0' is not an input of saas_arr")
+    assert time.perf_counter() - started < 5  # about 12 s when every name was written as YAML

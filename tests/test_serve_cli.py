@@ -43,7 +43,10 @@ def test_prints_url_serves_and_stops_on_sigint() -> None:
         assert "token" not in url
         with urllib.request.urlopen(url + "api/version", timeout=30) as response:
             assert "version" in json.loads(response.read())
-        with urllib.request.urlopen(url + "api/evaluate", data=b"{}", timeout=30) as response:
+        post = urllib.request.Request(
+            url + "api/evaluate", data=b"{}", headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(post, timeout=30) as response:
             assert json.loads(response.read())["kgi"]["name"] == "arr"
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
@@ -141,7 +144,18 @@ def test_port_in_use_exits_2(cli) -> None:
     [
         (["--port", "70000"], "kpitree: --port: expected a port number 0..65535, found '70000'\n"),
         (["--port", "http"], "kpitree: --port: 'http' is not a number\n"),
-        (["--token", " "], "kpitree: --token: expected a non-empty token\n"),
+        (
+            ["--token", " "],
+            "kpitree: --token: expected 8 to 200 letters, digits or . _ ~ - (it goes into the page's address and a cookie)\n",
+        ),
+        (
+            ["--token", "日本語のトークンです"],
+            "kpitree: --token: expected 8 to 200 letters, digits or . _ ~ - (it goes into the page's address and a cookie)\n",
+        ),
+        (
+            ["--token", "pass;w d&x"],
+            "kpitree: --token: expected 8 to 200 letters, digits or . _ ~ - (it goes into the page's address and a cookie)\n",
+        ),
         (["--as-of", "2027-01-01"], "kpitree: --as-of and --partial go with --measure\n"),
     ],
 )

@@ -201,8 +201,9 @@ def test_concurrent_saves_one_wins(tree_file) -> None:
         ({"name": 3, "overrides": {}}, "a scenario name must be text"),
         ({"name": "x", "overrides": {"win_rate": "lots"}}, "'lots' is not a number"),
         ({"name": "x", "overrides": {"win_rate": 2}}, "outside bounds [0, 1]"),
-        ({"name": "x", "overrides": {"nope": 2}}, "'nope' is not a node"),
-        ({"name": "x", "overrides": []}, "a scenario maps input names to values"),
+        ({"name": "x", "overrides": {"nope": 2}}, "overrides: 'nope' is not an input of saas_arr"),
+        ({"name": "x", "overrides": {"arr": 2}}, "overrides: 'arr' is not an input of saas_arr"),
+        ({"name": "x", "overrides": []}, "overrides: expected input: value pairs, found a list"),
     ],
 )
 def test_bad_saves_are_400(tree_file, body, message) -> None:

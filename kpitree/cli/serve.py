@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -66,8 +67,12 @@ def run(args: argparse.Namespace) -> int:
     port = parse_whole(args.port, "--port")
     if port is None or port > 65535:
         raise UsageError(f"--port: expected a port number 0..65535, found '{args.port}'")
-    if args.token is not None and not args.token.strip():
-        raise UsageError("--token: expected a non-empty token")
+    # The token travels in a URL, a header and a cookie: characters safe in all three only.
+    if args.token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]{8,200}", args.token):
+        raise UsageError(
+            "--token: expected 8 to 200 letters, digits or . _ ~ - "
+            "(it goes into the page's address and a cookie)"
+        )
 
     def read_actuals(tree: Tree) -> Actuals | None:
         return read_actuals_source(args, tree)

@@ -401,7 +401,22 @@ def actuals(state: Loaded) -> dict[str, Any]:
 
 
 # -- POST /api/scenario, /api/scenario.yaml ------------------------------------------------------
-def save_scenario(path: Path, body: Mapping[str, Any]) -> dict[str, Any]:
+def _inputs_only(tree: Tree, overrides: object) -> Mapping[str, object]:
+    """``overrides`` when every name is an input of ``tree``: checked before any YAML is
+    written, so a body of a megabyte of made-up names costs a dictionary look-up each, not a
+    YAML dump holding the session's lock."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise UsageError(f"overrides: expected input: value pairs, found {_kind(overrides)}")
+    for name in overrides:
+        node = tree.nodes.get(name) if isinstance(name, str) else None
+        if node is None or not node.is_input:
+            raise UsageError(f"overrides: '{excerpt(str(name))}' is not an input of {tree.name}")
+    return overrides
+
+
+def save_scenario(path: Path, body: Mapping[str, Any], tree: Tree) -> dict[str, Any]:
     """Save the page's values as a named scenario into the tree file (see
     :func:`kpitree.serve.scenario_file.save_scenario`: comments and layout kept, atomic,
     refused when the file changed since ``version``).
@@ -421,15 +436,15 @@ def save_scenario(path: Path, body: Mapping[str, Any]) -> dict[str, Any]:
             f"version: expected the version the values were chosen on, found {_kind(version)}"
         )
     name = body.get("name")
-    overrides = body.get("overrides")
-    new = save(path, name, {} if overrides is None else overrides, version)  # type: ignore[arg-type]
+    overrides = _inputs_only(tree, body.get("overrides"))
+    new = save(path, name, overrides, version)  # type: ignore[arg-type]
     return {"saved": name, "version": new}
 
 
 _FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 
-def scenario_download(body: Mapping[str, Any]) -> tuple[str, str]:
+def scenario_download(body: Mapping[str, Any], tree: Tree) -> tuple[str, str]:
     """The file name and YAML text of the page's values as a scenario to paste into a tree
     (see :func:`kpitree.serve.scenario_file.scenario_yaml`). The file is named after the
     scenario when its name is safe in a file name (letters, digits, ``_.-``), else
@@ -437,7 +452,6 @@ def scenario_download(body: Mapping[str, Any]) -> tuple[str, str]:
     from kpitree.serve.scenario_file import scenario_yaml
 
     name = body.get("name")
-    overrides = body.get("overrides")
-    text = scenario_yaml(name, {} if overrides is None else overrides)  # type: ignore[arg-type]
+    text = scenario_yaml(name, _inputs_only(tree, body.get("overrides")))  # type: ignore[arg-type]
     stem = name if isinstance(name, str) and _FILE_NAME.fullmatch(name) else "scenario"
     return f"{stem.lstrip('.') or 'scenario'}.yaml", text

@@ -228,7 +228,10 @@ class Handler(BaseHTTPRequestHandler):
                 f"kpitree serve: {method} {split.path}: {type(error).__name__}: {error}",
                 file=sys.stderr,
             )
-            reply = Reply.error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {error}")
+            reply = Reply.error(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                "internal error: the server logged it; please report it with the request",
+            )
         if set_cookie is not None:
             reply.headers["Set-Cookie"] = set_cookie
         self._send(reply)
@@ -243,7 +246,21 @@ class Handler(BaseHTTPRequestHandler):
             )
         if server.token is not None and not self._has_token(query, server.token):
             return Reply.error(HTTPStatus.UNAUTHORIZED, "token required")
+        if self.command == "POST" and self._cross_site():
+            return Reply.error(HTTPStatus.FORBIDDEN, "requests from another site are refused")
         return None
+
+    def _cross_site(self) -> bool:
+        """Whether a browser says this request comes from another site's page (which could
+        otherwise post to a loopback server, where no token is asked): ``Sec-Fetch-Site``
+        other than same-origin or none, or an ``Origin`` whose host is not this one's."""
+        fetch_site = self.headers.get("Sec-Fetch-Site")
+        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+            return True
+        origin = self.headers.get("Origin")
+        if origin is None:
+            return False
+        return urlsplit(origin).netloc.lower() != self.headers.get("Host", "").lower()
 
     def _has_token(self, query: dict[str, list[str]], token: str) -> bool:
         given = list(query.get("token", []))
@@ -262,6 +279,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- routing ---------------------------------------------------------------------------
     def _route(self, method: str, path: str) -> Reply:
+        if method == "GET" or path not in ROUTES or ROUTES[path][0] != method:
+            # A body nobody reads would be taken for the next request on the connection.
+            self._drop_body()
         if path == "/" or path.startswith("/static/"):
             if method != "GET":
                 return Reply.error(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
@@ -271,7 +291,6 @@ class Handler(BaseHTTPRequestHandler):
             return Reply.error(HTTPStatus.NOT_FOUND, f"no such page: {path[:200]}")
         wanted, function = route
         if method != wanted:
-            self._drop_body()
             return Reply.error(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {wanted}")
         body: dict[str, Any] = {}
         if method == "POST":
@@ -291,8 +310,12 @@ class Handler(BaseHTTPRequestHandler):
         if not name or any(part in ("", ".", "..") or "\\" in part for part in parts):
             return Reply.error(HTTPStatus.NOT_FOUND, "no such file")
         root = self.server.static.resolve()
-        path = (root / name).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+        try:
+            path = (root / name).resolve()
+            found = path.is_relative_to(root) and path.is_file()
+        except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+            found = False
+        if not found:
             return Reply.error(HTTPStatus.NOT_FOUND, "no such file")
         content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
         return Reply(HTTPStatus.OK, path.read_bytes(), content_type, {"Cache-Control": "no-cache"})
@@ -320,10 +343,18 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         if not raw.strip():
             return {}
+        # A form or text/plain post needs no preflight from another site's page; JSON does.
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return Reply.error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "the body must be sent as application/json"
+            )
         try:
             data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError) as error:
             return Reply.error(HTTPStatus.BAD_REQUEST, f"the body is not JSON: {error}")
+        except RecursionError:
+            return Reply.error(HTTPStatus.BAD_REQUEST, "the body is not JSON: nested too deeply")
         if not isinstance(data, dict):
             return Reply.error(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
         return data
@@ -414,7 +445,7 @@ def _version(handler: Handler, body: dict[str, Any]) -> Reply:
 def _scenario(handler: Handler, body: dict[str, Any]) -> Reply:
     session = handler.server.session
     with session.lock:
-        saved = api.save_scenario(session.path, body)
+        saved = api.save_scenario(session.path, body, session.state.tree)
         # The saved scenario is served at once (and a save the file watcher would also see
         # does not make the page reload twice).
         version, _ = session.refresh()
@@ -422,7 +453,10 @@ def _scenario(handler: Handler, body: dict[str, Any]) -> Reply:
 
 
 def _scenario_yaml(handler: Handler, body: dict[str, Any]) -> Reply:
-    filename, text = api.scenario_download(body)
+    session = handler.server.session
+    with session.lock:
+        tree = session.state.tree
+    filename, text = api.scenario_download(body, tree)
     return Reply(
         HTTPStatus.OK,
         text.encode("utf-8"),
