@@ -20,7 +20,7 @@ from tests.test_results import RESULTS, _result
 # Per result type, the concepts beside tree and kgi it has (a concept missing here must not
 # appear under its uniform name, so a key never means something else).
 CONCEPTS: dict[str, tuple[str, ...]] = {
-    "alerts": (),
+    "alerts": ("scenario",),
     "attribution": ("node", "period"),
     "backtest": ("seed",),
     "bottleneck": ("period", "scenario"),
@@ -120,3 +120,13 @@ def test_dir_shows_only_the_public_api() -> None:
     for helper in ("Any", "TYPE_CHECKING", "importlib", "annotations", "ModuleType", "pkgutil"):
         assert helper not in dir(kpitree)
     assert all(hasattr(kpitree, name) for name in dir(kpitree))
+
+
+def test_check_names_the_plan_scenario_it_checked_against() -> None:
+    """check --plan's alerts (and their JSON) name the plan scenario, None for the base plan."""
+    from kpitree.analysis.alert_list import alerts_on
+
+    tree = kpitree.load(TREES / "saas_arr.yaml")
+    actuals = kpitree.read_actuals(TREES / "saas_arr_actuals.csv", tree)
+    assert alerts_on(tree, actuals, plan="optimistic").to_dict()["scenario"] == "optimistic"
+    assert alerts_on(tree, actuals).to_dict()["scenario"] is None

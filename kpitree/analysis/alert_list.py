@@ -39,6 +39,9 @@ class Alerts(Shown):
     partial: str | None = None
     elapsed: float | None = None
     paced: bool = False
+    scenario: str | None = None
+    """The plan scenario the actuals were checked against (``check --plan``), ``None`` for the
+    base plan."""
 
     @property
     def kgi(self) -> str:
@@ -62,12 +65,13 @@ class Alerts(Shown):
         return period_columns(frame, self.tree.time, ("period",))
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"tree", "kgi", "periods", "partial", "partial_elapsed", "partial_paced",
+        """``{"tree", "kgi", "scenario", "periods", "partial", "partial_elapsed", "partial_paced",
         "fired", "alerts": [{"node", "period", "value", "threshold", "direction", "owner",
         "message"}]}``, JSON-ready."""
         return {
             "tree": self.tree.name,
             "kgi": self.kgi,
+            "scenario": self.scenario,
             "periods": None if self.periods is None else list(self.periods),
             "partial": self.partial,
             "partial_elapsed": self.elapsed,
@@ -94,5 +98,5 @@ def alerts_on(tree: Tree, actuals: Actuals, plan: str | None = None) -> Alerts:
         checked = [label for label in checked or () if label != partial or actuals.paced]
     return Alerts(
         tree, hits, None if checked is None else tuple(checked), partial,
-        actuals.elapsed if partial else None, actuals.paced and partial is not None,
+        actuals.elapsed if partial else None, actuals.paced and partial is not None, plan,
     )  # fmt: skip
