@@ -10,7 +10,7 @@ too. The exit status stays the alerts' (a threshold crossed), as a scheduled job
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,6 +32,12 @@ class Check(Alerts):
     """
 
     comparison: Comparison | None = None
+
+    @classmethod
+    def of(cls, alerts: Alerts, comparison: Comparison) -> Check:
+        """``alerts`` with the watched nodes' standing from ``comparison``."""
+        kept = {field.name: getattr(alerts, field.name) for field in fields(Alerts)}
+        return cls(**kept, comparison=comparison)
 
     @property
     def watched(self) -> list[str]:

@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
     alerts = alerts_on(tree, actuals, plan=args.plan)
     hits = list(alerts.hits)
     comparison = compare(tree, actuals, plan=args.plan)
-    fields = (alerts.tree, alerts.hits, alerts.periods, alerts.partial, alerts.elapsed)
-    emit(args, Check(*fields, alerts.paced, alerts.scenario, comparison=comparison))
+    emit(args, Check.of(alerts, comparison))
     # The delivery lines follow a table on standard output; they would break JSON or CSV there.
     plain = args.format == "table" and getattr(args, "output", None) is None
     return alert_status(

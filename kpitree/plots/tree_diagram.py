@@ -90,12 +90,7 @@ def plot_tree(
     _check_one_period(tree, period)
     index = resolve_period(tree, period)
     status = statuses(evaluation, index + 1 if tree.is_timed else None) if evaluation else {}
-    texts = {
-        name: _box_lines(node, _value(tree, node, evaluation, index), _target(tree, name, index))
-        for name, node in tree.nodes.items()
-    }
-    sizes = {name: _measure(lines, fontsize) for name, lines in texts.items()}
-    layout = layered_layout(tree.graph, tree.kgi, sizes, gap_x=1.5 * fontsize, gap_y=3.5 * fontsize)
+    texts, layout = boxes_laid_out(tree, evaluation, index, fontsize)
     margin = 1.5 * fontsize
     title_band, legend_band = 3.2 * fontsize, 3.0 * fontsize
     # A small tree is narrower than its one-row legend: widen the drawing to fit the legend.
@@ -139,6 +134,20 @@ def _check_one_period(tree: Tree, period: str | int | None) -> None:
         f"{labels[last]}: give one of its periods, such as {labels[last]} (the last, where "
         f"a target of '{period}' is judged on the roll-up)"
     )
+
+
+def boxes_laid_out(
+    tree: Tree, evaluation: Evaluation | None, index: int, fontsize: float
+) -> tuple[dict[str, list[_Line]], Layout]:
+    """Each node's box text at period ``index`` (0-based) and the layered layout of boxes
+    measured for it at ``fontsize`` points: what the PNG draws and the dashboard places."""
+    texts = {
+        name: _box_lines(node, _value(tree, node, evaluation, index), _target(tree, name, index))
+        for name, node in tree.nodes.items()
+    }
+    sizes = {name: _measure(lines, fontsize) for name, lines in texts.items()}
+    layout = layered_layout(tree.graph, tree.kgi, sizes, gap_x=1.5 * fontsize, gap_y=3.5 * fontsize)
+    return texts, layout
 
 
 def _value(tree: Tree, node: Node, evaluation: Evaluation | None, index: int) -> float | None:

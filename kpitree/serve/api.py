@@ -215,19 +215,9 @@ def slider_step(
 def diagram_layout(tree: Tree) -> dict[str, Any]:
     """The diagram's layered layout with the boxes measured as ``kpitree plot`` measures them
     (the tree's own values shown; y up, origin bottom left, in points)."""
-    from kpitree.plots.layout import layered_layout
-    from kpitree.plots.tree_diagram import _box_lines, _measure, _target, _value
+    from kpitree.plots.tree_diagram import boxes_laid_out
 
-    index = tree.period_count - 1
-    fontsize = DIAGRAM_FONTSIZE
-    sizes = {
-        name: _measure(
-            _box_lines(node, _value(tree, node, None, index), _target(tree, name, index)),
-            fontsize,
-        )
-        for name, node in tree.nodes.items()
-    }
-    layout = layered_layout(tree.graph, tree.kgi, sizes, gap_x=1.5 * fontsize, gap_y=3.5 * fontsize)
+    _, layout = boxes_laid_out(tree, None, tree.period_count - 1, DIAGRAM_FONTSIZE)
     return {
         "width": layout.width,
         "height": layout.height,
